@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Thin launcher: the compiled CLI lives in dist/ (built by `npm run build`, run on `npm ci` via prepare).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const entry = new URL('../dist/cli/index.js', import.meta.url);
+if (!existsSync(fileURLToPath(entry))) {
+  process.stderr.write('egress-responder: dist/ is missing; run `npm ci` (or `npm run build`) first.\n');
+  process.exit(2);
+}
+const { main } = await import(entry.href);
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { EgressAlert, UtcTimestamp } from './alert.js';
+import { Verdict } from './contract.js';
+
+export const Mode = z.enum(['observe', 'soft', 'hard']);
+export type Mode = z.infer<typeof Mode>;
+
+// One status vocabulary with named groups (after StackStorm): the Slack root message, /egress status
+// and the engine all read these, so there is one table of what may follow what.
+export const IncidentStatus = z.enum(['open', 'acknowledged', 'containment_incomplete', 'contained', 'resolved', 'closed']);
+export type IncidentStatus = z.infer<typeof IncidentStatus>;
+
+export const activeStatuses: readonly IncidentStatus[] = [
+  'open',
+  'acknowledged',
+  'containment_incomplete',
+  'contained',
+  'resolved',
+];
+export const terminalStatuses: readonly IncidentStatus[] = ['closed'];
+
+export const statusLabels: Record<IncidentStatus, string> = {
+  open: 'open',
+  acknowledged: 'acknowledged',
+  containment_incomplete: 'containment incomplete',
+  contained: 'contained',
+  resolved: 'resolved',
+  closed: 'closed',
+};
+
+/** Which statuses may follow each status. Release of containment goes back to acknowledged. */
+export const statusTransitions: Record<IncidentStatus, readonly IncidentStatus[]> = {
+  open: ['acknowledged', 'containment_incomplete', 'contained', 'resolved', 'closed'],
+  acknowledged: ['containment_incomplete', 'contained', 'resolved', 'closed'],
+  containment_incomplete: ['acknowledged', 'contained', 'resolved', 'closed'],
+  contained: ['acknowledged', 'containment_incomplete', 'resolved', 'closed'],
+  resolved: ['acknowledged', 'closed'],
+  closed: [],
+};
+
+export function canTransition(from: IncidentStatus, to: IncidentStatus): boolean {
+  return from === to || statusTransitions[from].includes(to);
+}
+
+export const StepStatus = z.enum([
+  'pending',
+  'running',
+  'awaiting_input', // manual checklist items not yet ticked
+  'awaiting_confirmation', // soft mode: a responder must confirm destructive actions
+  'awaiting_approval', // an approval rule is not yet satisfied
+  'completed',
+  'skipped',
+  'failed',
+]);
+export type StepStatus = z.infer<typeof StepStatus>;
+export const settledStepStatuses: readonly StepStatus[] = ['completed', 'skipped', 'failed'];
+export const waitingStepStatuses: readonly StepStatus[] = ['awaiting_input', 'awaiting_confirmation', 'awaiting_approval'];
+
+export const ActionStatus = z.enum(['pending', 'planned', 'applying', 'applied', 'verified', 'skipped', 'failed', 'reverted']);
+export type ActionStatus = z.infer<typeof ActionStatus>;
+
+const Json = z.json();
+
+export const ActionState = z.strictObject({
+  key: z.string(),
+  uses: z.string(),
+  status: ActionStatus,
+  dryRun: z.boolean(),
+  /** Bumped each time apply is (re)started: a resumed `applying` shows up as attempt 2. */
+  attempts: z.number().int().min(0),
+  plan: Json.optional(),
+  outcome: Json.optional(),
+  verification: Json.optional(),
+  reason: z.string().optional(),
+  error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
+  updatedAt: UtcTimestamp,
+});
+export type ActionState = z.infer<typeof ActionState>;
+
+const Mark = z.strictObject({ by: z.string(), at: UtcTimestamp });
+
+export const StepState = z.strictObject({
+  id: z.string(),
+  status: StepStatus,
+  startedAt: UtcTimestamp.optional(),
+  endedAt: UtcTimestamp.optional(),
+  reason: z.string().optional(),
+  checklist: z.record(z.string(), Mark),
+  confirmedBy: Mark.optional(),
+  requestedBy: z.string().optional(),
+  approvals: z.array(Mark.extend({ decision: z.enum(['approve', 'deny']) })),
+  actions: z.array(ActionState),
+  slaNotifiedAt: UtcTimestamp.optional(),
+});
+export type StepState = z.infer<typeof StepState>;
+
+export const Incident = z.strictObject({
+  id: z.string(),
+  /** Compare-and-set version: every update must name the version it read. */
+  version: z.number().int().min(0),
+  fingerprint: z.string(),
+  status: IncidentStatus,
+  /** The first alert, as received; later repeats only move count and lastSeen. */
+  alert: EgressAlert,
+  count: z.number().int().positive(),
+  firstSeen: UtcTimestamp,
+  lastSeen: UtcTimestamp,
+  verdict: Verdict,
+  playbook: z.strictObject({ id: z.string(), file: z.string() }),
+  mode: Mode,
+  drill: z.boolean(),
+  steps: z.array(StepState),
+  commander: z.string().optional(),
+  closeReason: z.string().optional(),
+  /** Where the incident lives in Slack, once a thread exists. */
+  slack: z.strictObject({ channel: z.string(), ts: z.string() }).optional(),
+  createdAt: UtcTimestamp,
+  updatedAt: UtcTimestamp,
+});
+export type Incident = z.infer<typeof Incident>;
+
+export function isActive(incident: Pick<Incident, 'status'>): boolean {
+  return activeStatuses.includes(incident.status);
+}
