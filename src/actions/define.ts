@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { LoadedContract } from '../domain/contract.js';
 import type { Incident } from '../domain/incident.js';
+import type { NamespacePolicy } from '../domain/namespace-policy.js';
 import type { Cluster } from '../k8s/cluster.js';
 import type { Clock } from '../observability/clock.js';
 import type { Store } from '../store/store.js';
@@ -27,6 +28,8 @@ export interface ActionContext {
   /** Absent when no cluster is configured (the embedded drill): such actions only plan. */
   cluster: Cluster | undefined;
   contracts: readonly LoadedContract[];
+  /** Namespaces the bot may mutate; Kubernetes actions refuse the others. */
+  namespaces: NamespacePolicy;
   store: Store;
   clock: Clock;
   log: Logger;

@@ -1,0 +1,79 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { exportTimeline, timelineFormats, timelineToJson } from '../../timeline/export.js';
+import { defineAction } from '../define.js';
+
+export const noteAdd = defineAction({
+  id: 'note.add',
+  description: 'Add a fixed note to the timeline (e.g. a reminder of what containment does not cover)',
+  params: z.strictObject({ text: z.string().min(1).max(3000) }),
+  rbac: [],
+  destructive: false,
+  needsCluster: false,
+  example: { text: 'A pod kept for forensics still holds a valid service-account token.' },
+  async plan(_ctx, params) {
+    return { summary: params.text, changes: false, data: { text: params.text } };
+  },
+  async apply(_ctx, _plan, params) {
+    return { status: 'applied', summary: params.text, data: { text: params.text } };
+  },
+});
+
+/**
+ * Say something to the people on the incident. The engine records it; the Slack layer posts every
+ * applied notify.message into the incident thread (and mentions `to`).
+ */
+export const notifyMessage = defineAction({
+  id: 'notify.message',
+  description: 'Post a message in the incident thread, optionally mentioning people or a team',
+  params: z.strictObject({ text: z.string().min(1).max(3000), to: z.array(z.string().min(1)).default([]) }),
+  rbac: [],
+  destructive: false,
+  needsCluster: false,
+  example: { text: 'Forensics: the timeline is attached.', to: ['S0FORENSICS'] },
+  async plan(_ctx, params) {
+    const to = params.to.length > 0 ? ` (to ${params.to.join(', ')})` : '';
+    return { summary: `message${to}: ${params.text}`, changes: false, data: { text: params.text, to: params.to } };
+  },
+  async apply(_ctx, plan) {
+    return { status: 'applied', summary: plan.summary, data: plan.data };
+  },
+});
+
+/** Export the timeline for forensics: its digest is recorded, and files are written when `dir` is set. */
+export const timelineExport = defineAction({
+  id: 'timeline.export',
+  description: 'Export the incident timeline (Markdown and JSON) with a sha256 of its events, for forensics',
+  params: z.strictObject({
+    formats: z.array(z.enum(timelineFormats)).min(1).default(['md', 'json']),
+    dir: z.string().min(1).optional(),
+  }),
+  rbac: [],
+  destructive: false,
+  needsCluster: false,
+  example: { formats: ['md', 'json'], dir: '/var/lib/egress-responder/exports' },
+  async plan(ctx, params) {
+    const where = params.dir ? ` to ${params.dir}` : ' (attached in the thread)';
+    return { summary: `export the timeline as ${params.formats.join(' and ')}${where}`, changes: false, data: {} };
+  },
+  async apply(ctx, _plan, params) {
+    const events = await ctx.store.timeline.read(ctx.incident.id);
+    const digest = timelineToJson(ctx.incident, events).eventsSha256;
+    const files: string[] = [];
+    if (params.dir && !ctx.dryRun) {
+      await mkdir(params.dir, { recursive: true });
+      for (const format of params.formats) {
+        const file = join(params.dir, `${ctx.incident.id}.${format}`);
+        await writeFile(file, exportTimeline(format, ctx.incident, events));
+        files.push(file);
+      }
+    }
+    const where = files.length > 0 ? `; written to ${files.join(', ')}` : '';
+    return {
+      status: 'applied',
+      summary: `timeline exported: ${events.length} events, sha256 ${digest.slice(0, 16)}…${where}`,
+      data: { events: events.length, sha256: digest, files, formats: params.formats },
+    };
+  },
+});

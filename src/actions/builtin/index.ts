@@ -1,0 +1,13 @@
+import type { ActionDefinition } from '../define.js';
+import { noteAdd, notifyMessage, timelineExport } from './communicate.js';
+import { contractVerdict, destination, sourceIdentity } from './triage.js';
+
+/** The actions every deployment has. Kubernetes and rotation actions add themselves in their folders. */
+export const builtinActions: ActionDefinition[] = [
+  sourceIdentity,
+  destination,
+  contractVerdict,
+  noteAdd,
+  notifyMessage,
+  timelineExport,
+] as ActionDefinition[];

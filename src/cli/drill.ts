@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../config/load.js';
+import { allowAll } from '../domain/access.js';
+import { CodedError } from '../domain/errors.js';
+import { runDrill } from '../drills/runner.js';
+import { loadScenarios, parseScenario } from '../drills/scenario.js';
+import { renderScorecard } from '../drills/scorecard.js';
+import { createEngine, createRegistry, loadPolicy } from '../main.js';
+import { systemClock } from '../observability/clock.js';
+import { silentLogger } from '../observability/logger.js';
+import { createMemoryStore } from '../store/memory.js';
+import { exportTimeline } from '../timeline/export.js';
+import type { Io } from './io.js';
+import { readFile } from 'node:fs/promises';
+
+export interface DrillArgs {
+  scenario?: string;
+  config?: string;
+  format: 'md' | 'json';
+  list: boolean;
+}
+
+/**
+ * Run a tabletop drill on the embedded store, with no cluster: every action is planned and shown, and
+ * nothing outside the process changes. Prints the timeline and the scorecard; exit 1 if it failed.
+ */
+export async function drillCommand(args: DrillArgs, io: Io): Promise<number> {
+  const config = await loadConfig(io.env, args.config);
+  const found = await loadScenarios(config.drills);
+  if (args.list || !args.scenario) {
+    io.out(`Drill scenarios in ${config.drills}:`);
+    for (const { scenario } of found.scenarios) io.out(`  ${scenario.id.padEnd(24)} ${scenario.title}`);
+    for (const err of found.errors) io.err(err.describe());
+    if (!args.scenario && !args.list) io.out('\nRun one with: egress-responder drill <scenario>');
+    return found.errors.length > 0 ? 1 : 0;
+  }
+  const byPath = [args.scenario, join(config.drills, `${args.scenario}.yaml`)].find((p) => p.endsWith('.yaml') && existsSync(p));
+  const loaded = byPath
+    ? parseScenario(await readFile(byPath, 'utf8'), byPath)
+    : found.scenarios.find((s) => s.scenario.id === args.scenario);
+  if (!loaded) {
+    const known = found.scenarios.map((s) => s.scenario.id).join(', ');
+    throw new CodedError('scenario_invalid', `no drill scenario "${args.scenario}" in ${config.drills}; known: ${known}`);
+  }
+
+  const registry = createRegistry();
+  const policy = await loadPolicy(config, registry);
+  if (policy.errors.length > 0) {
+    for (const err of policy.errors) io.err(err.describe());
+    throw new CodedError('playbook_invalid', 'the playbooks or contracts have errors (see above); fix them or run `egress-responder validate`');
+  }
+  const store = createMemoryStore({ clock: systemClock });
+  const engine = createEngine({ config, store, registry, policy, cluster: undefined, log: silentLogger(), access: allowAll });
+  const report = await runDrill(engine, loaded, {
+    modes: config.modes,
+    retryWindowMs: config.intake.retryWindow,
+    parse: {
+      maxAlerts: config.intake.maxAlertsPerRequest,
+      ...(config.intake.alertmanagerLabels ? { alertmanagerLabels: config.intake.alertmanagerLabels } : {}),
+    },
+  });
+  if (args.format === 'json') {
+    io.out(JSON.stringify({ scorecard: report.scorecard, timeline: JSON.parse(exportTimeline('json', report.incident, report.events)) }, null, 2));
+  } else {
+    io.out(`Tabletop drill "${loaded.scenario.title}" (${loaded.file})`);
+    io.out('No cluster, Slack or Redis: the embedded store, every action planned and dry-run only.\n');
+    io.out(exportTimeline('md', report.incident, report.events));
+    io.out(renderScorecard(report.scorecard, report.incident));
+  }
+  await store.close();
+  return report.scorecard.passed ? 0 : 1;
+}

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { Mode } from '../domain/incident.js';
+import { NamespacePolicy } from '../domain/namespace-policy.js';
+import { DurationText } from '../domain/duration.js';
+import { AlertmanagerLabelMapping } from '../intake/alertmanager.js';
+
+const SlackId = (what: string, re: RegExp) =>
+  z.string().regex(re, { error: `expected a Slack ${what} ID such as ${re.source.replace(/[\^$\\[\]+]/g, '')}…` });
+
+export const SlackConfig = z.strictObject({
+  /** Where alert-triggered incident threads open. */
+  incidentChannel: SlackId('channel', /^[CG][A-Z0-9]{6,}$/),
+  /** User IDs (U…/W…) or user-group IDs (S…) allowed to run playbook actions. */
+  responders: z.array(SlackId('user or user-group', /^[UWS][A-Z0-9]{6,}$/)).default([]),
+  /** Allowed to approve break-glass grants and quarantine release. */
+  approvers: z.array(SlackId('user or user-group', /^[UWS][A-Z0-9]{6,}$/)).default([]),
+});
+
+/** The config file. Relative paths resolve against the config file's own directory. */
+export const ConfigFile = z.strictObject({
+  slack: SlackConfig.optional(),
+  playbooks: z.string().min(1).default('./playbooks'),
+  contracts: z.string().min(1).default('./playbooks/contracts'),
+  drills: z.string().min(1).default('./playbooks/drills'),
+  /** Per-namespace mode overrides: `modes: { prod: soft, 'dev-*': observe }`. */
+  modes: z.record(z.string().min(1), Mode).default({}),
+  namespaces: NamespacePolicy.prefault({}),
+  intake: z
+    .strictObject({
+      alertmanagerLabels: AlertmanagerLabelMapping.optional(),
+      /** How long a sender's request id is remembered, to tell retries from new reports. */
+      retryWindow: DurationText.default(24 * 3_600_000),
+      maxAlertsPerRequest: z.number().int().min(1).max(10_000).default(1000),
+    })
+    .prefault({}),
+});
+export type ConfigFile = z.infer<typeof ConfigFile>;

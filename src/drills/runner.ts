@@ -1,0 +1,79 @@
+import type { EgressAlert } from '../domain/alert.js';
+import type { Incident } from '../domain/incident.js';
+import type { TimelineEvent } from '../domain/timeline.js';
+import type { Engine } from '../engine/engine.js';
+import { type IngestOptions, type IngestResult, ingest } from '../engine/ingest.js';
+import { parseAlertBody, type ParseOptions } from '../intake/parse.js';
+import type { LoadedScenario } from './scenario.js';
+import { type Scorecard, scoreDrill } from './scorecard.js';
+
+export interface DrillOptions extends Omit<IngestOptions, 'drill'> {
+  parse: Omit<ParseOptions, 'receivedAt'>;
+  /** Upper bound on pilot rounds, so a playbook that never settles cannot loop forever. */
+  maxRounds?: number;
+}
+
+export interface DrillReport {
+  incident: Incident;
+  events: TimelineEvent[];
+  intake: IngestResult[];
+  scorecard: Scorecard;
+}
+
+export const DRILL_RESPONDER = 'drill:responder';
+const DRILL_APPROVERS = ['drill:approver-1', 'drill:approver-2', 'drill:approver-3', 'drill:approver-4', 'drill:approver-5'];
+
+/**
+ * Run a scenario through the real intake and the real playbook, every action as a dry-run, with the
+ * manual steps answered by stand-in people (ticks, confirmations, approvals from distinct approvers).
+ */
+export async function runDrill(engine: Engine, loaded: LoadedScenario, opts: DrillOptions): Promise<DrillReport> {
+  const { scenario } = loaded;
+  const body = JSON.stringify(scenario.alert);
+  const batch = parseAlertBody(body, 'application/json', { ...opts.parse, receivedAt: engine.deps.clock.now() });
+  const ingestOpts: IngestOptions = { ...opts, drill: true };
+  const intake = await ingest(engine, batch, ingestOpts);
+  for (let i = 1; i <= scenario.repeats; i++) {
+    const repeat = { ...batch, alerts: batch.alerts.map((a) => asRepeat(a, i)) };
+    intake.push(...(await ingest(engine, repeat, ingestOpts)));
+  }
+  const id = intake.find((r) => r.id !== null)?.id;
+  if (!id) throw new Error(`scenario ${scenario.id} opened no incident (its alerts were all resolved or duplicates)`);
+
+  const incident = await autopilot(engine, id, opts.maxRounds ?? 50);
+  const events = await engine.deps.store.timeline.read(id);
+  return { incident, events, intake, scorecard: scoreDrill(loaded, incident, events) };
+}
+
+/**
+ * Drive an incident to the end of its playbook as stand-in people would: tick checklists, confirm
+ * previews, approve with distinct approvers (never the requester). Stops when nothing waits, a step
+ * fails, or after `maxRounds`.
+ */
+export async function autopilot(engine: Engine, id: string, maxRounds = 50): Promise<Incident> {
+  let incident = await engine.get(id);
+  for (let round = 0; round < maxRounds; round++) {
+    incident = await engine.advance(id, { actor: 'drill' });
+    const waiting = incident.steps.find((s) => s.status.startsWith('awaiting_'));
+    if (!waiting) break;
+    const step = engine.playbookOf(incident)?.playbook.steps.find((s) => s.id === waiting.id);
+    if (!step) break;
+    if (waiting.status === 'awaiting_input') {
+      for (const item of step.checklist) {
+        if (!waiting.checklist[item.id]) incident = await engine.tick(id, step.id, item.id, DRILL_RESPONDER);
+      }
+    } else if (waiting.status === 'awaiting_confirmation') {
+      incident = await engine.confirm(id, step.id, DRILL_RESPONDER);
+    } else {
+      const decided = new Set(waiting.approvals.map((a) => a.by));
+      const approver = DRILL_APPROVERS.find((a) => !decided.has(a) && a !== waiting.requestedBy);
+      if (!approver) break;
+      incident = await engine.decide(id, step.id, approver, 'approve');
+    }
+  }
+  return incident;
+}
+
+function asRepeat(alert: EgressAlert, i: number): EgressAlert {
+  return alert.requestId ? { ...alert, requestId: `${alert.requestId}-repeat-${i}` } : alert;
+}
