@@ -1,10 +1,11 @@
 // Composition root: the one place that picks concrete adapters and wires them together.
-import type { ActionDefinition } from './actions/define.js';
+
 import { builtinActions } from './actions/builtin/index.js';
+import type { ActionDefinition } from './actions/define.js';
 import { ActionRegistry } from './actions/registry.js';
 import type { Config } from './config/load.js';
 import { loadContracts } from './contracts/load.js';
-import { accessFromLists, allowAll, type AccessPolicy } from './domain/access.js';
+import { type AccessPolicy, accessFromLists, allowAll } from './domain/access.js';
 import type { LoadedContract } from './domain/contract.js';
 import type { CodedError } from './domain/errors.js';
 import { Engine, type EngineObserver } from './engine/engine.js';
@@ -29,8 +30,14 @@ export interface Policy {
 }
 
 /** Playbooks and contracts from the config's directories; errors are collected, not thrown. */
-export async function loadPolicy(config: Pick<Config, 'playbooks' | 'contracts'>, registry: ActionRegistry): Promise<Policy> {
-  const [pb, ct] = await Promise.all([loadPlaybooks(config.playbooks, registry), loadContracts(config.contracts)]);
+export async function loadPolicy(
+  config: Pick<Config, 'playbooks' | 'contracts'>,
+  registry: ActionRegistry,
+): Promise<Policy> {
+  const [pb, ct] = await Promise.all([
+    loadPlaybooks(config.playbooks, registry),
+    loadContracts(config.contracts),
+  ]);
   return { playbooks: pb.playbooks, contracts: ct.contracts, errors: [...pb.errors, ...ct.errors] };
 }
 

@@ -21,7 +21,11 @@ export class ActionRegistry {
 
   require(id: string): ActionDefinition {
     const def = this.#actions.get(id);
-    if (!def) throw new CodedError('action_unknown', `unknown action "${id}"; known actions: ${this.ids().join(', ')}`);
+    if (!def)
+      throw new CodedError(
+        'action_unknown',
+        `unknown action "${id}"; known actions: ${this.ids().join(', ')}`,
+      );
     return def;
   }
 

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { allowAll } from '../domain/access.js';
@@ -12,7 +13,6 @@ import { silentLogger } from '../observability/logger.js';
 import { createMemoryStore } from '../store/memory.js';
 import { exportTimeline } from '../timeline/export.js';
 import type { Io } from './io.js';
-import { readFile } from 'node:fs/promises';
 
 export interface DrillArgs {
   scenario?: string;
@@ -35,23 +35,39 @@ export async function drillCommand(args: DrillArgs, io: Io): Promise<number> {
     if (!args.scenario && !args.list) io.out('\nRun one with: egress-responder drill <scenario>');
     return found.errors.length > 0 ? 1 : 0;
   }
-  const byPath = [args.scenario, join(config.drills, `${args.scenario}.yaml`)].find((p) => p.endsWith('.yaml') && existsSync(p));
+  const byPath = [args.scenario, join(config.drills, `${args.scenario}.yaml`)].find(
+    (p) => p.endsWith('.yaml') && existsSync(p),
+  );
   const loaded = byPath
     ? parseScenario(await readFile(byPath, 'utf8'), byPath)
     : found.scenarios.find((s) => s.scenario.id === args.scenario);
   if (!loaded) {
     const known = found.scenarios.map((s) => s.scenario.id).join(', ');
-    throw new CodedError('scenario_invalid', `no drill scenario "${args.scenario}" in ${config.drills}; known: ${known}`);
+    throw new CodedError(
+      'scenario_invalid',
+      `no drill scenario "${args.scenario}" in ${config.drills}; known: ${known}`,
+    );
   }
 
   const registry = createRegistry();
   const policy = await loadPolicy(config, registry);
   if (policy.errors.length > 0) {
     for (const err of policy.errors) io.err(err.describe());
-    throw new CodedError('playbook_invalid', 'the playbooks or contracts have errors (see above); fix them or run `egress-responder validate`');
+    throw new CodedError(
+      'playbook_invalid',
+      'the playbooks or contracts have errors (see above); fix them or run `egress-responder validate`',
+    );
   }
   const store = createMemoryStore({ clock: systemClock });
-  const engine = createEngine({ config, store, registry, policy, cluster: undefined, log: silentLogger(), access: allowAll });
+  const engine = createEngine({
+    config,
+    store,
+    registry,
+    policy,
+    cluster: undefined,
+    log: silentLogger(),
+    access: allowAll,
+  });
   const report = await runDrill(engine, loaded, {
     modes: config.modes,
     retryWindowMs: config.intake.retryWindow,
@@ -61,7 +77,16 @@ export async function drillCommand(args: DrillArgs, io: Io): Promise<number> {
     },
   });
   if (args.format === 'json') {
-    io.out(JSON.stringify({ scorecard: report.scorecard, timeline: JSON.parse(exportTimeline('json', report.incident, report.events)) }, null, 2));
+    io.out(
+      JSON.stringify(
+        {
+          scorecard: report.scorecard,
+          timeline: JSON.parse(exportTimeline('json', report.incident, report.events)),
+        },
+        null,
+        2,
+      ),
+    );
   } else {
     io.out(`Tabletop drill "${loaded.scenario.title}" (${loaded.file})`);
     io.out('No cluster, Slack or Redis: the embedded store, every action planned and dry-run only.\n');

@@ -28,10 +28,19 @@ const commands: Record<string, Handler> = {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { config: { type: 'string' }, format: { type: 'string' }, list: { type: 'boolean', default: false } },
+      options: {
+        config: { type: 'string' },
+        format: { type: 'string' },
+        list: { type: 'boolean', default: false },
+      },
     });
     return drillCommand(
-      { scenario: positionals[0], config: values.config, format: formatOf(values.format), list: values.list ?? false },
+      {
+        scenario: positionals[0],
+        config: values.config,
+        format: formatOf(values.format),
+        list: values.list ?? false,
+      },
       io,
     );
   },
@@ -54,11 +63,20 @@ const commands: Record<string, Handler> = {
       allowPositionals: true,
       options: { config: { type: 'string' }, format: { type: 'string' } },
     });
-    if (!positionals[0]) throw new CodedError('command_invalid', 'usage: egress-responder timeline <incident> [--format md|json]');
-    return timelineCommand({ incident: positionals[0], format: formatOf(values.format), config: values.config }, io);
+    if (!positionals[0])
+      throw new CodedError(
+        'command_invalid',
+        'usage: egress-responder timeline <incident> [--format md|json]',
+      );
+    return timelineCommand(
+      { incident: positionals[0], format: formatOf(values.format), config: values.config },
+      io,
+    );
   },
   async serve(_argv, io) {
-    io.err('egress-responder serve: the Slack bot and HTTP intake are not available in this build yet (see the open Slack issue).');
+    io.err(
+      'egress-responder serve: the Slack bot and HTTP intake are not available in this build yet (see the open Slack issue).',
+    );
     return 2;
   },
   async help(_argv, io) {
@@ -82,7 +100,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')
         ? new CodedError('command_invalid', err.message)
         : asCodedError(err);
-    io.err(`egress-responder ${name}: ${coded.userSafe ? coded.describe() : `internal error: ${coded.message}`}`);
+    io.err(
+      `egress-responder ${name}: ${coded.userSafe ? coded.describe() : `internal error: ${coded.message}`}`,
+    );
     return coded.code === 'command_invalid' ? 2 : 1;
   }
 }

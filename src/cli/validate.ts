@@ -21,7 +21,9 @@ export async function validateCommand(args: ValidateArgs, io: Io): Promise<numbe
   if (args.actions) {
     io.out('Registered actions:');
     for (const def of registry.list()) {
-      io.out(`  ${def.id.padEnd(26)} ${def.destructive ? 'destructive ' : ''}${def.needsCluster ? 'needs-cluster ' : ''}— ${def.description}`);
+      io.out(
+        `  ${def.id.padEnd(26)} ${def.destructive ? 'destructive ' : ''}${def.needsCluster ? 'needs-cluster ' : ''}— ${def.description}`,
+      );
     }
   }
   const dirs = {
@@ -35,7 +37,10 @@ export async function validateCommand(args: ValidateArgs, io: Io): Promise<numbe
     loadScenarios(dirs.drills),
   ]);
   const errors = [...pb.errors, ...ct.errors, ...dr.errors];
-  for (const p of pb.playbooks) io.out(`ok  playbook ${p.playbook.id} (${p.file}): ${p.playbook.steps.length} steps, ${p.playbook.mode} mode`);
+  for (const p of pb.playbooks)
+    io.out(
+      `ok  playbook ${p.playbook.id} (${p.file}): ${p.playbook.steps.length} steps, ${p.playbook.mode} mode`,
+    );
   for (const c of ct.contracts) io.out(`ok  contract ${c.contract.service} (${c.file})`);
   for (const s of dr.scenarios) io.out(`ok  drill ${s.scenario.id} (${s.file})`);
   for (const err of errors) io.err(`error ${err.describe()}`);

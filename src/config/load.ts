@@ -37,11 +37,19 @@ export function readEnv(env: NodeJS.ProcessEnv): RuntimeEnv {
   const issues = [];
   const port = env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    issues.push({ path: 'PORT', message: 'expected a TCP port number (0-65535)', value: JSON.stringify(env.PORT) });
+    issues.push({
+      path: 'PORT',
+      message: 'expected a TCP port number (0-65535)',
+      value: JSON.stringify(env.PORT),
+    });
   }
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel)) {
-    issues.push({ path: 'LOG_LEVEL', message: `expected one of ${LOG_LEVELS.join(', ')}`, value: JSON.stringify(logLevel) });
+    issues.push({
+      path: 'LOG_LEVEL',
+      message: `expected one of ${LOG_LEVELS.join(', ')}`,
+      value: JSON.stringify(logLevel),
+    });
   }
   if (env.SLACK_API_URL && !/^https?:\/\/.+\/$/.test(env.SLACK_API_URL)) {
     issues.push({
@@ -70,7 +78,9 @@ export function parseConfig(text: string, file: string, base: string, env: Runti
   const raw = parseYaml(text, file, 'config_invalid') ?? {};
   const parsed = ConfigFile.safeParse(raw);
   if (!parsed.success) {
-    throw new CodedError('config_invalid', `${file}: invalid config`, { issues: zodIssues(parsed.error, raw) });
+    throw new CodedError('config_invalid', `${file}: invalid config`, {
+      issues: zodIssues(parsed.error, raw),
+    });
   }
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   return {
@@ -92,7 +102,10 @@ export async function loadConfig(env: NodeJS.ProcessEnv, path?: string): Promise
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CodedError('config_invalid', `cannot read config file ${path}: ${code === 'ENOENT' ? 'no such file' : code}`);
+    throw new CodedError(
+      'config_invalid',
+      `cannot read config file ${path}: ${code === 'ENOENT' ? 'no such file' : code}`,
+    );
   }
   return parseConfig(text, path, dirname(resolve(path)), runtime);
 }

@@ -1,11 +1,13 @@
 import { z } from 'zod';
+import { DurationText } from '../domain/duration.js';
 import { Mode } from '../domain/incident.js';
 import { NamespacePolicy } from '../domain/namespace-policy.js';
-import { DurationText } from '../domain/duration.js';
 import { AlertmanagerLabelMapping } from '../intake/alertmanager.js';
 
 const SlackId = (what: string, re: RegExp) =>
-  z.string().regex(re, { error: `expected a Slack ${what} ID such as ${re.source.replace(/[\^$\\[\]+]/g, '')}…` });
+  z
+    .string()
+    .regex(re, { error: `expected a Slack ${what} ID such as ${re.source.replace(/[\^$\\[\]+]/g, '')}…` });
 
 export const SlackConfig = z.strictObject({
   /** Where alert-triggered incident threads open. */

@@ -12,14 +12,15 @@ export const allowAll: AccessPolicy = { has: () => true };
  * Actors are `slack:U123` for Slack users. Group membership (S…) is resolved by the Slack layer,
  * which passes expanded members in `members`.
  */
-export function accessFromLists(lists: { responders: readonly string[]; approvers: readonly string[] }): AccessPolicy {
+export function accessFromLists(lists: {
+  responders: readonly string[];
+  approvers: readonly string[];
+}): AccessPolicy {
   const strip = (actor: string) => actor.replace(/^slack:/, '');
   return {
     has(actor, role) {
       const id = strip(actor);
-      return role === 'responder'
-        ? lists.responders.includes(id)
-        : lists.approvers.includes(id);
+      return role === 'responder' ? lists.responders.includes(id) : lists.approvers.includes(id);
     },
   };
 }

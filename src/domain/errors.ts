@@ -50,7 +50,12 @@ export class CodedError extends Error {
   constructor(
     code: ErrorCode,
     message: string,
-    opts: { userSafe?: boolean; issues?: FieldIssue[]; details?: Record<string, unknown>; cause?: unknown } = {},
+    opts: {
+      userSafe?: boolean;
+      issues?: FieldIssue[];
+      details?: Record<string, unknown>;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'CodedError';
@@ -69,7 +74,9 @@ export class CodedError extends Error {
 
 export function formatIssue(issue: FieldIssue): string {
   const where = issue.path === '' ? '(root)' : issue.path;
-  return issue.value === undefined ? `${where}: ${issue.message}` : `${where}: ${issue.message} (got ${issue.value})`;
+  return issue.value === undefined
+    ? `${where}: ${issue.message}`
+    : `${where}: ${issue.message} (got ${issue.value})`;
 }
 
 /** Normalise anything thrown into a CodedError; unknown failures are `internal` and not user-safe. */

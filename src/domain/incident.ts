@@ -7,7 +7,14 @@ export type Mode = z.infer<typeof Mode>;
 
 // One status vocabulary with named groups (after StackStorm): the Slack root message, /egress status
 // and the engine all read these, so there is one table of what may follow what.
-export const IncidentStatus = z.enum(['open', 'acknowledged', 'containment_incomplete', 'contained', 'resolved', 'closed']);
+export const IncidentStatus = z.enum([
+  'open',
+  'acknowledged',
+  'containment_incomplete',
+  'contained',
+  'resolved',
+  'closed',
+]);
 export type IncidentStatus = z.infer<typeof IncidentStatus>;
 
 export const activeStatuses: readonly IncidentStatus[] = [
@@ -54,9 +61,22 @@ export const StepStatus = z.enum([
 ]);
 export type StepStatus = z.infer<typeof StepStatus>;
 export const settledStepStatuses: readonly StepStatus[] = ['completed', 'skipped', 'failed'];
-export const waitingStepStatuses: readonly StepStatus[] = ['awaiting_input', 'awaiting_confirmation', 'awaiting_approval'];
+export const waitingStepStatuses: readonly StepStatus[] = [
+  'awaiting_input',
+  'awaiting_confirmation',
+  'awaiting_approval',
+];
 
-export const ActionStatus = z.enum(['pending', 'planned', 'applying', 'applied', 'verified', 'skipped', 'failed', 'reverted']);
+export const ActionStatus = z.enum([
+  'pending',
+  'planned',
+  'applying',
+  'applied',
+  'verified',
+  'skipped',
+  'failed',
+  'reverted',
+]);
 export type ActionStatus = z.infer<typeof ActionStatus>;
 
 const Json = z.json();

@@ -6,12 +6,15 @@ import { CodedError, type ErrorCode } from './errors.js';
  * and column. Aliases are capped so a "billion laughs" file cannot blow up memory.
  */
 export function parseYaml(text: string, file: string, code: ErrorCode): unknown {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new CodedError(code, `${file}: not valid YAML`, {
       issues: doc.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return { path: pos ? `line ${pos.line}, column ${pos.col}` : '', message: e.message.split('\n')[0] ?? e.code };
+        return {
+          path: pos ? `line ${pos.line}, column ${pos.col}` : '',
+          message: e.message.split('\n')[0] ?? e.code,
+        };
       }),
     });
   }

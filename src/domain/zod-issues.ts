@@ -29,11 +29,19 @@ export function zodIssues(error: z.ZodError, input: unknown, prefix = ''): Field
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        out.push({ path: formatPath([...issue.path, key], prefix), message: 'unknown field (check the spelling)' });
+        out.push({
+          path: formatPath([...issue.path, key], prefix),
+          message: 'unknown field (check the spelling)',
+        });
       }
       continue;
     }
-    if (issue.code === 'invalid_union' && 'errors' in issue && Array.isArray(issue.errors) && issue.errors.length > 0) {
+    if (
+      issue.code === 'invalid_union' &&
+      'errors' in issue &&
+      Array.isArray(issue.errors) &&
+      issue.errors.length > 0
+    ) {
       // Report the branch that got furthest rather than a vague "invalid input".
       const branches = issue.errors as z.core.$ZodIssue[][];
       const best = branches.reduce((a, b) => (b.length < a.length ? b : a));

@@ -3,7 +3,7 @@ import type { Incident } from '../domain/incident.js';
 import type { TimelineEvent } from '../domain/timeline.js';
 import type { Engine } from '../engine/engine.js';
 import { type IngestOptions, type IngestResult, ingest } from '../engine/ingest.js';
-import { parseAlertBody, type ParseOptions } from '../intake/parse.js';
+import { type ParseOptions, parseAlertBody } from '../intake/parse.js';
 import type { LoadedScenario } from './scenario.js';
 import { type Scorecard, scoreDrill } from './scorecard.js';
 
@@ -21,16 +21,29 @@ export interface DrillReport {
 }
 
 export const DRILL_RESPONDER = 'drill:responder';
-const DRILL_APPROVERS = ['drill:approver-1', 'drill:approver-2', 'drill:approver-3', 'drill:approver-4', 'drill:approver-5'];
+const DRILL_APPROVERS = [
+  'drill:approver-1',
+  'drill:approver-2',
+  'drill:approver-3',
+  'drill:approver-4',
+  'drill:approver-5',
+];
 
 /**
  * Run a scenario through the real intake and the real playbook, every action as a dry-run, with the
  * manual steps answered by stand-in people (ticks, confirmations, approvals from distinct approvers).
  */
-export async function runDrill(engine: Engine, loaded: LoadedScenario, opts: DrillOptions): Promise<DrillReport> {
+export async function runDrill(
+  engine: Engine,
+  loaded: LoadedScenario,
+  opts: DrillOptions,
+): Promise<DrillReport> {
   const { scenario } = loaded;
   const body = JSON.stringify(scenario.alert);
-  const batch = parseAlertBody(body, 'application/json', { ...opts.parse, receivedAt: engine.deps.clock.now() });
+  const batch = parseAlertBody(body, 'application/json', {
+    ...opts.parse,
+    receivedAt: engine.deps.clock.now(),
+  });
   const ingestOpts: IngestOptions = { ...opts, drill: true };
   const intake = await ingest(engine, batch, ingestOpts);
   for (let i = 1; i <= scenario.repeats; i++) {
@@ -38,7 +51,10 @@ export async function runDrill(engine: Engine, loaded: LoadedScenario, opts: Dri
     intake.push(...(await ingest(engine, repeat, ingestOpts)));
   }
   const id = intake.find((r) => r.id !== null)?.id;
-  if (!id) throw new Error(`scenario ${scenario.id} opened no incident (its alerts were all resolved or duplicates)`);
+  if (!id)
+    throw new Error(
+      `scenario ${scenario.id} opened no incident (its alerts were all resolved or duplicates)`,
+    );
 
   const incident = await autopilot(engine, id, opts.maxRounds ?? 50);
   const events = await engine.deps.store.timeline.read(id);

@@ -39,12 +39,16 @@ export function parseScenario(text: string, file: string): LoadedScenario {
   const raw = parseYaml(text, file, 'scenario_invalid');
   const parsed = Scenario.safeParse(raw);
   if (!parsed.success) {
-    throw new CodedError('scenario_invalid', `${file}: invalid drill scenario`, { issues: zodIssues(parsed.error, raw) });
+    throw new CodedError('scenario_invalid', `${file}: invalid drill scenario`, {
+      issues: zodIssues(parsed.error, raw),
+    });
   }
   return { file, scenario: parsed.data };
 }
 
-export async function loadScenarios(dir: string): Promise<{ scenarios: LoadedScenario[]; errors: CodedError[] }> {
+export async function loadScenarios(
+  dir: string,
+): Promise<{ scenarios: LoadedScenario[]; errors: CodedError[] }> {
   const out: { scenarios: LoadedScenario[]; errors: CodedError[] } = { scenarios: [], errors: [] };
   let names: string[];
   try {
@@ -58,7 +62,9 @@ export async function loadScenarios(dir: string): Promise<{ scenarios: LoadedSce
     try {
       out.scenarios.push(parseScenario(await readFile(file, 'utf8'), file));
     } catch (err) {
-      out.errors.push(err instanceof CodedError ? err : new CodedError('scenario_invalid', `${file}: ${String(err)}`));
+      out.errors.push(
+        err instanceof CodedError ? err : new CodedError('scenario_invalid', `${file}: ${String(err)}`),
+      );
     }
   }
   return out;

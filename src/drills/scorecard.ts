@@ -32,7 +32,11 @@ const countKinds = {
 } as const;
 
 /** Pure: the scorecard follows from the scenario, the final incident and its timeline. */
-export function scoreDrill(loaded: LoadedScenario, incident: Incident, events: readonly TimelineEvent[]): Scorecard {
+export function scoreDrill(
+  loaded: LoadedScenario,
+  incident: Incident,
+  events: readonly TimelineEvent[],
+): Scorecard {
   const { expect } = loaded.scenario;
   const expectations: Expectation[] = [];
   const check = (what: string, expected: string | undefined, actual: string) => {
@@ -42,7 +46,11 @@ export function scoreDrill(loaded: LoadedScenario, incident: Incident, events: r
   check('playbook', expect.playbook, incident.playbook.id);
   check('final status', expect.status, incident.status);
   for (const stepId of expect.completed ?? []) {
-    check(`step ${stepId}`, 'completed', incident.steps.find((s) => s.id === stepId)?.status ?? 'not reached');
+    check(
+      `step ${stepId}`,
+      'completed',
+      incident.steps.find((s) => s.id === stepId)?.status ?? 'not reached',
+    );
   }
 
   const verifications = incident.steps.flatMap((s) => s.actions).filter((a) => a.verification !== undefined);
@@ -60,11 +68,14 @@ export function scoreDrill(loaded: LoadedScenario, incident: Incident, events: r
   const last = events.at(-1);
   const settled = incident.steps.filter((s) => s.status === 'completed' || s.status === 'skipped').length;
   const stepShare = incident.steps.length === 0 ? 0 : settled / incident.steps.length;
-  const expectShare = expectations.length === 0 ? 1 : expectations.filter((e) => e.met).length / expectations.length;
+  const expectShare =
+    expectations.length === 0 ? 1 : expectations.filter((e) => e.met).length / expectations.length;
   const scorecard: Scorecard = {
     scenario: loaded.scenario.id,
     expectations,
-    steps: incident.steps.map((s) => (s.reason ? { id: s.id, status: s.status, reason: s.reason } : { id: s.id, status: s.status })),
+    steps: incident.steps.map((s) =>
+      s.reason ? { id: s.id, status: s.status, reason: s.reason } : { id: s.id, status: s.status },
+    ),
     actions,
     durationMs: last ? Date.parse(last.at) - t0 : 0,
     score: Math.round(50 * expectShare + 50 * stepShare),

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ActionContext, ActionDefinition, Json, Outcome, Plan, Verification } from '../actions/define.js';
+import type {
+  ActionContext,
+  ActionDefinition,
+  Json,
+  Outcome,
+  Plan,
+  Verification,
+} from '../actions/define.js';
 import type { ActionRegistry } from '../actions/registry.js';
 import type { AccessPolicy, Role } from '../domain/access.js';
 import type { LoadedContract } from '../domain/contract.js';
@@ -140,18 +147,30 @@ export class Engine {
     if (state.status === 'pending') {
       const unmet = unmetCondition(step.when, factsOf(incident));
       if (unmet) {
-        await this.#record(incident, 'step.skipped', `Step "${step.title}" skipped: ${unmet}`, { step: step.id }, {
-          id: `${key}:skipped`,
-        });
+        await this.#record(
+          incident,
+          'step.skipped',
+          `Step "${step.title}" skipped: ${unmet}`,
+          { step: step.id },
+          {
+            id: `${key}:skipped`,
+          },
+        );
         return this.#mutateStep(incident.id, step.id, (s) => {
           s.status = 'skipped';
           s.reason = unmet;
           s.endedAt = this.#now();
         });
       }
-      await this.#record(incident, 'step.started', `Step "${step.title}" started`, { step: step.id }, {
-        id: `${key}:started`,
-      });
+      await this.#record(
+        incident,
+        'step.started',
+        `Step "${step.title}" started`,
+        { step: step.id },
+        {
+          id: `${key}:started`,
+        },
+      );
       incident = await this.#mutateStep(incident.id, step.id, (s) => {
         s.status = 'running';
         s.startedAt = this.#now();
@@ -171,7 +190,8 @@ export class Engine {
     // 1. Plan everything first: the preview people confirm is the whole step.
     for (const ref of step.actions) {
       incident = await this.#planAction(incident, step, ref.id ?? ref.uses, ref.with, ref.when, actor);
-      if (actionState(incident, step.id, ref.id ?? ref.uses).status === 'failed') return this.#failStep(incident, step);
+      if (actionState(incident, step.id, ref.id ?? ref.uses).status === 'failed')
+        return this.#failStep(incident, step);
     }
 
     // 2. Non-destructive actions (checks, notes, exports) run straight away.
@@ -179,7 +199,8 @@ export class Engine {
       const def = this.#d.registry.require(ref.uses);
       if (def.destructive) continue;
       incident = await this.#applyAction(incident, step, ref.id ?? ref.uses, ref.with, actor);
-      if (actionState(incident, step.id, ref.id ?? ref.uses).status === 'failed') return this.#failStep(incident, step);
+      if (actionState(incident, step.id, ref.id ?? ref.uses).status === 'failed')
+        return this.#failStep(incident, step);
     }
 
     // 3. Gates before anything destructive.
@@ -191,9 +212,15 @@ export class Engine {
       for (const ref of destructive) {
         const k = ref.id ?? ref.uses;
         const reason = 'observe mode: recorded, not applied';
-        await this.#record(incident, 'action.skipped', `${ref.uses} not applied (${reason})`, actionDetails(step.id, k), {
-          id: `${key}:${k}:skipped`,
-        });
+        await this.#record(
+          incident,
+          'action.skipped',
+          `${ref.uses} not applied (${reason})`,
+          actionDetails(step.id, k),
+          {
+            id: `${key}:${k}:skipped`,
+          },
+        );
         incident = await this.#mutateAction(incident.id, step.id, k, (a) => {
           a.status = 'skipped';
           a.reason = reason;
@@ -220,7 +247,8 @@ export class Engine {
     // 4. Destructive actions, in order.
     for (const ref of stillDestructive) {
       incident = await this.#applyAction(incident, step, ref.id ?? ref.uses, ref.with, actor);
-      if (actionState(incident, step.id, ref.id ?? ref.uses).status === 'failed') return this.#failStep(incident, step);
+      if (actionState(incident, step.id, ref.id ?? ref.uses).status === 'failed')
+        return this.#failStep(incident, step);
     }
 
     // 5. People's checklist.
@@ -251,9 +279,15 @@ export class Engine {
     const id = `${incident.id}:${step.id}:${key}`;
     const unmet = unmetCondition(when, factsOf(incident));
     if (unmet) {
-      await this.#record(incident, 'action.skipped', `${st.uses} skipped: ${unmet}`, actionDetails(step.id, key), {
-        id: `${id}:skipped`,
-      });
+      await this.#record(
+        incident,
+        'action.skipped',
+        `${st.uses} skipped: ${unmet}`,
+        actionDetails(step.id, key),
+        {
+          id: `${id}:skipped`,
+        },
+      );
       return this.#mutateAction(incident.id, step.id, key, (a) => {
         a.status = 'skipped';
         a.reason = unmet;
@@ -262,7 +296,10 @@ export class Engine {
     const def = this.#d.registry.require(st.uses);
     let plan: Plan;
     try {
-      plan = await def.plan(this.#context(incident, step.id, key, actor, st.dryRun), def.params.parse(rawParams));
+      plan = await def.plan(
+        this.#context(incident, step.id, key, actor, st.dryRun),
+        def.params.parse(rawParams),
+      );
     } catch (err) {
       return this.#actionFailed(incident, step, key, 'plan', err);
     }
@@ -296,9 +333,15 @@ export class Engine {
     if (st.status === 'planned' || st.status === 'applying') {
       if (def.needsCluster && !this.#d.cluster) {
         const reason = 'no cluster configured: planned only';
-        await this.#record(incident, 'action.skipped', `${st.uses} not applied (${reason})`, actionDetails(step.id, key), {
-          id: `${id}:skipped`,
-        });
+        await this.#record(
+          incident,
+          'action.skipped',
+          `${st.uses} not applied (${reason})`,
+          actionDetails(step.id, key),
+          {
+            id: `${id}:skipped`,
+          },
+        );
         return this.#mutateAction(incident.id, step.id, key, (a) => {
           a.status = 'skipped';
           a.reason = reason;
@@ -374,11 +417,20 @@ export class Engine {
     return incident;
   }
 
-  async #actionFailed(incident: Incident, step: Step, key: string, phase: string, err: unknown): Promise<Incident> {
+  async #actionFailed(
+    incident: Incident,
+    step: Step,
+    key: string,
+    phase: string,
+    err: unknown,
+  ): Promise<Incident> {
     const coded = asCodedError(err);
     const st = actionState(incident, step.id, key);
-    const message = coded.userSafe ? coded.describe() : `internal error (see logs for incident ${incident.id})`;
-    if (!coded.userSafe) this.#d.log.error({ err, incident: incident.id, step: step.id, action: key }, 'action failed');
+    const message = coded.userSafe
+      ? coded.describe()
+      : `internal error (see logs for incident ${incident.id})`;
+    if (!coded.userSafe)
+      this.#d.log.error({ err, incident: incident.id, step: step.id, action: key }, 'action failed');
     await this.#record(
       incident,
       'action.failed',
@@ -395,22 +447,39 @@ export class Engine {
   async #failStep(incident: Incident, step: Step): Promise<Incident> {
     const failed = stepState(incident, step.id).actions.filter((a) => a.status === 'failed');
     const reason = `action failed: ${failed.map((a) => a.uses).join(', ')}; retry the step or skip it`;
-    await this.#record(incident, 'step.failed', `Step "${step.title}" failed (${reason})`, { step: step.id }, {
-      id: `${incident.id}:${step.id}:failed:${failed.map((a) => a.attempts).join('.')}`,
-    });
+    await this.#record(
+      incident,
+      'step.failed',
+      `Step "${step.title}" failed (${reason})`,
+      { step: step.id },
+      {
+        id: `${incident.id}:${step.id}:failed:${failed.map((a) => a.attempts).join('.')}`,
+      },
+    );
     return this.#mutateStep(incident.id, step.id, (s) => {
       s.status = 'failed';
       s.reason = reason;
     });
   }
 
-  async #wait(incident: Incident, step: Step, status: StepState['status'], summary: string): Promise<Incident> {
+  async #wait(
+    incident: Incident,
+    step: Step,
+    status: StepState['status'],
+    summary: string,
+  ): Promise<Incident> {
     const state = stepState(incident, step.id);
     if (state.status === status) return incident;
     const kind: TimelineKind = status === 'awaiting_approval' ? 'approval.requested' : 'step.waiting';
-    await this.#record(incident, kind, summary, { step: step.id, waiting: status }, {
-      id: `${incident.id}:${step.id}:${status}:${state.approvals.length}`,
-    });
+    await this.#record(
+      incident,
+      kind,
+      summary,
+      { step: step.id, waiting: status },
+      {
+        id: `${incident.id}:${step.id}:${status}:${state.approvals.length}`,
+      },
+    );
     return this.#mutateStep(incident.id, step.id, (s) => {
       s.status = status;
     });
@@ -442,7 +511,8 @@ export class Engine {
     });
     await this.#d.store.schedule.remove(`sla:${incident.id}:${step.id}`);
     const next = incomplete ? step.sets_status?.incomplete : step.sets_status?.success;
-    if (next) incident = await this.#setStatus(incident, next, SYSTEM_ACTOR, `step "${step.title}" completed`);
+    if (next)
+      incident = await this.#setStatus(incident, next, SYSTEM_ACTOR, `step "${step.title}" completed`);
     this.#checkpoint(`${step.id}:completed`);
     return incident;
   }
@@ -452,7 +522,12 @@ export class Engine {
   /** Tick a checklist item. Responders only. */
   async tick(id: string, stepId: string, itemId: string, actor: string): Promise<Incident> {
     return this.#withIncidentLock(id, async () => {
-      const incident = await this.#requireRole(id, actor, 'responder', `tick a checklist item of step ${stepId}`);
+      const incident = await this.#requireRole(
+        id,
+        actor,
+        'responder',
+        `tick a checklist item of step ${stepId}`,
+      );
       const step = this.#stepDef(incident, stepId);
       const item = step.checklist.find((c) => c.id === itemId);
       if (!item) {
@@ -460,10 +535,16 @@ export class Engine {
       }
       const state = incident.steps.find((s) => s.id === stepId);
       if (state?.checklist[itemId]) return incident;
-      await this.#record(incident, 'checklist.ticked', `Checklist: ${item.text}`, { step: stepId, item: itemId }, {
-        actor,
-        id: `${id}:${stepId}:tick:${itemId}`,
-      });
+      await this.#record(
+        incident,
+        'checklist.ticked',
+        `Checklist: ${item.text}`,
+        { step: stepId, item: itemId },
+        {
+          actor,
+          id: `${id}:${stepId}:tick:${itemId}`,
+        },
+      );
       await this.#mutateStep(id, stepId, (s) => {
         s.checklist[itemId] = { by: actor, at: this.#now() };
       });
@@ -478,10 +559,16 @@ export class Engine {
       this.#stepDef(incident, stepId);
       const state = incident.steps.find((s) => s.id === stepId);
       if (state?.confirmedBy) return incident;
-      await this.#record(incident, 'confirmation.given', `Confirmed step ${stepId}`, { step: stepId }, {
-        actor,
-        id: `${id}:${stepId}:confirmed`,
-      });
+      await this.#record(
+        incident,
+        'confirmation.given',
+        `Confirmed step ${stepId}`,
+        { step: stepId },
+        {
+          actor,
+          id: `${id}:${stepId}:confirmed`,
+        },
+      );
       await this.#ensureStepState(incident, this.#stepDef(incident, stepId));
       await this.#mutateStep(id, stepId, (s) => {
         s.confirmedBy = { by: actor, at: this.#now() };
@@ -502,28 +589,50 @@ export class Engine {
         throw new CodedError('command_invalid', `step ${stepId} of ${id} is not waiting for an approval`);
       }
       const refuse = async (why: string) => {
-        await this.#record(incident, 'refusal', `Refused ${decision} of step ${stepId} by ${actor}: ${why}`, {
-          step: stepId,
-        }, { actor });
+        await this.#record(
+          incident,
+          'refusal',
+          `Refused ${decision} of step ${stepId} by ${actor}: ${why}`,
+          {
+            step: stepId,
+          },
+          { actor },
+        );
         throw new CodedError('approval_refused', why);
       };
       const allowed = Array.isArray(rule.from)
         ? rule.from.includes(actor.replace(/^slack:/, ''))
         : this.#d.access.has(actor, rule.from === 'approvers' ? 'approver' : 'responder');
-      if (!allowed) await refuse(`only ${Array.isArray(rule.from) ? rule.from.join(', ') : rule.from} may decide this step`);
-      if (!rule.allow_requester && state.requestedBy === actor) await refuse('the requester may not approve their own request');
+      if (!allowed)
+        await refuse(
+          `only ${Array.isArray(rule.from) ? rule.from.join(', ') : rule.from} may decide this step`,
+        );
+      if (!rule.allow_requester && state.requestedBy === actor)
+        await refuse('the requester may not approve their own request');
       if (state.approvals.some((a) => a.by === actor)) await refuse(`${actor} has already decided this step`);
       const kind: TimelineKind = decision === 'approve' ? 'approval.granted' : 'approval.denied';
-      await this.#record(incident, kind, `${decision === 'approve' ? 'Approved' : 'Denied'} step ${stepId}`, {
-        step: stepId,
-      }, { actor, id: `${id}:${stepId}:${decision}:${actor}` });
+      await this.#record(
+        incident,
+        kind,
+        `${decision === 'approve' ? 'Approved' : 'Denied'} step ${stepId}`,
+        {
+          step: stepId,
+        },
+        { actor, id: `${id}:${stepId}:${decision}:${actor}` },
+      );
       await this.#mutateStep(id, stepId, (s) => {
         s.approvals.push({ by: actor, at: this.#now(), decision });
       });
       if (decision === 'deny') {
-        await this.#record(incident, 'step.skipped', `Step "${step.title}" skipped: approval denied by ${actor}`, {
-          step: stepId,
-        }, { id: `${id}:${stepId}:skipped` });
+        await this.#record(
+          incident,
+          'step.skipped',
+          `Step "${step.title}" skipped: approval denied by ${actor}`,
+          {
+            step: stepId,
+          },
+          { id: `${id}:${stepId}:skipped` },
+        );
         await this.#mutateStep(id, stepId, (s) => {
           s.status = 'skipped';
           s.reason = `approval denied by ${actor}`;
@@ -576,10 +685,16 @@ export class Engine {
           incident = await this.#actionFailed(incident, step, a.key, 'revert', err);
           throw asCodedError(err);
         }
-        await this.#record(incident, 'action.reverted', `${dryTag(a.dryRun)}${a.uses} reverted: ${outcome.summary}`, {
-          ...actionDetails(stepId, a.key),
-          outcome: outcome as unknown as Json,
-        }, { actor, id: `${id}:${stepId}:${a.key}:reverted:${a.attempts}` });
+        await this.#record(
+          incident,
+          'action.reverted',
+          `${dryTag(a.dryRun)}${a.uses} reverted: ${outcome.summary}`,
+          {
+            ...actionDetails(stepId, a.key),
+            outcome: outcome as unknown as Json,
+          },
+          { actor, id: `${id}:${stepId}:${a.key}:reverted:${a.attempts}` },
+        );
         incident = await this.#mutateAction(id, stepId, a.key, (s) => {
           s.status = 'reverted';
         });
@@ -601,7 +716,10 @@ export class Engine {
       const def: ActionDefinition = this.#d.registry.require(uses);
       const parsed = def.params.safeParse(params);
       if (!parsed.success) {
-        throw new CodedError('action_params_invalid', `invalid parameters for ${uses}: ${parsed.error.message}`);
+        throw new CodedError(
+          'action_params_invalid',
+          `invalid parameters for ${uses}: ${parsed.error.message}`,
+        );
       }
       const key = `adhoc-${randomUUID().slice(0, 8)}`;
       const ctx = this.#context(incident, 'adhoc', key, actor, opts.dryRun || incident.drill);
@@ -609,30 +727,56 @@ export class Engine {
       const details = { ...actionDetails('adhoc', key), uses };
       try {
         const plan = await def.plan(ctx, parsed.data);
-        await this.#record(incident, 'action.planned', `${tag}${uses} planned: ${plan.summary}`, details, { actor });
+        await this.#record(incident, 'action.planned', `${tag}${uses} planned: ${plan.summary}`, details, {
+          actor,
+        });
         if (def.needsCluster && !this.#d.cluster) {
-          await this.#record(incident, 'action.skipped', `${uses} not applied (no cluster configured)`, details, { actor });
+          await this.#record(
+            incident,
+            'action.skipped',
+            `${uses} not applied (no cluster configured)`,
+            details,
+            { actor },
+          );
           return { plan };
         }
         const outcome = await def.apply(ctx, plan, parsed.data);
-        await this.#record(incident, 'action.applied', `${tag}${uses} ${outcome.status}: ${outcome.summary}`, details, {
-          actor,
-        });
+        await this.#record(
+          incident,
+          'action.applied',
+          `${tag}${uses} ${outcome.status}: ${outcome.summary}`,
+          details,
+          {
+            actor,
+          },
+        );
         const verification = def.verify ? await def.verify(ctx, outcome, parsed.data) : undefined;
-        if (verification) await this.#record(incident, 'action.verified', `${tag}${verification.line}`, details, { actor });
+        if (verification)
+          await this.#record(incident, 'action.verified', `${tag}${verification.line}`, details, { actor });
         return verification ? { plan, outcome, verification } : { plan, outcome };
       } catch (err) {
         const coded = asCodedError(err);
-        await this.#record(incident, 'action.failed', `${tag}${uses} failed: ${coded.userSafe ? coded.describe() : 'internal error'}`, {
-          ...details,
-          code: coded.code,
-        }, { actor });
+        await this.#record(
+          incident,
+          'action.failed',
+          `${tag}${uses} failed: ${coded.userSafe ? coded.describe() : 'internal error'}`,
+          {
+            ...details,
+            code: coded.code,
+          },
+          { actor },
+        );
         throw coded;
       }
     });
   }
 
-  async note(id: string, actor: string, text: string, opts: { at?: number; source?: string } = {}): Promise<void> {
+  async note(
+    id: string,
+    actor: string,
+    text: string,
+    opts: { at?: number; source?: string } = {},
+  ): Promise<void> {
     const incident = await this.get(id);
     await this.#record(incident, 'note', text, opts.source ? { source: opts.source } : {}, {
       actor,
@@ -647,7 +791,9 @@ export class Engine {
       await this.#mutate(id, (d) => {
         d.commander = actor;
       });
-      return incident.status === 'open' ? this.#setStatus(incident, 'acknowledged', actor, 'taken in command') : this.get(id);
+      return incident.status === 'open'
+        ? this.#setStatus(incident, 'acknowledged', actor, 'taken in command')
+        : this.get(id);
     });
   }
 
@@ -673,10 +819,17 @@ export class Engine {
         const stepId = String(item.data.stepId);
         const state = incident?.steps.find((s) => s.id === stepId);
         if (incident && isActive(incident) && state && !settledStepStatuses.includes(state.status)) {
-          const title = this.playbookOf(incident)?.playbook.steps.find((s) => s.id === stepId)?.title ?? stepId;
-          await this.#record(incident, 'sla.breached', `SLA breached: step "${title}" is still ${state.status}`, {
-            step: stepId,
-          }, { id: `${incident.id}:${stepId}:sla` });
+          const title =
+            this.playbookOf(incident)?.playbook.steps.find((s) => s.id === stepId)?.title ?? stepId;
+          await this.#record(
+            incident,
+            'sla.breached',
+            `SLA breached: step "${title}" is still ${state.status}`,
+            {
+              step: stepId,
+            },
+            { id: `${incident.id}:${stepId}:sla` },
+          );
           await this.#mutateStep(incident.id, stepId, (s) => {
             s.slaNotifiedAt = this.#now();
           });
@@ -698,15 +851,24 @@ export class Engine {
     const from = incident.status;
     if (from === to) return incident;
     if (!canTransition(from, to)) {
-      throw new CodedError('transition_invalid', `an incident that is ${statusLabels[from]} cannot become ${statusLabels[to]}`);
+      throw new CodedError(
+        'transition_invalid',
+        `an incident that is ${statusLabels[from]} cannot become ${statusLabels[to]}`,
+      );
     }
     const next = await this.#mutate(incident.id, (d) => {
       d.status = to;
     });
-    await this.#record(next, 'status.changed', `Status: ${statusLabels[from]} → ${statusLabels[to]} (${why})`, {
-      from,
-      to,
-    }, { actor });
+    await this.#record(
+      next,
+      'status.changed',
+      `Status: ${statusLabels[from]} → ${statusLabels[to]} (${why})`,
+      {
+        from,
+        to,
+      },
+      { actor },
+    );
     return next;
   }
 
@@ -714,9 +876,15 @@ export class Engine {
     const incident = await this.get(id);
     if (!isActive(incident)) throw new CodedError('incident_closed', `incident ${id} is closed`);
     if (!this.#d.access.has(actor, role)) {
-      await this.#record(incident, 'refusal', `Refused: ${actor} may not ${what} (needs the ${role} role)`, { role }, {
-        actor,
-      });
+      await this.#record(
+        incident,
+        'refusal',
+        `Refused: ${actor} may not ${what} (needs the ${role} role)`,
+        { role },
+        {
+          actor,
+        },
+      );
       throw new CodedError('not_authorized', `you may not ${what}: it needs the ${role} role`);
     }
     return incident;
@@ -724,7 +892,8 @@ export class Engine {
 
   #stepDef(incident: Incident, stepId: string): Step {
     const step = this.playbookOf(incident)?.playbook.steps.find((s) => s.id === stepId);
-    if (!step) throw new CodedError('command_invalid', `playbook ${incident.playbook.id} has no step "${stepId}"`);
+    if (!step)
+      throw new CodedError('command_invalid', `playbook ${incident.playbook.id} has no step "${stepId}"`);
     return step;
   }
 

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Json } from '../actions/define.js';
+import { evaluate } from '../contracts/evaluate.js';
 import { describeDestination, describeSource, type EgressAlert, type ParsedBatch } from '../domain/alert.js';
 import { CodedError } from '../domain/errors.js';
-import type { Incident, Mode } from '../domain/incident.js';
 import { matchesAny } from '../domain/glob.js';
-import { evaluate } from '../contracts/evaluate.js';
+import type { Incident, Mode } from '../domain/incident.js';
 import { fingerprint } from '../intake/fingerprint.js';
 import { isoAt } from '../observability/clock.js';
 import { selectPlaybook } from '../playbooks/load.js';
@@ -48,7 +48,11 @@ export function modeFor(namespace: string, playbookMode: Mode, overrides: Record
  * is not counted twice. Alerts are taken in order; a store failure stops the batch with an error the
  * HTTP layer turns into 503 (so the sender retries), and the failed alert's retry claim is released.
  */
-export async function ingest(engine: Engine, batch: ParsedBatch, opts: IngestOptions): Promise<IngestResult[]> {
+export async function ingest(
+  engine: Engine,
+  batch: ParsedBatch,
+  opts: IngestOptions,
+): Promise<IngestResult[]> {
   const results: IngestResult[] = [];
   for (const alert of batch.alerts) results.push(await ingestOne(engine, alert, opts));
   return results;
@@ -120,15 +124,23 @@ async function ingestOne(engine: Engine, alert: EgressAlert, opts: IngestOptions
       if (alert.lastSeen > d.lastSeen) d.lastSeen = alert.lastSeen;
       if (alert.firstSeen < d.firstSeen) d.firstSeen = alert.firstSeen;
     });
-    await engine.record(folded, 'alert.folded', `Repeat alert folded in (${folded.count} alerts, last seen ${folded.lastSeen})`, {
-      count: folded.count,
-      requestId: alert.requestId ?? null,
-      origin: alert.origin,
-    });
+    await engine.record(
+      folded,
+      'alert.folded',
+      `Repeat alert folded in (${folded.count} alerts, last seen ${folded.lastSeen})`,
+      {
+        count: folded.count,
+        requestId: alert.requestId ?? null,
+        origin: alert.origin,
+      },
+    );
     return { id: folded.id, status: 'folded', fingerprint: fp };
   } catch (err) {
     if (retryKey) await store.dedupe.release(retryKey).catch(() => undefined);
     if (err instanceof CodedError) throw err;
-    throw new CodedError('internal', `could not record alert: ${String(err)}`, { userSafe: false, cause: err });
+    throw new CodedError('internal', `could not record alert: ${String(err)}`, {
+      userSafe: false,
+      cause: err,
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -22,7 +22,9 @@ export const redactPaths = [
   '*.headers.authorization',
 ];
 
-export function createLogger(opts: { level?: string; name?: string; destination?: DestinationStream } = {}): Logger {
+export function createLogger(
+  opts: { level?: string; name?: string; destination?: DestinationStream } = {},
+): Logger {
   const options: LoggerOptions = {
     name: opts.name ?? 'egress-responder',
     level: opts.level ?? process.env.LOG_LEVEL ?? 'info',

@@ -14,7 +14,9 @@ export function parsePlaybook(text: string, file: string, registry: ActionRegist
   const raw = parseYaml(text, file, 'playbook_invalid');
   const parsed = Playbook.safeParse(raw);
   if (!parsed.success) {
-    throw new CodedError('playbook_invalid', `${file}: invalid playbook`, { issues: zodIssues(parsed.error, raw) });
+    throw new CodedError('playbook_invalid', `${file}: invalid playbook`, {
+      issues: zodIssues(parsed.error, raw),
+    });
   }
   const playbook = parsed.data;
   const issues = [...duplicateIds(playbook), ...actionIssues(playbook, registry)];
@@ -87,7 +89,10 @@ export async function loadPlaybooks(dir: string, registry: ActionRegistry): Prom
       .sort();
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : String(err);
-    return { playbooks: [], errors: [new CodedError('playbook_invalid', `playbook directory ${dir} ${why}`)] };
+    return {
+      playbooks: [],
+      errors: [new CodedError('playbook_invalid', `playbook directory ${dir} ${why}`)],
+    };
   }
   const set: PlaybookSet = { playbooks: [], errors: [] };
   const seen = new Map<string, string>();
@@ -97,12 +102,17 @@ export async function loadPlaybooks(dir: string, registry: ActionRegistry): Prom
       const loaded = parsePlaybook(await readFile(file, 'utf8'), file, registry);
       const first = seen.get(loaded.playbook.id);
       if (first) {
-        throw new CodedError('playbook_invalid', `${file}: playbook id "${loaded.playbook.id}" is already used by ${first}`);
+        throw new CodedError(
+          'playbook_invalid',
+          `${file}: playbook id "${loaded.playbook.id}" is already used by ${first}`,
+        );
       }
       seen.set(loaded.playbook.id, file);
       set.playbooks.push(loaded);
     } catch (err) {
-      set.errors.push(err instanceof CodedError ? err : new CodedError('playbook_invalid', `${file}: ${String(err)}`));
+      set.errors.push(
+        err instanceof CodedError ? err : new CodedError('playbook_invalid', `${file}: ${String(err)}`),
+      );
     }
   }
   if (set.playbooks.length === 0 && set.errors.length === 0) {
@@ -119,7 +129,10 @@ export interface MatchFacts {
 }
 
 /** The playbook that handles an alert: the matching one with the lowest priority, then by file name. */
-export function selectPlaybook(playbooks: readonly LoadedPlaybook[], facts: MatchFacts): LoadedPlaybook | undefined {
+export function selectPlaybook(
+  playbooks: readonly LoadedPlaybook[],
+  facts: MatchFacts,
+): LoadedPlaybook | undefined {
   const matching = playbooks.filter(({ playbook: { match } }) => {
     return (
       (!match.origin || match.origin.includes(facts.origin)) &&
@@ -128,5 +141,7 @@ export function selectPlaybook(playbooks: readonly LoadedPlaybook[], facts: Matc
       (!match.verdict || match.verdict.includes(facts.verdict))
     );
   });
-  return matching.sort((a, b) => a.playbook.priority - b.playbook.priority || a.file.localeCompare(b.file))[0];
+  return matching.sort(
+    (a, b) => a.playbook.priority - b.playbook.priority || a.file.localeCompare(b.file),
+  )[0];
 }

@@ -8,7 +8,9 @@ import { IncidentStatus, Mode } from '../domain/incident.js';
 
 const Slug = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'expected a lower-case id: letters, digits and dashes, at most 63' });
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
+    error: 'expected a lower-case id: letters, digits and dashes, at most 63',
+  });
 
 const VerdictKind = z.enum(['violation', 'allowed', 'no-contract']);
 
@@ -25,7 +27,9 @@ export type When = z.infer<typeof When>;
 export const ActionRef = z.strictObject({
   /** Key of the action within its step; defaults to `uses`. */
   id: Slug.optional(),
-  uses: z.string().regex(/^[a-z0-9]+(\.[a-z0-9-]+)+$/, { error: 'expected an action id such as k8s.quarantine' }),
+  uses: z
+    .string()
+    .regex(/^[a-z0-9]+(\.[a-z0-9-]+)+$/, { error: 'expected an action id such as k8s.quarantine' }),
   with: z.record(z.string(), z.unknown()).default({}),
   when: When.optional(),
 });
@@ -33,7 +37,9 @@ export type ActionRef = z.infer<typeof ActionRef>;
 
 export const Approval = z.strictObject({
   /** A role from the config, or explicit Slack user IDs. */
-  from: z.union([z.enum(['responders', 'approvers']), z.array(z.string().min(1)).min(1)]).default('approvers'),
+  from: z
+    .union([z.enum(['responders', 'approvers']), z.array(z.string().min(1)).min(1)])
+    .default('approvers'),
   count: z.number().int().min(1).max(5).default(1),
   /** The person who asked for the step may not approve it unless this is true. */
   allow_requester: z.boolean().default(false),
@@ -50,7 +56,9 @@ export const Step = z.strictObject({
   actions: z.array(ActionRef).default([]),
   approval: Approval.optional(),
   /** Incident status once the step settles: `success` when every verification passed, else `incomplete`. */
-  sets_status: z.strictObject({ success: IncidentStatus.optional(), incomplete: IncidentStatus.optional() }).optional(),
+  sets_status: z
+    .strictObject({ success: IncidentStatus.optional(), incomplete: IncidentStatus.optional() })
+    .optional(),
   /** Text shown with the step's results (e.g. what containment does not cover). */
   notes: z.array(z.string().min(1)).default([]),
 });

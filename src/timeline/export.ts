@@ -60,7 +60,11 @@ export function timelineToJson(incident: Incident, events: readonly TimelineEven
   };
 }
 
-export function exportTimeline(format: TimelineFormat, incident: Incident, events: readonly TimelineEvent[]): string {
+export function exportTimeline(
+  format: TimelineFormat,
+  incident: Incident,
+  events: readonly TimelineEvent[],
+): string {
   return format === 'md'
     ? timelineToMarkdown(incident, events)
     : `${JSON.stringify(timelineToJson(incident, events), null, 2)}\n`;

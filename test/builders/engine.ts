@@ -16,7 +16,9 @@ import type { Store } from '../../src/store/store.js';
 import { anIncident } from './incident.js';
 
 /** A clock tests move by hand. */
-export function manualClock(start = Date.parse('2026-11-25T14:03:12.123Z')): Clock & { advance(ms: number): void } {
+export function manualClock(
+  start = Date.parse('2026-11-25T14:03:12.123Z'),
+): Clock & { advance(ms: number): void } {
   let now = start;
   return { now: () => now, advance: (ms) => (now += ms) };
 }
@@ -41,12 +43,17 @@ export function effectLedger() {
     },
     async apply(ctx) {
       calls.push(ctx.idempotencyKey);
-      if (failing.has(ctx.actionKey)) throw new CodedError('action_failed', `${ctx.actionKey} refused by the test`);
+      if (failing.has(ctx.actionKey))
+        throw new CodedError('action_failed', `${ctx.actionKey} refused by the test`);
       if (!ctx.dryRun) effects.set(ctx.idempotencyKey, (effects.get(ctx.idempotencyKey) ?? 0) + 1);
       return { status: 'applied', summary: `marked ${ctx.actionKey}`, data: { key: ctx.idempotencyKey } };
     },
     async verify(_ctx, outcome, params) {
-      return { ok: params.verify === 'ok', line: `Verification: ${params.verify === 'ok' ? 'contained' : 'incomplete'}`, data: outcome.data };
+      return {
+        ok: params.verify === 'ok',
+        line: `Verification: ${params.verify === 'ok' ? 'contained' : 'incomplete'}`,
+        data: outcome.data,
+      };
     },
     async revert(ctx) {
       effects.delete(ctx.idempotencyKey);

@@ -46,7 +46,8 @@ export default async function globalSetup() {
   );
   for (let i = 0; i < 100; i++) {
     if (await pingRedis(port)) break;
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode} on port ${port}`);
+    if (child.exitCode !== null)
+      throw new Error(`redis-server exited with code ${child.exitCode} on port ${port}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   if (!(await pingRedis(port))) {

@@ -34,7 +34,11 @@ export const notifyMessage = defineAction({
   example: { text: 'Forensics: the timeline is attached.', to: ['S0FORENSICS'] },
   async plan(_ctx, params) {
     const to = params.to.length > 0 ? ` (to ${params.to.join(', ')})` : '';
-    return { summary: `message${to}: ${params.text}`, changes: false, data: { text: params.text, to: params.to } };
+    return {
+      summary: `message${to}: ${params.text}`,
+      changes: false,
+      data: { text: params.text, to: params.to },
+    };
   },
   async apply(_ctx, plan) {
     return { status: 'applied', summary: plan.summary, data: plan.data };
@@ -53,9 +57,13 @@ export const timelineExport = defineAction({
   destructive: false,
   needsCluster: false,
   example: { formats: ['md', 'json'], dir: '/var/lib/egress-responder/exports' },
-  async plan(ctx, params) {
+  async plan(_ctx, params) {
     const where = params.dir ? ` to ${params.dir}` : ' (attached in the thread)';
-    return { summary: `export the timeline as ${params.formats.join(' and ')}${where}`, changes: false, data: {} };
+    return {
+      summary: `export the timeline as ${params.formats.join(' and ')}${where}`,
+      changes: false,
+      data: {},
+    };
   },
   async apply(ctx, _plan, params) {
     const events = await ctx.store.timeline.read(ctx.incident.id);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CodedError, asCodedError, showValue } from '../../../src/domain/errors.js';
+import { asCodedError, CodedError, showValue } from '../../../src/domain/errors.js';
 import { zodIssues } from '../../../src/domain/zod-issues.js';
 
 describe('coded errors', () => {

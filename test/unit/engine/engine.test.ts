@@ -66,7 +66,9 @@ describe('engine: running a playbook', () => {
     const inc = await autopilot(t.engine, id);
     const contain = inc.steps.find((s) => s.id === 'contain')!;
     expect(contain.status).toBe('skipped');
-    expect(contain.reason).toBe('condition not met: verdict is allowed, step runs only for violation | no-contract');
+    expect(contain.reason).toBe(
+      'condition not met: verdict is allowed, step runs only for violation | no-contract',
+    );
     const events = await t.store.timeline.read(id);
     expect(events.find((e) => e.kind === 'step.skipped')?.summary).toContain('verdict is allowed');
   });
@@ -100,7 +102,10 @@ steps:
     const contain = inc.steps.find((s) => s.id === 'contain')!;
     expect(contain.status).toBe('failed');
     expect(contain.actions.map((a) => a.status)).toEqual(['verified', 'failed']);
-    expect(contain.actions[1]!.error).toEqual({ code: 'action_failed', message: 'second refused by the test' });
+    expect(contain.actions[1]!.error).toEqual({
+      code: 'action_failed',
+      message: 'second refused by the test',
+    });
     expect(inc.steps.find((s) => s.id === 'approve')).toBeUndefined(); // later steps wait, not skipped
 
     t.ledger.failing.clear();
@@ -119,7 +124,10 @@ steps:
     expect(t.ledger.effects.size).toBe(2);
     const inc = await t.engine.revertStep(id, 'contain', 'slack:U1');
     expect(t.ledger.effects.size).toBe(0);
-    expect(inc.steps.find((s) => s.id === 'contain')!.actions.map((a) => a.status)).toEqual(['reverted', 'reverted']);
+    expect(inc.steps.find((s) => s.id === 'contain')!.actions.map((a) => a.status)).toEqual([
+      'reverted',
+      'reverted',
+    ]);
     const reverted = (await t.store.timeline.read(id)).filter((e) => e.kind === 'action.reverted');
     expect(reverted.map((e) => e.details.action)).toEqual(['second', 'first']);
   });
@@ -130,7 +138,9 @@ steps:
     const inc = await autopilot(t.engine, id);
     expect(t.ledger.calls.length).toBe(3);
     expect(t.ledger.effects.size).toBe(0);
-    const applied = (await t.store.timeline.read(id)).filter((e) => e.kind === 'action.applied' && e.details.step === 'contain');
+    const applied = (await t.store.timeline.read(id)).filter(
+      (e) => e.kind === 'action.applied' && e.details.step === 'contain',
+    );
     expect(applied.every((e) => e.summary.startsWith('[dry-run] test.mark dry-run applied'))).toBe(true);
     expect(inc.status).toBe('resolved');
   });
@@ -164,7 +174,10 @@ describe('engine: approvals and authorization', () => {
     expect(t.ledger.effects.has(`${id}:approve:third`)).toBe(true);
     const events = await t.store.timeline.read(id);
     expect(events.filter((e) => e.kind === 'refusal').map((e) => e.actor)).toEqual(['slack:U2', 'slack:U3']);
-    expect(events.filter((e) => e.kind === 'approval.granted').map((e) => e.actor)).toEqual(['slack:U3', 'slack:U4']);
+    expect(events.filter((e) => e.kind === 'approval.granted').map((e) => e.actor)).toEqual([
+      'slack:U3',
+      'slack:U4',
+    ]);
   });
 
   it('refuses people outside the approver list and records the refusal', async () => {
@@ -191,8 +204,12 @@ describe('engine: approvals and authorization', () => {
     const t = testEngine({ access });
     const { id } = await t.open();
     await t.engine.advance(id);
-    await expect(t.engine.tick(id, 'triage', 'looked', 'slack:U9')).rejects.toMatchObject({ code: 'not_authorized' });
-    await expect(t.engine.confirm(id, 'contain', 'slack:U9')).rejects.toMatchObject({ code: 'not_authorized' });
+    await expect(t.engine.tick(id, 'triage', 'looked', 'slack:U9')).rejects.toMatchObject({
+      code: 'not_authorized',
+    });
+    await expect(t.engine.confirm(id, 'contain', 'slack:U9')).rejects.toMatchObject({
+      code: 'not_authorized',
+    });
     await expect(t.engine.close(id, 'slack:U9', 'nope')).rejects.toMatchObject({ code: 'not_authorized' });
     const refusals = (await t.store.timeline.read(id)).filter((e) => e.kind === 'refusal');
     expect(refusals.map((e) => e.summary)).toEqual([
@@ -229,8 +246,14 @@ describe('engine: SLAs, notes, status', () => {
     const t = testEngine();
     const { id } = await t.open();
     const at = Date.parse('2026-11-25T14:05:00.000Z');
-    await t.engine.note(id, 'slack:U1', 'pinned: saw it in the proxy logs', { at, source: 'slack:C1:1700000000.0001' });
-    await t.engine.note(id, 'slack:U1', 'pinned: saw it in the proxy logs', { at, source: 'slack:C1:1700000000.0001' });
+    await t.engine.note(id, 'slack:U1', 'pinned: saw it in the proxy logs', {
+      at,
+      source: 'slack:C1:1700000000.0001',
+    });
+    await t.engine.note(id, 'slack:U1', 'pinned: saw it in the proxy logs', {
+      at,
+      source: 'slack:C1:1700000000.0001',
+    });
     const notes = (await t.store.timeline.read(id)).filter((e) => e.kind === 'note');
     expect(notes).toHaveLength(1);
     expect(notes[0]).toMatchObject({ at: '2026-11-25T14:05:00.000Z', actor: 'slack:U1' });
@@ -243,7 +266,9 @@ describe('engine: SLAs, notes, status', () => {
     expect(inc).toMatchObject({ status: 'acknowledged', commander: 'slack:U1' });
     inc = await t.engine.close(id, 'slack:U1', 'false positive');
     expect(inc).toMatchObject({ status: 'closed', closeReason: 'false positive' });
-    await expect(t.engine.tick(id, 'triage', 'looked', 'slack:U1')).rejects.toMatchObject({ code: 'incident_closed' });
+    await expect(t.engine.tick(id, 'triage', 'looked', 'slack:U1')).rejects.toMatchObject({
+      code: 'incident_closed',
+    });
     expect(await t.store.incidents.byFingerprint(inc.fingerprint)).toBeUndefined();
   });
 });
