@@ -6,11 +6,9 @@ import { IncidentStatus, Mode } from '../domain/incident.js';
 // The playbook file format. Strict everywhere: an unknown key is a typo, and a typo in a safety
 // gate (`approvel:`) must fail validation, not silently drop the gate.
 
-const Slug = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
-    error: 'expected a lower-case id: letters, digits and dashes, at most 63',
-  });
+const Slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
+  error: 'expected a lower-case id: letters, digits and dashes, at most 63',
+});
 
 const VerdictKind = z.enum(['violation', 'allowed', 'no-contract']);
 
