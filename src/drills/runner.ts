@@ -40,10 +40,11 @@ export async function runDrill(
 ): Promise<DrillReport> {
   const { scenario } = loaded;
   const body = JSON.stringify(scenario.alert);
-  const batch = parseAlertBody(body, 'application/json', {
-    ...opts.parse,
-    receivedAt: engine.deps.clock.now(),
-  });
+  const now = engine.deps.clock.now();
+  const parsed = parseAlertBody(body, 'application/json', { ...opts.parse, receivedAt: now });
+  // A drill happens now, whatever time the scenario's payload was captured at.
+  const stamp = new Date(now).toISOString();
+  const batch = { ...parsed, alerts: parsed.alerts.map((a) => ({ ...a, firstSeen: stamp, lastSeen: stamp })) };
   const ingestOpts: IngestOptions = { ...opts, drill: true };
   const intake = await ingest(engine, batch, ingestOpts);
   for (let i = 1; i <= scenario.repeats; i++) {

@@ -303,13 +303,17 @@ export class Engine {
     } catch (err) {
       return this.#actionFailed(incident, step, key, 'plan', err);
     }
-    await this.#record(
-      incident,
-      'action.planned',
-      `${dryTag(st.dryRun)}${st.uses} planned: ${plan.summary}`,
-      { ...actionDetails(step.id, key), plan: plan as unknown as Json },
-      { id: `${id}:planned` },
-    );
+    // A read-only action's plan is its finding; the applied record says it once. Destructive plans are
+    // the preview people confirm, so they are recorded on their own.
+    if (def.destructive) {
+      await this.#record(
+        incident,
+        'action.planned',
+        `${dryTag(st.dryRun)}${st.uses} planned: ${plan.summary}`,
+        { ...actionDetails(step.id, key), plan: plan as unknown as Json },
+        { id: `${id}:planned` },
+      );
+    }
     incident = await this.#mutateAction(incident.id, step.id, key, (a) => {
       a.status = 'planned';
       a.plan = plan as unknown as Json;
@@ -373,7 +377,7 @@ export class Engine {
         return this.#actionFailed(incident, step, key, 'apply', err);
       }
       const kind: TimelineKind = outcome.status === 'applied' ? 'action.applied' : 'action.skipped';
-      const verb = outcome.status === 'applied' ? (st.dryRun ? 'dry-run applied' : 'applied') : 'skipped';
+      const verb = outcome.status === 'applied' ? (def.destructive ? 'applied' : 'done') : 'skipped';
       await this.#record(
         incident,
         kind,
@@ -510,9 +514,21 @@ export class Engine {
       s.endedAt = this.#now();
     });
     await this.#d.store.schedule.remove(`sla:${incident.id}:${step.id}`);
+    // A status like `contained` is a claim about the world: not made when a change was only planned
+    // (observe mode, no cluster) or the approvers said no.
+    const notApplied = state.actions.filter((a) => a.status === 'skipped' && this.#d.registry.get(a.uses)?.destructive);
     const next = incomplete ? step.sets_status?.incomplete : step.sets_status?.success;
-    if (next)
+    if (next && notApplied.length === 0) {
       incident = await this.#setStatus(incident, next, SYSTEM_ACTOR, `step "${step.title}" completed`);
+    } else if (next) {
+      await this.#record(
+        incident,
+        'status.changed',
+        `Status stays ${statusLabels[incident.status]}: ${notApplied.map((a) => `${a.uses} (${a.reason ?? 'skipped'})`).join(', ')} not applied`,
+        { step: step.id, from: incident.status, to: incident.status, notSet: next },
+        { id: `${incident.id}:${step.id}:status-not-set` },
+      );
+    }
     this.#checkpoint(`${step.id}:completed`);
     return incident;
   }

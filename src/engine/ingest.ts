@@ -113,7 +113,7 @@ async function ingestOne(engine: Engine, alert: EgressAlert, opts: IngestOptions
       await engine.record(
         incident,
         'incident.opened',
-        `Incident opened: ${verdict.message}. Playbook ${incident.playbook.id} in ${incident.mode} mode${loaded ? '' : ' (no playbook matched this alert)'}`,
+        `Incident opened: ${verdict.message.replace(/\.$/, '')}. Playbook ${incident.playbook.id} in ${incident.mode} mode${loaded ? '' : ' (no playbook matched this alert)'}`,
         { verdict: verdict as unknown as Json, playbook: incident.playbook, mode: incident.mode },
         { id: `${incident.id}:opened` },
       );

@@ -34,13 +34,30 @@ export function timelineToMarkdown(incident: Incident, events: readonly Timeline
     '',
     '## Timeline (UTC; T+ from the first alert)',
     '',
-    ...events.map(
-      (e) =>
-        `- \`${e.at}\` T+${formatDuration(Date.parse(e.at) - t0)} **${escapeMarkdown(e.actor)}** ${e.kind}: ${escapeMarkdown(e.summary)}`,
+    ...collapseFolds(events).map(
+      ({ event: e, repeats }) =>
+        `- \`${e.at}\` T+${formatDuration(Date.parse(e.at) - t0)} **${escapeMarkdown(e.actor)}** ${e.kind}${repeats > 1 ? ` ×${repeats}` : ''}: ${escapeMarkdown(e.summary)}`,
     ),
     '',
   ];
   return lines.join('\n');
+}
+
+/**
+ * An alert storm folds hundreds of repeats into one incident; the postmortem shows each run of
+ * consecutive folds as one line (the last of the run, with how many it stands for). JSON keeps all.
+ */
+function collapseFolds(events: readonly TimelineEvent[]): { event: TimelineEvent; repeats: number }[] {
+  const out: { event: TimelineEvent; repeats: number }[] = [];
+  for (const event of events) {
+    const prev = out.at(-1);
+    if (event.kind === 'alert.folded' && prev?.event.kind === 'alert.folded') {
+      out[out.length - 1] = { event, repeats: prev.repeats + 1 };
+    } else {
+      out.push({ event, repeats: 1 });
+    }
+  }
+  return out;
 }
 
 export interface TimelineJson {

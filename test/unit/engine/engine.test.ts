@@ -51,6 +51,12 @@ describe('engine: running a playbook', () => {
       ['skipped', 'observe mode: recorded, not applied'],
     ]);
     expect(inc.status).toBe('resolved');
+    // Nothing was contained, so the incident never claimed to be.
+    const statuses = (await t.store.timeline.read(id)).filter((e) => e.kind === 'status.changed').map((e) => e.summary);
+    expect(statuses).toEqual([
+      'Status stays open: test.mark (observe mode: recorded, not applied), test.mark (observe mode: recorded, not applied) not applied',
+      'Status: open → resolved (step "Close" completed)',
+    ]);
   });
 
   it('skips a step whose condition does not hold, saying why', async () => {
@@ -141,7 +147,7 @@ steps:
     const applied = (await t.store.timeline.read(id)).filter(
       (e) => e.kind === 'action.applied' && e.details.step === 'contain',
     );
-    expect(applied.every((e) => e.summary.startsWith('[dry-run] test.mark dry-run applied'))).toBe(true);
+    expect(applied.every((e) => e.summary.startsWith('[dry-run] test.mark applied'))).toBe(true);
     expect(inc.status).toBe('resolved');
   });
 });

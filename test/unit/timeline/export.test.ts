@@ -44,3 +44,24 @@ describe('timeline export', () => {
     expect(timelineToJson(incident, events.slice(0, 1)).eventsSha256).not.toBe(json.eventsSha256);
   });
 });
+
+describe('timeline export of an alert storm', () => {
+  it('shows a run of folded repeats as one line with its size; JSON keeps every event', () => {
+    const incident = anIncident({ id: 'EGR-2' });
+    const folds = Array.from({ length: 50 }, (_, i) =>
+      aTimelineEvent({
+        id: `f${i}`,
+        kind: 'alert.folded',
+        at: `2026-11-25T14:03:${String(13 + (i % 40)).padStart(2, '0')}.000Z`,
+        summary: `Repeat alert folded in (${i + 2} alerts)`,
+      }),
+    );
+    const events = [aTimelineEvent({ id: 'o', kind: 'incident.opened', summary: 'opened' }), ...folds];
+    const lines = timelineToMarkdown(incident, events)
+      .split('\n')
+      .filter((l) => l.startsWith('- `'));
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain('alert.folded ×50: Repeat alert folded in (51 alerts)');
+    expect(timelineToJson(incident, events).events).toHaveLength(51);
+  });
+});
