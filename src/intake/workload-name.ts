@@ -1,0 +1,22 @@
+// Pod name → workload name, from the suffixes Kubernetes controllers add. Pure string work.
+
+/** The alphabet of Kubernetes' rand.String / SafeEncodeString: no vowels, no 0, 1, 3 (no accidental words). */
+const SAFE = '[bcdfghjklmnpqrstvwxz2456789]';
+/** Deployment pod: <name>-<pod-template-hash (6–10)>-<5 random>. */
+const DEPLOYMENT = new RegExp(`-${SAFE}{6,10}-${SAFE}{5}$`);
+/** StatefulSet pod: <name>-<ordinal>. */
+const STATEFULSET = /-(?:0|[1-9]\d{0,5})$/;
+/** DaemonSet (and Job) pod: <name>-<5 random>. */
+const DAEMONSET = new RegExp(`-${SAFE}{5}$`);
+
+/**
+ * `payments-api-7d9f8b6c5d-x2x7q` → `payments-api` (Deployment), `web-0` → `web` (StatefulSet),
+ * `node-exporter-x2x7q` → `node-exporter` (DaemonSet). A name that matches no pattern is returned unchanged.
+ */
+export function workloadFromPodName(pod: string): string {
+  for (const pattern of [DEPLOYMENT, STATEFULSET, DAEMONSET]) {
+    const m = pattern.exec(pod);
+    if (m && m.index > 0) return pod.slice(0, m.index);
+  }
+  return pod;
+}
