@@ -3,6 +3,7 @@
 import { builtinActions } from './actions/builtin/index.js';
 import type { ActionDefinition } from './actions/define.js';
 import { ActionRegistry } from './actions/registry.js';
+import { rotateWebhook } from './actions/rotate/webhook.js';
 import type { Config } from './config/load.js';
 import { loadContracts } from './contracts/load.js';
 import { type AccessPolicy, accessFromLists, allowAll } from './domain/access.js';
@@ -20,7 +21,7 @@ import type { Store } from './store/store.js';
 
 /** Every action this build knows. */
 export function createRegistry(extra: readonly ActionDefinition[] = []): ActionRegistry {
-  return new ActionRegistry([...builtinActions, ...extra]);
+  return new ActionRegistry([...builtinActions, rotateWebhook as unknown as ActionDefinition, ...extra]);
 }
 
 export interface Policy {

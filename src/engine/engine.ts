@@ -564,7 +564,7 @@ export class Engine {
       await this.#mutateStep(id, stepId, (s) => {
         s.checklist[itemId] = { by: actor, at: this.#now() };
       });
-      return this.#advanceLocked(id, actor);
+      return this.#continueFrom(id, stepId, actor);
     });
   }
 
@@ -590,7 +590,7 @@ export class Engine {
         s.confirmedBy = { by: actor, at: this.#now() };
         s.requestedBy = actor;
       });
-      return this.#advanceLocked(id, actor);
+      return this.#continueFrom(id, stepId, actor);
     });
   }
 
@@ -655,8 +655,30 @@ export class Engine {
           s.endedAt = this.#now();
         });
       }
-      return this.#advanceLocked(id, actor);
+      return this.#continueFrom(id, stepId, actor);
     });
+  }
+
+  /**
+   * Run one step now, out of the playbook's order: a responder may contain (or rotate) before the
+   * triage checklist is ticked. Later inputs on that step carry it on; the rest keeps its order.
+   */
+  async runStepNow(id: string, stepId: string, actor: string): Promise<Incident> {
+    return this.#withIncidentLock(id, async () => {
+      const incident = await this.#requireRole(id, actor, 'responder', `run step ${stepId}`);
+      await this.#ensureStepState(incident, this.#stepDef(incident, stepId));
+      return this.#continueFrom(id, stepId, actor);
+    });
+  }
+
+  /** After a person's input on a step: carry that step on (wherever it is in the order), then the rest. */
+  async #continueFrom(id: string, stepId: string, actor: string): Promise<Incident> {
+    const incident = await this.get(id);
+    const state = incident.steps.find((s) => s.id === stepId);
+    if (isActive(incident) && state && !settledStepStatuses.includes(state.status)) {
+      await this.#runStep(incident, this.#stepDef(incident, stepId), actor);
+    }
+    return this.#advanceLocked(id, actor);
   }
 
   /** Retry a failed step: failed actions are planned again; everything that succeeded stays done. */
@@ -674,7 +696,7 @@ export class Engine {
           }
         }
       });
-      return this.#advanceLocked(id, actor);
+      return this.#continueFrom(id, stepId, actor);
     });
   }
 

@@ -31,6 +31,26 @@ describe('engine: running a playbook', () => {
     expect(inc.steps[2]!.status).toBe('awaiting_approval');
   });
 
+  it('lets a responder contain out of order, before the triage checklist is ticked', async () => {
+    const t = testEngine();
+    const { id } = await t.open();
+    await t.engine.advance(id);
+    let inc = await t.engine.runStepNow(id, 'contain', 'slack:U1');
+    expect(inc.steps.map((s) => [s.id, s.status])).toEqual([
+      ['triage', 'awaiting_input'],
+      ['contain', 'awaiting_confirmation'],
+    ]);
+    inc = await t.engine.confirm(id, 'contain', 'slack:U1');
+    expect(inc.steps.map((s) => [s.id, s.status])).toEqual([
+      ['triage', 'awaiting_input'],
+      ['contain', 'completed'],
+    ]);
+    expect(inc.status).toBe('contained');
+    // Triage still waits for its people; then the playbook goes on past the finished step.
+    inc = await t.engine.tick(id, 'triage', 'looked', 'slack:U1');
+    expect(inc.steps.map((s) => s.status)).toEqual(['completed', 'completed', 'awaiting_approval']);
+  });
+
   it('in hard mode applies destructive actions without waiting for confirmation', async () => {
     const t = testEngine();
     const { id } = await t.open({ mode: 'hard' });
