@@ -133,7 +133,14 @@ export const Incident = z.strictObject({
   commander: z.string().optional(),
   closeReason: z.string().optional(),
   /** Where the incident lives in Slack, once a thread exists. */
-  slack: z.strictObject({ channel: z.string(), ts: z.string() }).optional(),
+  slack: z
+    .strictObject({
+      channel: z.string(),
+      ts: z.string(),
+      /** The thread message that shows each step, so updates edit it instead of posting again. */
+      steps: z.record(z.string(), z.string()).default({}),
+    })
+    .optional(),
   createdAt: UtcTimestamp,
   updatedAt: UtcTimestamp,
 });

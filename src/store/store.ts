@@ -2,7 +2,7 @@ import type { Incident } from '../domain/incident.js';
 import type { TimelineEvent } from '../domain/timeline.js';
 
 // The one persistence interface. Two implementations (memory.ts, redis.ts) pass the same contract
-// test suite (test/integration/store-contract.ts). Every method either does what it says or throws a
+// test suite (test/integration/store/contract.ts). Every method either does what it says or throws a
 // CodedError: `store_unavailable` when the backend cannot be reached (never a silent drop),
 // `store_conflict` when a compare-and-set loses.
 
@@ -11,6 +11,7 @@ export interface IncidentStore {
   /**
    * Atomically: if an active incident holds `incident.fingerprint`, return it (created=false);
    * otherwise store `incident` (version must be 0), index its fingerprint, return it (created=true).
+   * Throws CodedError('store_conflict') when another incident already has `incident.id`.
    */
   createOrGetByFingerprint(incident: Incident): Promise<{ created: boolean; incident: Incident }>;
   /** The active incident for a fingerprint, if any. */
@@ -19,6 +20,7 @@ export interface IncidentStore {
    * Compare-and-set: stores `next` (with version = expectedVersion + 1) only when the stored version is
    * `expectedVersion`; otherwise throws CodedError('store_conflict'). Returns what was stored. When `next`
    * is no longer active (closed), its fingerprint is released so a new anomaly opens a new incident.
+   * Throws CodedError('incident_not_found') when there is no incident `next.id`.
    */
   update(next: Incident, expectedVersion: number): Promise<Incident>;
   /** Incidents, newest first; `activeOnly` leaves out closed ones. */

@@ -1,0 +1,256 @@
+import { type Incident, isActive } from '../domain/incident.js';
+import type { TimelineEvent } from '../domain/timeline.js';
+import { type Clock, systemClock } from '../observability/clock.js';
+import {
+  checkEvent,
+  checkExpectedVersion,
+  checkIncident,
+  checkNewIncident,
+  checkNow,
+  checkScheduled,
+  closedStore,
+  conflict,
+  createdAtMs,
+  idTaken,
+  lockBusy,
+  notFound,
+  pollDelay,
+  ttl,
+  waitBudget,
+} from './codec.js';
+import type {
+  DedupeStore,
+  IncidentStore,
+  LockStore,
+  ScheduledItem,
+  ScheduleStore,
+  Store,
+  TimelineStore,
+} from './store.js';
+
+// The embedded store: one process, no persistence. It keeps the same contract as the Redis store
+// (test/integration/store/contract.ts runs against both): data is validated and deep-copied on the
+// way in and out, so a caller can never mutate what is stored; TTLs follow the injected clock.
+
+export interface MemoryStoreOptions {
+  /** Drives dedupe and lock TTLs. Waiting for a lock (`waitMs`) is always real time. */
+  clock?: Clock;
+}
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+/** Newest first; ties broken by id descending (the order of a Redis ZREVRANGE). */
+function newestFirst(a: Incident, b: Incident): number {
+  const d = createdAtMs(b) - createdAtMs(a);
+  if (d !== 0) return d;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+export function createMemoryStore(opts: MemoryStoreOptions = {}): Store {
+  const clock = opts.clock ?? systemClock;
+  let closed = false;
+  const open = (): void => {
+    if (closed) throw closedStore('memory');
+  };
+
+  // ---- incidents
+  const incidentsById = new Map<string, Incident>();
+  const fingerprintIndex = new Map<string, string>();
+
+  const activeFor = (fingerprint: string): Incident | undefined => {
+    const id = fingerprintIndex.get(fingerprint);
+    const held = id === undefined ? undefined : incidentsById.get(id);
+    return held && isActive(held) ? held : undefined;
+  };
+
+  // Every method body runs to completion before its first await, so each is atomic in-process.
+  const incidents: IncidentStore = {
+    async get(id) {
+      open();
+      const found = incidentsById.get(id);
+      return found ? copy(found) : undefined;
+    },
+    async createOrGetByFingerprint(incident) {
+      open();
+      const fresh = checkNewIncident(incident);
+      const held = activeFor(fresh.fingerprint);
+      if (held) return { created: false, incident: copy(held) };
+      if (incidentsById.has(fresh.id)) throw idTaken(fresh.id);
+      const stored = copy(fresh);
+      incidentsById.set(stored.id, stored);
+      fingerprintIndex.set(stored.fingerprint, stored.id);
+      return { created: true, incident: copy(stored) };
+    },
+    async byFingerprint(fingerprint) {
+      open();
+      const held = activeFor(fingerprint);
+      return held ? copy(held) : undefined;
+    },
+    async update(next, expectedVersion) {
+      open();
+      checkExpectedVersion(expectedVersion);
+      const checked = checkIncident(next);
+      const current = incidentsById.get(checked.id);
+      if (!current) throw notFound(checked.id);
+      if (current.version !== expectedVersion) throw conflict(checked.id, expectedVersion, current.version);
+      const stored = { ...copy(checked), version: expectedVersion + 1 };
+      incidentsById.set(stored.id, stored);
+      if (!isActive(stored) && fingerprintIndex.get(current.fingerprint) === stored.id) {
+        fingerprintIndex.delete(current.fingerprint);
+      }
+      return copy(stored);
+    },
+    async list(listOpts = {}) {
+      open();
+      const limit = listOpts.limit ?? Number.POSITIVE_INFINITY;
+      if (limit <= 0) return [];
+      const all = [...incidentsById.values()].filter((i) => !listOpts.activeOnly || isActive(i));
+      return all.sort(newestFirst).slice(0, limit).map(copy);
+    },
+  };
+
+  // ---- timeline
+  const timelines = new Map<string, { ids: Set<string>; events: TimelineEvent[] }>();
+  const timeline: TimelineStore = {
+    async append(event) {
+      open();
+      const checked = checkEvent(event);
+      let line = timelines.get(checked.incidentId);
+      if (!line) {
+        line = { ids: new Set(), events: [] };
+        timelines.set(checked.incidentId, line);
+      }
+      if (line.ids.has(checked.id)) return false;
+      line.ids.add(checked.id);
+      line.events.push(copy(checked));
+      return true;
+    },
+    async read(incidentId) {
+      open();
+      return (timelines.get(incidentId)?.events ?? []).map(copy);
+    },
+  };
+
+  // ---- dedupe
+  const claims = new Map<string, number>(); // key → expiresAt (clock ms)
+  let claimsSinceSweep = 0;
+  const sweepClaims = (now: number): void => {
+    for (const [key, expiresAt] of claims) if (expiresAt <= now) claims.delete(key);
+  };
+  const dedupe: DedupeStore = {
+    async claim(key, ttlMs) {
+      open();
+      const ms = ttl('ttlMs', ttlMs);
+      const now = clock.now();
+      if (++claimsSinceSweep >= 1024) {
+        claimsSinceSweep = 0;
+        sweepClaims(now);
+      }
+      const expiresAt = claims.get(key);
+      if (expiresAt !== undefined && expiresAt > now) return false;
+      claims.set(key, now + ms);
+      return true;
+    },
+    async release(key) {
+      open();
+      claims.delete(key);
+    },
+  };
+
+  // ---- locks: a mutex per key with a TTL, waiters woken on release and polling for expiry
+  const held = new Map<string, { token: object; expiresAt: number }>();
+  const waiters = new Map<string, Set<() => void>>();
+  const wake = (key: string): void => {
+    const set = waiters.get(key);
+    if (!set) return;
+    waiters.delete(key);
+    for (const w of set) w();
+  };
+  const waitForRelease = (key: string, ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      let set = waiters.get(key);
+      if (!set) {
+        set = new Set();
+        waiters.set(key, set);
+      }
+      const done = (): void => {
+        clearTimeout(timer);
+        waiters.get(key)?.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+    });
+
+  const locks: LockStore = {
+    async withLock(key, lockOpts, fn) {
+      open();
+      const ttlMs = ttl('ttlMs', lockOpts.ttlMs);
+      const waitMs = waitBudget(lockOpts.waitMs);
+      const token = {};
+      const started = performance.now();
+      for (;;) {
+        const current = held.get(key);
+        const now = clock.now();
+        if (!current || current.expiresAt <= now) {
+          held.set(key, { token, expiresAt: now + ttlMs });
+          break;
+        }
+        const waited = performance.now() - started;
+        if (waited >= waitMs) throw lockBusy(key, Math.round(waited));
+        await waitForRelease(key, pollDelay(waitMs - waited));
+        open();
+      }
+      try {
+        return await fn();
+      } finally {
+        // Outlived the TTL and someone else took over: their lock is not ours to release.
+        if (held.get(key)?.token === token) {
+          held.delete(key);
+          wake(key);
+        }
+      }
+    },
+  };
+
+  // ---- schedule
+  const items = new Map<string, ScheduledItem>();
+  const schedule: ScheduleStore = {
+    async put(item) {
+      open();
+      const checked = checkScheduled(item);
+      items.set(checked.id, copy(checked));
+    },
+    async due(now, limit) {
+      open();
+      checkNow(now);
+      const max = limit ?? Number.POSITIVE_INFINITY;
+      if (max <= 0) return [];
+      return [...items.values()]
+        .filter((i) => i.dueAt <= now)
+        .sort((a, b) => a.dueAt - b.dueAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .slice(0, max)
+        .map(copy);
+    },
+    async remove(id) {
+      open();
+      items.delete(id);
+    },
+  };
+
+  return {
+    kind: 'memory',
+    incidents,
+    timeline,
+    dedupe,
+    locks,
+    schedule,
+    async ping() {
+      open();
+    },
+    async close() {
+      closed = true;
+      for (const key of [...waiters.keys()]) wake(key);
+    },
+  };
+}

@@ -1,0 +1,253 @@
+import { CodedError } from '../../../src/domain/errors.js';
+import { createRedisStore } from '../../../src/store/redis.js';
+import type { Store } from '../../../src/store/store.js';
+import { anIncident, aTimelineEvent } from '../../builders/incident.js';
+import {
+  deleteKeys,
+  freePort,
+  listKeys,
+  type PrivateRedis,
+  redisUrl,
+  startRedisServer,
+  testRedisClient,
+  uniquePrefix,
+} from '../../support/redis.js';
+import { describeStoreContract } from './contract.js';
+
+const filePrefix = uniquePrefix('store-redis');
+const prefixes = new Map<Store, string>();
+let counter = 0;
+
+afterAll(async () => {
+  await deleteKeys(filePrefix);
+});
+
+/** A store on the shared Redis under a fresh sub-prefix of this file's prefix. */
+function sharedStore(extra: Partial<Parameters<typeof createRedisStore>[0]> = {}): Store {
+  const keyPrefix = `${filePrefix}${counter++}:`;
+  const store = createRedisStore({ url: redisUrl(), keyPrefix, ...extra });
+  prefixes.set(store, keyPrefix);
+  return store;
+}
+
+async function dispose(store: Store): Promise<void> {
+  await store.close();
+  const prefix = prefixes.get(store);
+  if (prefix) await deleteKeys(prefix);
+}
+
+describeStoreContract('redis', async () => sharedStore(), dispose);
+
+/** The rejection of `promise`, which must come within `ms` (a hang fails the test, never the suite). */
+async function rejectionWithin(promise: Promise<unknown>, ms: number): Promise<CodedError> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([promise, hang]);
+  } catch (err) {
+    if (err instanceof CodedError) return err;
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  throw new Error('expected a rejection, got a result');
+}
+
+async function until(probe: () => Promise<unknown>, withinMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      await probe();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline)
+        throw new Error(`${what}: still failing after ${withinMs} ms: ${String(err)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+describe('redis store', () => {
+  it('keeps every key under its prefix', async () => {
+    const store = sharedStore();
+    const prefix = prefixes.get(store) ?? '';
+    try {
+      await store.incidents.createOrGetByFingerprint(anIncident());
+      await store.timeline.append(aTimelineEvent());
+      await store.dedupe.claim('req-1', 60_000);
+      await store.schedule.put({ id: 'grant-1', dueAt: 1, data: {} });
+      const keys = await listKeys(prefix);
+      expect(keys.length).toBeGreaterThanOrEqual(7);
+      expect(keys.every((k) => k.startsWith(prefix))).toBe(true);
+    } finally {
+      await dispose(store);
+    }
+    expect(await listKeys(prefix)).toEqual([]);
+  });
+
+  it('reports corrupt data as a clear error naming where it was found', async () => {
+    const store = sharedStore();
+    const prefix = prefixes.get(store) ?? '';
+    const raw = testRedisClient();
+    try {
+      const { incident } = await store.incidents.createOrGetByFingerprint(anIncident());
+      await raw.hset(
+        `${prefix}incident:${incident.id}`,
+        'data',
+        '{"id":"inc-20261125-0001","version":"zero"}',
+      );
+      const err = await store.incidents.get(incident.id).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CodedError);
+      expect((err as CodedError).code).toBe('internal');
+      expect((err as CodedError).message).toContain(`${prefix}incident:${incident.id}`);
+      expect((err as CodedError).issues.map((i) => i.path)).toContain('version');
+
+      await raw.hset(`${prefix}incident:${incident.id}`, 'data', 'not json{');
+      await expect(store.incidents.get(incident.id)).rejects.toMatchObject({ code: 'internal' });
+
+      await raw.xadd(`${prefix}timeline:inc-9`, '*', 'event', '{"id":"x"}');
+      await expect(store.timeline.read('inc-9')).rejects.toMatchObject({ code: 'internal' });
+    } finally {
+      await raw.quit();
+      await dispose(store);
+    }
+  });
+
+  it('reads what another instance wrote (a restart of the process)', async () => {
+    const keyPrefix = `${filePrefix}restart:`;
+    const before = createRedisStore({ url: redisUrl(), keyPrefix });
+    const { incident } = await before.incidents.createOrGetByFingerprint(anIncident());
+    const v1 = await before.incidents.update({ ...incident, status: 'acknowledged' }, 0);
+    await before.timeline.append(aTimelineEvent());
+    await before.dedupe.claim('req-1', 60_000);
+    await before.schedule.put({ id: 'grant-1', dueAt: 1000, data: { grant: 'g-1' } });
+    await before.close();
+
+    const after = createRedisStore({ url: redisUrl(), keyPrefix });
+    try {
+      expect(await after.incidents.get(incident.id)).toEqual(v1);
+      expect(await after.incidents.byFingerprint(incident.fingerprint)).toEqual(v1);
+      expect(await after.incidents.list({ activeOnly: true })).toEqual([v1]);
+      expect(await after.timeline.read(incident.id)).toEqual([aTimelineEvent()]);
+      expect(await after.timeline.append(aTimelineEvent())).toBe(false);
+      expect(await after.dedupe.claim('req-1', 60_000)).toBe(false);
+      expect(await after.schedule.due(1000)).toEqual([
+        { id: 'grant-1', dueAt: 1000, data: { grant: 'g-1' } },
+      ]);
+      await expect(after.incidents.update({ ...v1, status: 'contained' }, 0)).rejects.toMatchObject({
+        code: 'store_conflict',
+      });
+      expect((await after.incidents.update({ ...v1, status: 'contained' }, 1)).version).toBe(2);
+    } finally {
+      await after.close();
+      await deleteKeys(keyPrefix);
+    }
+  });
+
+  it('fails fast with store_unavailable when Redis cannot be reached at all', async () => {
+    const port = await freePort(); // nothing listens there
+    const store = createRedisStore({ url: `redis://127.0.0.1:${port}`, keyPrefix: filePrefix });
+    try {
+      for (const op of [
+        () => store.ping(),
+        () => store.incidents.get('x'),
+        () => store.dedupe.claim('k', 1000),
+      ]) {
+        const err = await rejectionWithin(op(), 3000);
+        expect(err.code).toBe('store_unavailable');
+        expect(err.userSafe).toBe(true);
+        expect(err.message).not.toContain(String(port)); // user-safe: no hosts or ports
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('redis store when Redis goes away', () => {
+  let server: PrivateRedis | undefined;
+
+  afterEach(async () => {
+    server?.resume();
+    await server?.kill();
+    server = undefined;
+  });
+
+  it('rejects with store_unavailable within 3 s while Redis is down, and recovers when it returns', async () => {
+    server = await startRedisServer();
+    const { port } = server;
+    const store = createRedisStore({ url: server.url, keyPrefix: filePrefix });
+    try {
+      const { incident } = await store.incidents.createOrGetByFingerprint(anIncident());
+
+      await server.kill();
+      const ops: Array<[string, () => Promise<unknown>]> = [
+        ['ping', () => store.ping()],
+        ['get', () => store.incidents.get(incident.id)],
+        ['update', () => store.incidents.update({ ...incident, status: 'acknowledged' }, 0)],
+        ['createOrGet', () => store.incidents.createOrGetByFingerprint(anIncident({ id: 'inc-2' }))],
+        ['list', () => store.incidents.list()],
+        ['append', () => store.timeline.append(aTimelineEvent())],
+        ['read', () => store.timeline.read(incident.id)],
+        ['claim', () => store.dedupe.claim('req-1', 1000)],
+        ['withLock', () => store.locks.withLock('k', { ttlMs: 1000, waitMs: 1000 }, async () => 'ran')],
+        ['put', () => store.schedule.put({ id: 'g', dueAt: 1, data: {} })],
+        ['due', () => store.schedule.due(Date.now())],
+      ];
+      for (const [name, op] of ops) {
+        const err = await rejectionWithin(op(), 3000).catch((e: unknown) => {
+          throw new Error(`${name}: ${String(e)}`);
+        });
+        expect([name, err.code]).toEqual([name, 'store_unavailable']);
+      }
+
+      server = await startRedisServer(port); // same port, empty (no persistence)
+      await until(() => store.ping(), 15_000, 'store reconnects');
+      const again = await store.incidents.createOrGetByFingerprint(anIncident({ id: 'inc-after' }));
+      expect(again.created).toBe(true);
+      expect(await store.incidents.get('inc-after')).toEqual(again.incident);
+      expect(await store.timeline.append(aTimelineEvent())).toBe(true);
+      expect(await store.locks.withLock('k', { ttlMs: 1000, waitMs: 0 }, async () => 'ran')).toBe('ran');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('fails a command in flight when the connection drops, instead of leaving it hanging', async () => {
+    server = await startRedisServer();
+    const store = createRedisStore({ url: server.url, keyPrefix: filePrefix, commandTimeoutMs: 10_000 });
+    try {
+      await store.ping();
+      server.pause(); // the command below is sent but never answered...
+      const pending = store.incidents.get('x');
+      await new Promise((r) => setTimeout(r, 100));
+      const killed = server.kill(); // ...until the connection drops
+      const err = await rejectionWithin(pending, 3000);
+      await killed;
+      expect(err.code).toBe('store_unavailable');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('times out against a hung Redis and works again once it answers', async () => {
+    server = await startRedisServer();
+    const store = createRedisStore({ url: server.url, keyPrefix: filePrefix, commandTimeoutMs: 500 });
+    try {
+      await store.ping();
+      server.pause();
+      const err = await rejectionWithin(store.incidents.createOrGetByFingerprint(anIncident()), 3000);
+      expect(err.code).toBe('store_unavailable');
+      expect(err.details).toMatchObject({ op: 'incidents.createOrGetByFingerprint' });
+      server.resume();
+      await until(() => store.ping(), 15_000, 'store answers again');
+      // The timed-out create may or may not have run; either way the store is consistent.
+      const res = await store.incidents.createOrGetByFingerprint(anIncident());
+      expect(res.incident.id).toBe(anIncident().id);
+    } finally {
+      await store.close();
+    }
+  });
+});
