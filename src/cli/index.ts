@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { asCodedError, CodedError } from '../domain/errors.js';
 import { drillCommand } from './drill.js';
 import { type Io, processIo } from './io.js';
+import { serveCommand } from './serve.js';
 import { timelineCommand } from './timeline.js';
 import { validateCommand } from './validate.js';
 
@@ -73,11 +74,9 @@ const commands: Record<string, Handler> = {
       io,
     );
   },
-  async serve(_argv, io) {
-    io.err(
-      'egress-responder serve: the Slack bot and HTTP intake are not available in this build yet (see the open Slack issue).',
-    );
-    return 2;
+  async serve(argv, io) {
+    const { values } = parseArgs({ args: argv, options: { config: { type: 'string' } } });
+    return serveCommand({ config: values.config }, io);
   },
   async help(_argv, io) {
     io.out(usage);

@@ -11,11 +11,11 @@ const SlackId = (what: string, re: RegExp) =>
 
 export const SlackConfig = z.strictObject({
   /** Where alert-triggered incident threads open. */
-  incidentChannel: SlackId('channel', /^[CG][A-Z0-9]{6,}$/),
+  incidentChannel: SlackId('channel', /^[CG][A-Z0-9]{2,}$/),
   /** User IDs (U…/W…) or user-group IDs (S…) allowed to run playbook actions. */
-  responders: z.array(SlackId('user or user-group', /^[UWS][A-Z0-9]{6,}$/)).default([]),
+  responders: z.array(SlackId('user or user-group', /^[UWS][A-Z0-9]{2,}$/)).default([]),
   /** Allowed to approve break-glass grants and quarantine release. */
-  approvers: z.array(SlackId('user or user-group', /^[UWS][A-Z0-9]{6,}$/)).default([]),
+  approvers: z.array(SlackId('user or user-group', /^[UWS][A-Z0-9]{2,}$/)).default([]),
 });
 
 /** The config file. Relative paths resolve against the config file's own directory. */

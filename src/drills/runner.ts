@@ -44,7 +44,10 @@ export async function runDrill(
   const parsed = parseAlertBody(body, 'application/json', { ...opts.parse, receivedAt: now });
   // A drill happens now, whatever time the scenario's payload was captured at.
   const stamp = new Date(now).toISOString();
-  const batch = { ...parsed, alerts: parsed.alerts.map((a) => ({ ...a, firstSeen: stamp, lastSeen: stamp })) };
+  const batch = {
+    ...parsed,
+    alerts: parsed.alerts.map((a) => ({ ...a, firstSeen: stamp, lastSeen: stamp })),
+  };
   const ingestOpts: IngestOptions = { ...opts, drill: true };
   const intake = await ingest(engine, batch, ingestOpts);
   for (let i = 1; i <= scenario.repeats; i++) {

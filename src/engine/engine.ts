@@ -516,7 +516,10 @@ export class Engine {
     await this.#d.store.schedule.remove(`sla:${incident.id}:${step.id}`);
     // A status like `contained` is a claim about the world: not made when a change was only planned
     // (observe mode, no cluster) or the approvers said no.
-    const notApplied = state.actions.filter((a) => a.status === 'skipped' && this.#d.registry.get(a.uses)?.destructive);
+    // (An action that ran and found itself not applicable — no mesh for an L7 block — has an outcome and does not count.)
+    const notApplied = state.actions.filter(
+      (a) => a.status === 'skipped' && a.outcome === undefined && this.#d.registry.get(a.uses)?.destructive,
+    );
     const next = incomplete ? step.sets_status?.incomplete : step.sets_status?.success;
     if (next && notApplied.length === 0) {
       incident = await this.#setStatus(incident, next, SYSTEM_ACTOR, `step "${step.title}" completed`);

@@ -29,7 +29,11 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{2,63}$/;
 function id(args: string[], usage: string): string {
   const value = args[0];
   if (!value) throw new CodedError('command_invalid', `an incident id is missing. Usage: \`${usage}\``);
-  if (!ID.test(value)) throw new CodedError('command_invalid', `"${value.slice(0, 70)}" is not an incident id. Usage: \`${usage}\``);
+  if (!ID.test(value))
+    throw new CodedError(
+      'command_invalid',
+      `"${value.slice(0, 70)}" is not an incident id. Usage: \`${usage}\``,
+    );
   return value;
 }
 
@@ -68,7 +72,11 @@ export const subcommands: Record<EgressCommand['name'], Spec> = {
     description: 'add a note to the timeline',
     parse: (a, rest) => {
       const text = rest(1);
-      if (!text) throw new CodedError('command_invalid', 'the note text is missing. Usage: `/egress note <id> <text>`');
+      if (!text)
+        throw new CodedError(
+          'command_invalid',
+          'the note text is missing. Usage: `/egress note <id> <text>`',
+        );
       return { name: 'note', id: id(a, '/egress note <id> <text>'), text };
     },
   },
@@ -80,7 +88,11 @@ export const subcommands: Record<EgressCommand['name'], Spec> = {
       if (!(timelineFormats as readonly string[]).includes(format)) {
         throw new CodedError('command_invalid', `format must be md or json, not "${format.slice(0, 20)}"`);
       }
-      return { name: 'timeline', id: id(a, '/egress timeline <id> [md|json]'), format: format as 'md' | 'json' };
+      return {
+        name: 'timeline',
+        id: id(a, '/egress timeline <id> [md|json]'),
+        format: format as 'md' | 'json',
+      };
     },
   },
   breakglass: {
@@ -88,19 +100,28 @@ export const subcommands: Record<EgressCommand['name'], Spec> = {
     description: 'time-bound, two-person-approved exceptions',
     parse: (_a, rest) => ({ name: 'breakglass', args: rest(0) }),
   },
-  grants: { usage: '/egress grants', description: 'active break-glass grants', parse: () => ({ name: 'grants' }) },
+  grants: {
+    usage: '/egress grants',
+    description: 'active break-glass grants',
+    parse: () => ({ name: 'grants' }),
+  },
   drill: {
     usage: '/egress drill <scenario>',
     description: 'run a tabletop drill in this channel',
     parse: (a) => {
-      if (!a[0]) throw new CodedError('command_invalid', 'the scenario is missing. Usage: `/egress drill <scenario>`');
+      if (!a[0])
+        throw new CodedError('command_invalid', 'the scenario is missing. Usage: `/egress drill <scenario>`');
       return { name: 'drill', scenario: a[0] };
     },
   },
   close: {
     usage: '/egress close <id> [reason]',
     description: 'close an incident',
-    parse: (a, rest) => ({ name: 'close', id: id(a, '/egress close <id> [reason]'), reason: rest(1) || 'closed' }),
+    parse: (a, rest) => ({
+      name: 'close',
+      id: id(a, '/egress close <id> [reason]'),
+      reason: rest(1) || 'closed',
+    }),
   },
 };
 

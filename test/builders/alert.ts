@@ -8,7 +8,11 @@ export function anAlert(over: DeepPartial<EgressAlert> = {}): EgressAlert {
     origin: 'egress-event',
     state: 'firing',
     event: 'egress.connect',
-    source: { service: 'payments-api', namespace: 'prod', identity: 'spiffe://cluster.local/ns/prod/sa/payments-api' },
+    source: {
+      service: 'payments-api',
+      namespace: 'prod',
+      identity: 'spiffe://cluster.local/ns/prod/sa/payments-api',
+    },
     destination: { type: 'fqdn', name: 'exfil.example.net', port: 443, protocol: 'https' },
     decision: 'allow',
     count: 1,

@@ -72,7 +72,9 @@ describe('engine: running a playbook', () => {
     ]);
     expect(inc.status).toBe('resolved');
     // Nothing was contained, so the incident never claimed to be.
-    const statuses = (await t.store.timeline.read(id)).filter((e) => e.kind === 'status.changed').map((e) => e.summary);
+    const statuses = (await t.store.timeline.read(id))
+      .filter((e) => e.kind === 'status.changed')
+      .map((e) => e.summary);
     expect(statuses).toEqual([
       'Status stays open: test.mark (observe mode: recorded, not applied), test.mark (observe mode: recorded, not applied) not applied',
       'Status: open → resolved (step "Close" completed)',

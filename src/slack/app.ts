@@ -1,0 +1,114 @@
+import type { RequestListener } from 'node:http';
+import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import type { Logger } from 'pino';
+import type { Engine } from '../engine/engine.js';
+import type { Store } from '../store/store.js';
+import type { SlackDeps } from './deps.js';
+import { registerActions } from './listeners/actions.js';
+import { registerCommands } from './listeners/commands.js';
+import { registerEvents } from './listeners/events.js';
+import { SlackPresenter } from './presenter.js';
+
+export interface SlackAppOptions {
+  botToken: string;
+  signingSecret: string;
+  /** Socket Mode instead of HTTP when set. */
+  appToken?: string;
+  /** Web API base URL ending in /api/ (a proxy or a test fake). */
+  apiUrl?: string;
+  incidentChannel: string;
+  engine: Engine;
+  store: Store;
+  log: Logger;
+  coalesceMs?: number;
+  /** Web API retries (429 honours Retry-After); tests set 0. */
+  retries?: number;
+}
+
+export interface SlackApp {
+  app: App;
+  presenter: SlackPresenter;
+  /** Bolt's HTTP listener for /slack/events; undefined in Socket Mode. */
+  http?: RequestListener;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Bolt's logger interface over pino, so Slack's logs are JSON and redacted like ours. */
+function boltLogger(log: Logger) {
+  const l = log.child({ component: 'bolt' });
+  return {
+    debug: (...m: unknown[]) => l.debug(m.map(String).join(' ')),
+    info: (...m: unknown[]) => l.info(m.map(String).join(' ')),
+    warn: (...m: unknown[]) => l.warn(m.map(String).join(' ')),
+    error: (...m: unknown[]) => l.error(m.map(String).join(' ')),
+    setLevel: () => undefined,
+    getLevel: () => LogLevel.INFO,
+    setName: () => undefined,
+  };
+}
+
+export async function createSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
+  const clientOptions = {
+    ...(opts.apiUrl ? { slackApiUrl: opts.apiUrl } : {}),
+    retryConfig: { retries: opts.retries ?? 5, factor: 2, maxTimeout: 30_000 },
+  };
+  const logger = boltLogger(opts.log);
+  const receiver = opts.appToken
+    ? undefined
+    : new HTTPReceiver({
+        signingSecret: opts.signingSecret,
+        endpoints: '/slack/events',
+        logger,
+        unhandledRequestTimeoutMillis: 3001,
+      });
+  const app = new App({
+    token: opts.botToken,
+    logger,
+    clientOptions,
+    ...(receiver
+      ? { receiver }
+      : {
+          socketMode: true,
+          appToken: opts.appToken,
+          signingSecret: opts.signingSecret,
+          installerOptions: { clientOptions },
+        }),
+  });
+  // Fail at start with a clear message when the token is wrong, not at the first alert.
+  await app.client.auth.test();
+  const presenter = new SlackPresenter({
+    client: app.client,
+    channel: opts.incidentChannel,
+    store: opts.store,
+    log: opts.log,
+    ...(opts.coalesceMs !== undefined ? { coalesceMs: opts.coalesceMs } : {}),
+  });
+  presenter.attach(opts.engine);
+  const deps: SlackDeps = {
+    engine: opts.engine,
+    store: opts.store,
+    presenter,
+    client: app.client,
+    log: opts.log,
+    incidentChannel: opts.incidentChannel,
+  };
+  registerCommands(app, deps);
+  registerActions(app, deps);
+  registerEvents(app, deps);
+  app.error(async (err) => {
+    opts.log.error({ err }, 'unhandled Slack listener error');
+  });
+  return {
+    app,
+    presenter,
+    ...(receiver ? { http: receiver.requestListener } : {}),
+    start: async () => {
+      if (!receiver) await app.start();
+    },
+    stop: async () => {
+      await presenter.flush();
+      if (!receiver) await app.stop();
+    },
+  };
+}

@@ -1,0 +1,45 @@
+// action_ids and button/option values: the contract between the renderers and the listeners.
+// Ids in values are joined with `|`; incident ids and playbook slugs never contain one.
+
+export const ACTION_IDS = {
+  /** Root message: take command (value = incident id). */
+  ack: 'incident.ack',
+  /** Root message: plan containment and show the preview (value = incident id). */
+  containPreview: 'incident.contain.preview',
+  /** Root message: close as a false positive, behind a confirm dialog (value = incident id). */
+  falsePositive: 'incident.false_positive',
+  /** Root message: post the timeline (value = incident id). */
+  timeline: 'incident.timeline',
+  /** Step message: checklist checkboxes (option value = `<incidentId>|<stepId>|<itemId>`). */
+  tick: 'step.tick',
+  /** Step message: confirm a soft-mode step's destructive actions (value = `<incidentId>|<stepId>`). */
+  confirm: 'step.confirm',
+  /** Step message: approve / deny (value = `<incidentId>|<stepId>`). */
+  approve: 'step.approve',
+  deny: 'step.deny',
+} as const;
+export type ActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];
+
+const SEP = '|';
+
+export function stepValue(incidentId: string, stepId: string): string {
+  return `${incidentId}${SEP}${stepId}`;
+}
+
+export function parseStepValue(value: string): { incidentId: string; stepId: string } | undefined {
+  const parts = value.split(SEP);
+  if (parts.length !== 2 || parts.some((p) => p === '')) return undefined;
+  return { incidentId: parts[0] as string, stepId: parts[1] as string };
+}
+
+export function checklistValue(incidentId: string, stepId: string, itemId: string): string {
+  return `${incidentId}${SEP}${stepId}${SEP}${itemId}`;
+}
+
+export function parseChecklistValue(
+  value: string,
+): { incidentId: string; stepId: string; itemId: string } | undefined {
+  const parts = value.split(SEP);
+  if (parts.length !== 3 || parts.some((p) => p === '')) return undefined;
+  return { incidentId: parts[0] as string, stepId: parts[1] as string, itemId: parts[2] as string };
+}

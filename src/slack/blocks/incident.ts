@@ -1,0 +1,251 @@
+// The root message of an incident thread: built from a view model (pure data, easy to assert on),
+// rendered to Block Kit, passed through enforceLimits. Repeats re-render it for chat.update.
+import { type DestinationType, describeDestination } from '../../domain/alert.js';
+import type { VerdictKind, ViolationReason } from '../../domain/contract.js';
+import { type Incident, type IncidentStatus, type Mode, statusLabels } from '../../domain/incident.js';
+import { escapeInline, escapeMrkdwn } from './escape.js';
+import { actorText, idText, mrkdwn, plain, plural, slackDate } from './format.js';
+import { ACTION_IDS } from './ids.js';
+import { enforceMessage } from './limits.js';
+import type { Block, Button, SlackMessage } from './types.js';
+
+/** The decisions the root message offers, in display order. */
+export type IncidentAction = 'ack' | 'contain' | 'false_positive' | 'timeline';
+
+export interface IncidentView {
+  id: string;
+  status: IncidentStatus;
+  statusLabel: string;
+  drill: boolean;
+  source: { service: string; namespace: string; identity?: string; pod?: string };
+  destination: {
+    type: DestinationType;
+    name: string;
+    namespace?: string;
+    port: number;
+    protocol: string;
+    /** `fqdn exfil.example.net:443/https` (describeDestination). */
+    description: string;
+  };
+  count: number;
+  /** `1 alert`, `51 alerts`. */
+  countLabel: string;
+  firstSeen: string;
+  lastSeen: string;
+  verdict: { kind: VerdictKind; reason?: ViolationReason; message: string };
+  /** The first alert's one-line description from the sender, if any. */
+  summary?: string;
+  playbook: { id: string; title?: string; mode: Mode };
+  /** Actor id (`slack:U123`) of whoever took command. */
+  commander?: string;
+  closeReason?: string;
+  actions: IncidentAction[];
+}
+
+/**
+ * Which buttons the root message shows:
+ * - Take command: until someone has (no commander yet), and never once acknowledged or closed;
+ * - Contain (preview): while containment is still possible (not contained, resolved or closed);
+ * - Mark false positive: until closed;
+ * - Timeline: always.
+ */
+export function incidentActions(status: IncidentStatus, commander?: string): IncidentAction[] {
+  const out: IncidentAction[] = [];
+  if (status === 'closed') return ['timeline'];
+  if (!commander && status !== 'acknowledged') out.push('ack');
+  if (status !== 'contained' && status !== 'resolved') out.push('contain');
+  out.push('false_positive', 'timeline');
+  return out;
+}
+
+/** The view model of an incident's root message. Pure. */
+export function incidentView(incident: Incident, playbookTitle?: string): IncidentView {
+  const { alert, verdict } = incident;
+  const d = alert.destination;
+  return {
+    id: incident.id,
+    status: incident.status,
+    statusLabel: statusLabels[incident.status],
+    drill: incident.drill,
+    source: {
+      service: alert.source.service,
+      namespace: alert.source.namespace,
+      ...(alert.source.identity ? { identity: alert.source.identity } : {}),
+      ...(alert.source.pod ? { pod: alert.source.pod } : {}),
+    },
+    destination: {
+      type: d.type,
+      name: d.name,
+      ...(d.namespace ? { namespace: d.namespace } : {}),
+      port: d.port,
+      protocol: d.protocol,
+      description: describeDestination(d),
+    },
+    count: incident.count,
+    countLabel: plural(incident.count, 'alert'),
+    firstSeen: incident.firstSeen,
+    lastSeen: incident.lastSeen,
+    verdict: {
+      kind: verdict.kind,
+      ...(verdict.kind === 'violation' ? { reason: verdict.reason } : {}),
+      message: verdict.message,
+    },
+    ...(alert.summary ? { summary: alert.summary } : {}),
+    playbook: {
+      id: incident.playbook.id,
+      ...(playbookTitle ? { title: playbookTitle } : {}),
+      mode: incident.mode,
+    },
+    ...(incident.commander ? { commander: incident.commander } : {}),
+    ...(incident.closeReason ? { closeReason: incident.closeReason } : {}),
+    actions: incidentActions(incident.status, incident.commander),
+  };
+}
+
+export const statusEmoji: Record<IncidentStatus, string> = {
+  open: '🔴',
+  acknowledged: '🟠',
+  containment_incomplete: '⚠️',
+  contained: '🛡️',
+  resolved: '✅',
+  closed: '⚪',
+};
+
+const verdictEmoji: Record<VerdictKind, string> = {
+  violation: '⛔',
+  allowed: '✅',
+  'no-contract': '❔',
+};
+
+const reasonLabels: Record<ViolationReason, string> = {
+  unknown_destination: 'unknown destination',
+  port_not_allowed: 'port not allowed',
+  protocol_mismatch: 'protocol mismatch',
+};
+
+const modeNotes: Record<Mode, string> = {
+  observe: '👀 *Observe mode:* actions are recorded, never applied.',
+  soft: '✋ *Soft mode:* containment is proposed with a preview; a responder confirms it.',
+  hard: '⚡ *Hard mode:* containment starts at once, without waiting for a responder.',
+};
+
+function button(view: IncidentView, action: IncidentAction): Button {
+  switch (action) {
+    case 'ack':
+      return {
+        type: 'button',
+        action_id: ACTION_IDS.ack,
+        text: plain('Take command'),
+        value: view.id,
+        style: 'primary',
+      };
+    case 'contain':
+      return {
+        type: 'button',
+        action_id: ACTION_IDS.containPreview,
+        text: plain('Contain (preview)'),
+        value: view.id,
+      };
+    case 'false_positive':
+      return {
+        type: 'button',
+        action_id: ACTION_IDS.falsePositive,
+        text: plain('Mark false positive'),
+        value: view.id,
+        style: 'danger',
+        confirm: {
+          title: plain('Mark as false positive?'),
+          text: mrkdwn(
+            `Incident ${idText(view.id)} will be closed as a false positive, and that is recorded in its timeline.`,
+          ),
+          confirm: plain('Mark false positive'),
+          deny: plain('Cancel'),
+          style: 'danger',
+        },
+      };
+    case 'timeline':
+      return {
+        type: 'button',
+        action_id: ACTION_IDS.timeline,
+        text: plain('Timeline'),
+        value: view.id,
+      };
+  }
+}
+
+function sourceField(s: IncidentView['source']): string {
+  const lines = [`*Source*`, `${escapeInline(s.service)} · namespace ${escapeInline(s.namespace)}`];
+  lines.push(s.identity ? escapeInline(s.identity) : '_identity unknown_');
+  if (s.pod) lines.push(`pod ${escapeInline(s.pod)}`);
+  return lines.join('\n');
+}
+
+function playbookField(p: IncidentView['playbook']): string {
+  const name = p.title ? `${escapeInline(p.title)} (${idText(p.id)})` : idText(p.id);
+  return `*Playbook*\n${name}\nmode: ${p.mode}`;
+}
+
+function verdictText(v: IncidentView['verdict']): string {
+  const head = `${verdictEmoji[v.kind]} *Contract verdict:* ${v.kind}${v.reason ? ` (${reasonLabels[v.reason]})` : ''}`;
+  return `${head}\n${escapeMrkdwn(v.message)}`;
+}
+
+/** One line for notifications and screen readers. */
+function fallbackText(view: IncidentView): string {
+  const s = view.source;
+  return (
+    `${view.drill ? '[DRILL] ' : ''}Egress incident ${idText(view.id)} (${view.statusLabel}): ` +
+    `${escapeInline(`${s.service}.${s.namespace}`)} → ${escapeInline(view.destination.description)}, ${view.countLabel}`
+  );
+}
+
+/** The root message of an incident thread. */
+export function renderIncidentRoot(view: IncidentView): SlackMessage {
+  const blocks: Block[] = [
+    {
+      type: 'header',
+      text: plain(`${statusEmoji[view.status]} ${view.drill ? 'DRILL · ' : ''}Egress incident ${view.id}`),
+    },
+  ];
+  if (view.drill) {
+    blocks.push({
+      type: 'context',
+      elements: [mrkdwn('🧪 *DRILL* — made from a scenario; every action runs as a server-side dry run.')],
+    });
+  }
+  const commander = view.commander ? actorText(view.commander) : '_nobody yet_';
+  blocks.push(
+    {
+      type: 'section',
+      text: mrkdwn(
+        `*Status:* ${statusEmoji[view.status]} ${view.statusLabel}   ·   *Commander:* ${commander}`,
+      ),
+    },
+    {
+      type: 'section',
+      fields: [
+        mrkdwn(sourceField(view.source)),
+        mrkdwn(`*Destination*\n${escapeInline(view.destination.description)}`),
+        mrkdwn(`*Count*\n${view.countLabel}`),
+        mrkdwn(playbookField(view.playbook)),
+        mrkdwn(`*First seen*\n${slackDate(view.firstSeen)}`),
+        mrkdwn(`*Last seen*\n${slackDate(view.lastSeen)}`),
+      ],
+    },
+    { type: 'section', text: mrkdwn(verdictText(view.verdict)) },
+  );
+  if (view.summary) {
+    blocks.push({ type: 'section', text: mrkdwn(`*Alert:* ${escapeMrkdwn(view.summary)}`) });
+  }
+  const notes =
+    view.status === 'closed'
+      ? [`*Closed*${view.closeReason ? `: ${escapeInline(view.closeReason)}` : ''}`]
+      : [modeNotes[view.playbook.mode]];
+  blocks.push({ type: 'context', elements: notes.map(mrkdwn) });
+  blocks.push({
+    type: 'actions',
+    block_id: `incident:${view.id}`,
+    elements: view.actions.map((a) => button(view, a)),
+  });
+  return enforceMessage({ text: fallbackText(view), blocks }, { incidentId: view.id });
+}

@@ -1,0 +1,34 @@
+// Pure Block Kit renderers: everything shown in Slack is built here, escaped, and cut to Block Kit's
+// limits in one place (limits.ts).
+export { renderError, renderNotice, renderRefusal } from './ephemeral.js';
+export { escapeCode, escapeEntities, escapeInline, escapeMrkdwn, inlineCode, truncate } from './escape.js';
+export { actorText, mrkdwn, plain, slackDate } from './format.js';
+export { renderHelp, type SubcommandHelp } from './help.js';
+export {
+  ACTION_IDS,
+  type ActionId,
+  checklistValue,
+  parseChecklistValue,
+  parseStepValue,
+  stepValue,
+} from './ids.js';
+export {
+  type IncidentAction,
+  type IncidentView,
+  incidentActions,
+  incidentView,
+  renderIncidentRoot,
+  statusEmoji,
+} from './incident.js';
+export { BlockLimitError, type EnforceOptions, enforceLimits, enforceMessage, LIMITS } from './limits.js';
+export {
+  actionSummary,
+  type PlanSummary,
+  renderPreview,
+  renderStep,
+  renderVerification,
+  stepStatusEmoji,
+  stepStatusLabels,
+} from './steps.js';
+export { renderTimelineMessage, timelineLine } from './timeline.js';
+export type { Block, SlackMessage } from './types.js';

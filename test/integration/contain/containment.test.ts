@@ -1,0 +1,407 @@
+// Kubernetes containment end to end: the real engine, the real Cluster over @kubernetes/client-node, the
+// fake API server. Covers the additive-policy trap: a deny-all next to an allow-policy contains nothing.
+import { builtinActions } from '../../../src/actions/builtin/index.js';
+import { containmentGaps, k8sContainActions } from '../../../src/actions/k8s/index.js';
+import { ActionRegistry } from '../../../src/actions/registry.js';
+import { allowAll } from '../../../src/domain/access.js';
+import type { Incident } from '../../../src/domain/incident.js';
+import { NamespacePolicy } from '../../../src/domain/namespace-policy.js';
+import { Engine } from '../../../src/engine/engine.js';
+import type { Cluster } from '../../../src/k8s/cluster.js';
+import { createKubeCluster } from '../../../src/k8s/kube-cluster.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { parsePlaybook } from '../../../src/playbooks/load.js';
+import { createMemoryStore } from '../../../src/store/memory.js';
+import type { Store } from '../../../src/store/store.js';
+import { anAlert } from '../../builders/alert.js';
+import { manualClock } from '../../builders/engine.js';
+import { anIncident } from '../../builders/incident.js';
+import { aPod, type FakeKubeApi, startFakeKubeApi } from '../../fakes/kube-api/index.js';
+
+const NS = 'prod';
+const PODS = ['payments-api-7d9f8b6c5d-x2x7q', 'payments-api-7d9f8b6c5d-k8p2d'];
+const ALLOW = 'payments-egress-allow-dns-and-internal';
+const ALLOW_SPEC = {
+  podSelector: { matchLabels: { app: 'payments-api' } },
+  policyTypes: ['Egress'],
+  egress: [
+    {
+      to: [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+          podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+        },
+      ],
+      ports: [
+        { protocol: 'UDP', port: 53 },
+        { protocol: 'TCP', port: 53 },
+      ],
+    },
+    {
+      to: [{ podSelector: { matchLabels: { app: 'orders-api' } } }],
+      ports: [{ protocol: 'TCP', port: 443 }],
+    },
+  ],
+};
+const TRAP_LINE =
+  'Verification: incomplete — payments-egress-allow-dns-and-internal still allows UDP/53, TCP/53 to kube-dns; TCP/443 to app=orders-api';
+
+function playbookYaml(remedy: string): string {
+  return `
+id: contain-test
+title: Containment test
+mode: hard
+steps:
+  - id: contain
+    title: Contain
+    sets_status: { success: contained, incomplete: containment_incomplete }
+    actions:
+      - uses: k8s.quarantine
+      - uses: k8s.deny-egress
+        with: { remedy: ${remedy} }
+      - uses: k8s.l7-deny
+`;
+}
+
+let fake: FakeKubeApi;
+
+beforeAll(async () => {
+  fake = await startFakeKubeApi();
+});
+
+/** A fresh Cluster per engine: discovery (is Istio served?) is cached per Cluster. */
+function newCluster(): Cluster {
+  return createKubeCluster({
+    kubeconfigPath: fake.kubeconfig(),
+    random: () => 0.5,
+    retry: { attempts: 2, baseMs: 5, capMs: 20, timeoutMs: 2_000, maxRetryAfterMs: 1_000 },
+  });
+}
+
+afterAll(async () => {
+  await fake.close();
+});
+
+function seed(opts: { pods?: boolean; istio?: boolean } = {}): void {
+  fake.reset();
+  fake.serve('istio', opts.istio ?? true);
+  if (opts.pods ?? true) {
+    for (const name of PODS) {
+      fake.put(
+        aPod({ namespace: NS, name, labels: { app: 'payments-api' }, serviceAccountName: 'payments-api' }),
+      );
+    }
+  }
+  fake.put({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { namespace: NS, name: ALLOW },
+    spec: structuredClone(ALLOW_SPEC),
+  });
+}
+
+interface Harness {
+  engine: Engine;
+  store: Store;
+  open(over?: Partial<Incident>): Promise<Incident>;
+}
+
+let n = 0;
+function harness(remedy = 'report-only'): Harness {
+  const registry = new ActionRegistry([...builtinActions, ...k8sContainActions]);
+  const playbook = parsePlaybook(playbookYaml(remedy), 'contain-test.yaml', registry);
+  const clock = manualClock();
+  const store = createMemoryStore({ clock });
+  const engine = new Engine({
+    store,
+    registry,
+    playbooks: () => [playbook],
+    contracts: () => [],
+    cluster: newCluster(),
+    clock,
+    log: silentLogger(),
+    access: allowAll,
+    namespaces: NamespacePolicy.parse({}),
+    lock: { ttlMs: 10_000, waitMs: 5_000 },
+  });
+  return {
+    engine,
+    store,
+    async open(over = {}) {
+      n += 1;
+      const incident = anIncident({
+        id: `EGR-CONTAIN-${n}`,
+        fingerprint: `fp-contain-${n}`,
+        playbook: { id: playbook.playbook.id, file: playbook.file },
+        mode: 'hard',
+        ...over,
+      });
+      return (await store.incidents.createOrGetByFingerprint(incident)).incident;
+    },
+  };
+}
+
+async function run(h: Harness, over: Partial<Incident> = {}): Promise<{ inc: Incident; lines: string[] }> {
+  const { id } = await h.open(over);
+  const inc = await h.engine.advance(id);
+  const lines = (await h.store.timeline.read(id)).map((e) => e.summary);
+  return { inc, lines };
+}
+
+const labelsOf = (name: string) =>
+  (fake.get('Pod', NS, name)!.metadata as { labels?: Record<string, string> }).labels ?? {};
+const annotationsOf = (name: string) =>
+  (fake.get('Pod', NS, name)!.metadata as { annotations?: Record<string, string> }).annotations ?? {};
+const writes = () => fake.requests.filter((r) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method));
+const actionsOf = (inc: Incident) => inc.steps[0]!.actions;
+
+describe('k8s containment through the engine', () => {
+  it('report-only: labels and the deny policy are applied, but the allow-policy keeps egress open → incomplete', async () => {
+    seed();
+    const { inc, lines } = await run(harness('report-only'));
+    expect(actionsOf(inc).map((a) => [a.key, a.status])).toEqual([
+      ['k8s.quarantine', 'applied'],
+      ['k8s.deny-egress', 'verified'],
+      ['k8s.l7-deny', 'applied'],
+    ]);
+    expect(inc.status).toBe('containment_incomplete');
+    expect(lines.filter((l) => l.startsWith('Verification:'))).toEqual([TRAP_LINE]);
+
+    for (const pod of PODS) {
+      expect(labelsOf(pod)).toEqual({ app: 'payments-api', quarantine: 'true' });
+      expect(annotationsOf(pod)['egress-responder.io/incident']).toBe(inc.id);
+      expect(annotationsOf(pod)['egress-responder.io/quarantined-at']).toBe('2026-11-25T14:03:12.123Z');
+    }
+    const deny = fake.get('NetworkPolicy', NS, 'quarantine-deny-egress')!;
+    expect(deny.spec).toEqual({
+      podSelector: { matchLabels: { quarantine: 'true' } },
+      policyTypes: ['Egress'],
+      egress: [],
+    });
+    expect((deny.metadata as { annotations: Record<string, string> }).annotations).toMatchObject({
+      'egress-responder.io/incident': inc.id,
+      'egress-responder.io/contract': 'none',
+      'egress-responder.io/approved-by': 'n/a',
+      'egress-responder.io/applied-by': 'system',
+    });
+    expect(
+      (deny.metadata as { annotations: Record<string, string> }).annotations[
+        'egress-responder.io/spec-sha256'
+      ],
+    ).toMatch(/^[0-9a-f]{64}$/);
+    // Server-side apply with the field manager.
+    const apply = fake.requests.find(
+      (r) => r.contentType === 'application/apply-patch+yaml' && r.path.includes('networkpolicies'),
+    );
+    expect(apply?.query.fieldManager).toBe('egress-responder');
+    // The allow-policy is untouched.
+    expect(fake.get('NetworkPolicy', NS, ALLOW)!.spec).toEqual(ALLOW_SPEC);
+    // The plan showed the YAML and the other policy selecting the pods.
+    const plan = actionsOf(inc)[1]!.plan as { preview: string };
+    expect(plan.preview).toContain('kind: NetworkPolicy');
+    expect(plan.preview).toContain(`# other policies selecting them: ${ALLOW}`);
+    const qplan = actionsOf(inc)[0]!.plan as { preview: string };
+    for (const pod of PODS) expect(qplan.preview).toContain(pod);
+  });
+
+  it('isolate: the allow-policy stops selecting quarantined pods → contained; revert restores it byte for byte', async () => {
+    seed();
+    const h = harness('isolate');
+    const { inc, lines } = await run(h);
+    expect(inc.status).toBe('contained');
+    expect(lines.filter((l) => l.startsWith('Verification:'))).toEqual([
+      'Verification: contained — 2 pods isolated by quarantine-deny-egress',
+    ]);
+    const patched = fake.get('NetworkPolicy', NS, ALLOW)!.spec as typeof ALLOW_SPEC;
+    expect(patched.podSelector).toEqual({
+      matchLabels: { app: 'payments-api' },
+      matchExpressions: [{ key: 'quarantine', operator: 'DoesNotExist' }],
+    });
+    const outcome = actionsOf(inc)[1]!.outcome as {
+      data: { remedied: { name: string; original: { spec: unknown } }[] };
+    };
+    expect(outcome.data.remedied.map((r) => r.name)).toEqual([ALLOW]);
+    expect(outcome.data.remedied[0]!.original.spec).toEqual(ALLOW_SPEC);
+
+    const reverted = await h.engine.revertStep(inc.id, 'contain', 'slack:U1');
+    expect(actionsOf(reverted).map((a) => a.status)).toEqual(['reverted', 'reverted', 'reverted']);
+    expect(JSON.stringify(fake.get('NetworkPolicy', NS, ALLOW)!.spec)).toBe(JSON.stringify(ALLOW_SPEC));
+    expect(fake.get('NetworkPolicy', NS, 'quarantine-deny-egress')).toBeUndefined();
+    expect(fake.get('AuthorizationPolicy', NS, 'quarantine-deny-payments-api')).toBeUndefined();
+    for (const pod of PODS) {
+      expect(labelsOf(pod)).toEqual({ app: 'payments-api' });
+      expect(annotationsOf(pod)).toEqual({});
+    }
+  });
+
+  it('detach: the workload label is removed from the quarantined pods → contained; revert puts it back', async () => {
+    seed();
+    const h = harness('detach');
+    const { inc, lines } = await run(h);
+    expect(inc.status).toBe('contained');
+    expect(lines.filter((l) => l.startsWith('Verification:'))).toEqual([
+      'Verification: contained — 2 pods isolated by quarantine-deny-egress',
+    ]);
+    for (const pod of PODS) expect(labelsOf(pod)).toEqual({ quarantine: 'true' });
+    expect(fake.get('NetworkPolicy', NS, ALLOW)!.spec).toEqual(ALLOW_SPEC);
+
+    await h.engine.revertStep(inc.id, 'contain', 'slack:U1');
+    for (const pod of PODS) expect(labelsOf(pod)).toEqual({ app: 'payments-api' });
+    expect(fake.get('NetworkPolicy', NS, 'quarantine-deny-egress')).toBeUndefined();
+  });
+
+  it('a drill sends dryRun=All on every write and changes nothing; the verdict is computed as the cluster would be', async () => {
+    seed();
+    const before = JSON.stringify([fake.list('Pod', NS), fake.list('NetworkPolicy', NS)]);
+    const { inc, lines } = await run(harness('isolate'), { drill: true });
+    expect(actionsOf(inc).map((a) => [a.status, a.dryRun])).toEqual([
+      ['applied', true],
+      ['verified', true],
+      ['applied', true],
+    ]);
+    expect(writes().length).toBeGreaterThanOrEqual(4);
+    for (const w of writes()) expect([w.method, w.path, w.query.dryRun]).toEqual([w.method, w.path, 'All']);
+    expect(JSON.stringify([fake.list('Pod', NS), fake.list('NetworkPolicy', NS)])).toBe(before);
+    expect(fake.get('AuthorizationPolicy', NS, 'quarantine-deny-payments-api')).toBeUndefined();
+    expect(lines).toContain(
+      '[dry-run] Verification: contained — 2 pods isolated by quarantine-deny-egress (dry-run)',
+    );
+  });
+
+  it('refuses a denied namespace before any request', async () => {
+    seed();
+    const { inc, lines } = await run(harness(), {
+      alert: anAlert({
+        source: {
+          namespace: 'kube-system',
+          identity: 'spiffe://cluster.local/ns/kube-system/sa/payments-api',
+        },
+      }),
+    });
+    expect(actionsOf(inc)[0]!.status).toBe('failed');
+    expect(actionsOf(inc)[0]!.error?.code).toBe('namespace_refused');
+    expect(actionsOf(inc)[0]!.error?.message).toContain('Refusing to act in namespace "kube-system"');
+    expect(
+      lines.some((l) =>
+        l.includes('k8s.quarantine failed during plan: Refusing to act in namespace "kube-system"'),
+      ),
+    ).toBe(true);
+    expect(inc.steps[0]!.status).toBe('failed');
+    expect(fake.requests).toEqual([]);
+  });
+
+  it('no matching pods → failed with "no pods matched"', async () => {
+    seed({ pods: false });
+    const { inc } = await run(harness());
+    expect(actionsOf(inc)[0]!.status).toBe('failed');
+    expect(actionsOf(inc)[0]!.error).toEqual({
+      code: 'k8s_not_found',
+      message: 'no pods matched app=payments-api in prod',
+    });
+    expect(writes()).toEqual([]);
+  });
+
+  it('403 on the pod patch → failed naming the verb, resource and namespace; nothing else applied', async () => {
+    seed();
+    fake.deny({ verb: 'patch', resource: 'pods', namespace: NS });
+    const { inc } = await run(harness());
+    const q = actionsOf(inc)[0]!;
+    expect(q.status).toBe('failed');
+    expect(q.error?.code).toBe('action_failed');
+    expect(q.error?.message).toContain(
+      'could not label any of the 2 pod(s) matching app=payments-api in prod',
+    );
+    expect(q.error?.message).toContain('may not patch pods in namespace "prod"');
+    expect(fake.get('NetworkPolicy', NS, 'quarantine-deny-egress')).toBeUndefined();
+  });
+
+  it('one pod failing is reported; the others are quarantined', async () => {
+    seed();
+    fake.deny({ verb: 'patch', resource: 'pods', namespace: NS, name: PODS[1]! });
+    const { inc, lines } = await run(harness('isolate'));
+    const q = actionsOf(inc)[0]!;
+    expect(q.status).toBe('applied');
+    const data = (q.outcome as { data: { succeeded: string[]; failed: string[] } }).data;
+    expect(data).toMatchObject({ succeeded: [PODS[0]], failed: [PODS[1]] });
+    expect((q.outcome as { summary: string }).summary).toContain(`FAILED 1: ${PODS[1]}`);
+    // The pod that kept its labels is not contained, and verification says so.
+    expect(inc.status).toBe('containment_incomplete');
+    expect(lines.filter((l) => l.startsWith('Verification:'))).toEqual([TRAP_LINE]);
+  });
+
+  it('soft mode: the confirming responder is recorded as approver; a repeated quarantine is a no-op', async () => {
+    seed();
+    const h = harness('isolate');
+    const { id } = await h.open({ mode: 'soft' });
+    let inc = await h.engine.advance(id);
+    expect(inc.steps[0]!.status).toBe('awaiting_confirmation');
+    expect(writes()).toEqual([]);
+    inc = await h.engine.confirm(id, 'contain', 'slack:U7');
+    expect(inc.status).toBe('contained');
+    const deny = fake.get('NetworkPolicy', NS, 'quarantine-deny-egress')!;
+    expect((deny.metadata as { annotations: Record<string, string> }).annotations).toMatchObject({
+      'egress-responder.io/approved-by': 'slack:U7',
+      'egress-responder.io/applied-by': 'slack:U7',
+    });
+    const patches = fake.requestsMatching({ method: 'PATCH', path: /\/pods\// }).length;
+    const again = await h.engine.runAction(id, 'k8s.quarantine', {}, 'slack:U7', { dryRun: false });
+    expect(again.plan.changes).toBe(false);
+    expect(again.outcome?.summary).toContain('2 already quarantined (no-op');
+    expect(fake.requestsMatching({ method: 'PATCH', path: /\/pods\// }).length).toBe(patches);
+  });
+
+  it('reverting a drill sends dryRun=All too and changes nothing', async () => {
+    seed();
+    const h = harness('detach');
+    const { inc } = await run(h, { drill: true });
+    fake.requests.length = 0;
+    const before = JSON.stringify([fake.list('Pod', NS), fake.list('NetworkPolicy', NS)]);
+    await h.engine.revertStep(inc.id, 'contain', 'slack:U1');
+    expect(writes().length).toBeGreaterThan(0);
+    for (const w of writes()) expect(w.query.dryRun).toBe('All');
+    expect(JSON.stringify([fake.list('Pod', NS), fake.list('NetworkPolicy', NS)])).toBe(before);
+  });
+
+  it('by service-account: finds pods by spec.serviceAccountName from the alert identity', async () => {
+    seed();
+    fake.put(aPod({ namespace: NS, name: 'other-1', labels: { app: 'other' }, serviceAccountName: 'other' }));
+    const h = harness();
+    const { id } = await h.open();
+    const { plan } = await h.engine.runAction(id, 'k8s.quarantine', { by: 'service-account' }, 'slack:U1', {
+      dryRun: true,
+    });
+    expect(plan.summary).toBe(
+      'label 2 of 2 pod(s) matching serviceAccountName=payments-api in prod quarantine=true',
+    );
+  });
+
+  it('without Istio, l7-deny is skipped with the reason', async () => {
+    seed({ istio: false });
+    const { inc, lines } = await run(harness('isolate'));
+    const l7 = actionsOf(inc)[2]!;
+    expect([l7.status, l7.reason]).toEqual([
+      'skipped',
+      'Istio AuthorizationPolicy API not served: no L7 block (no mesh)',
+    ]);
+    expect(lines.some((l) => l.includes('no L7 block'))).toBe(true);
+    // Egress is verified contained; an L7 block that does not apply (no mesh) does not hold that back.
+    expect(actionsOf(inc)[1]!.status).toBe('verified');
+    expect(inc.status).toBe('contained');
+  });
+
+  it('with Istio, l7-deny applies a DENY AuthorizationPolicy for the source principal', async () => {
+    seed({ istio: true });
+    await run(harness('report-only'));
+    const ap = fake.get('AuthorizationPolicy', NS, 'quarantine-deny-payments-api')!;
+    expect(ap.spec).toEqual({
+      action: 'DENY',
+      rules: [{ from: [{ source: { principals: ['cluster.local/ns/prod/sa/payments-api'] } }] }],
+    });
+  });
+
+  it('states what containment does not cover', () => {
+    expect(containmentGaps).toHaveLength(2);
+    expect(containmentGaps[0]).toMatch(/established connections/i);
+    expect(containmentGaps[1]).toMatch(/service-account token until the pod is deleted.*rotation step/);
+  });
+});

@@ -1,0 +1,261 @@
+import type { Incident, IncidentStatus } from '../../../../src/domain/incident.js';
+import {
+  ACTION_IDS,
+  type Block,
+  incidentActions,
+  incidentView,
+  LIMITS,
+  renderIncidentRoot,
+  type SlackMessage,
+} from '../../../../src/slack/blocks/index.js';
+import { anAlert } from '../../../builders/alert.js';
+import { anIncident } from '../../../builders/incident.js';
+import { blockProblems } from '../../../fakes/slack-api/validate.js';
+
+const ZW = /[\u200B\u200D]/g;
+
+function buttons(
+  msg: SlackMessage,
+): { action_id: string; value?: string; style?: string; confirm?: unknown }[] {
+  return msg.blocks
+    .filter((b): b is Extract<Block, { type: 'actions' }> => b.type === 'actions')
+    .flatMap((b) => b.elements) as { action_id: string; value?: string }[];
+}
+
+/** Every string in the rendered JSON. */
+function strings(v: unknown): string[] {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v)) return v.flatMap(strings);
+  if (v && typeof v === 'object') return Object.values(v).flatMap(strings);
+  return [];
+}
+
+function root(over: Partial<Incident> = {}, title?: string): SlackMessage {
+  return renderIncidentRoot(incidentView(anIncident(over), title));
+}
+
+describe('incidentView', () => {
+  it('holds what the root message shows', () => {
+    const view = incidentView(
+      anIncident({
+        count: 51,
+        commander: 'slack:U0AAA',
+        status: 'acknowledged',
+        verdict: {
+          kind: 'violation',
+          reason: 'port_not_allowed',
+          message: 'port 8443 is not allowed',
+          contract: { service: 'payments-api', file: 'c.yaml' },
+        },
+      }),
+      'Egress anomaly',
+    );
+    expect(view).toEqual({
+      id: 'inc-20261125-0001',
+      status: 'acknowledged',
+      statusLabel: 'acknowledged',
+      drill: false,
+      source: {
+        service: 'payments-api',
+        namespace: 'prod',
+        identity: 'spiffe://cluster.local/ns/prod/sa/payments-api',
+      },
+      destination: {
+        type: 'fqdn',
+        name: 'exfil.example.net',
+        port: 443,
+        protocol: 'https',
+        description: 'fqdn exfil.example.net:443/https',
+      },
+      count: 51,
+      countLabel: '51 alerts',
+      firstSeen: '2026-11-25T14:03:12.123Z',
+      lastSeen: '2026-11-25T14:03:12.123Z',
+      verdict: { kind: 'violation', reason: 'port_not_allowed', message: 'port 8443 is not allowed' },
+      playbook: { id: 'egress-anomaly', title: 'Egress anomaly', mode: 'soft' },
+      commander: 'slack:U0AAA',
+      actions: ['contain', 'false_positive', 'timeline'],
+    });
+  });
+
+  it('says "1 alert" and "containment incomplete"', () => {
+    const view = incidentView(anIncident({ count: 1, status: 'containment_incomplete' }));
+    expect(view.countLabel).toBe('1 alert');
+    expect(view.statusLabel).toBe('containment incomplete');
+  });
+});
+
+describe('root message buttons per status', () => {
+  const table: [IncidentStatus, string | undefined, string[]][] = [
+    [
+      'open',
+      undefined,
+      [ACTION_IDS.ack, ACTION_IDS.containPreview, ACTION_IDS.falsePositive, ACTION_IDS.timeline],
+    ],
+    [
+      'acknowledged',
+      'slack:U0AAA',
+      [ACTION_IDS.containPreview, ACTION_IDS.falsePositive, ACTION_IDS.timeline],
+    ],
+    ['acknowledged', undefined, [ACTION_IDS.containPreview, ACTION_IDS.falsePositive, ACTION_IDS.timeline]],
+    [
+      'containment_incomplete',
+      undefined,
+      [ACTION_IDS.ack, ACTION_IDS.containPreview, ACTION_IDS.falsePositive, ACTION_IDS.timeline],
+    ],
+    [
+      'containment_incomplete',
+      'slack:U0AAA',
+      [ACTION_IDS.containPreview, ACTION_IDS.falsePositive, ACTION_IDS.timeline],
+    ],
+    ['contained', undefined, [ACTION_IDS.ack, ACTION_IDS.falsePositive, ACTION_IDS.timeline]],
+    ['contained', 'slack:U0AAA', [ACTION_IDS.falsePositive, ACTION_IDS.timeline]],
+    ['resolved', 'slack:U0AAA', [ACTION_IDS.falsePositive, ACTION_IDS.timeline]],
+    ['closed', undefined, [ACTION_IDS.timeline]],
+    ['closed', 'slack:U0AAA', [ACTION_IDS.timeline]],
+  ];
+
+  it.each(table)('%s (commander %s)', (status, commander, expected) => {
+    const msg = root({ status, ...(commander ? { commander } : {}) });
+    expect(buttons(msg).map((b) => b.action_id)).toEqual(expected);
+    expect(incidentActions(status, commander)).toHaveLength(expected.length);
+    for (const b of buttons(msg)) expect(b.value).toBe('inc-20261125-0001');
+  });
+
+  it('styles Take command primary and Mark false positive danger with a confirm dialog', () => {
+    const all = buttons(root());
+    expect(all.find((b) => b.action_id === ACTION_IDS.ack)?.style).toBe('primary');
+    const fp = all.find((b) => b.action_id === ACTION_IDS.falsePositive);
+    expect(fp?.style).toBe('danger');
+    expect(fp?.confirm).toMatchObject({ title: { text: 'Mark as false positive?' }, style: 'danger' });
+  });
+});
+
+describe('root message content', () => {
+  it('shows the count and first/last seen as Slack date tokens', () => {
+    const msg = root({ count: 51, lastSeen: '2026-11-25T14:09:40.500Z' });
+    const json = JSON.stringify(msg);
+    expect(json).toContain('51 alerts');
+    const first = Math.floor(Date.parse('2026-11-25T14:03:12.123Z') / 1000);
+    const last = Math.floor(Date.parse('2026-11-25T14:09:40.500Z') / 1000);
+    expect(json).toContain(`<!date^${first}^{date_short_pretty} {time_secs}|2026-11-25T14:03:12.123Z>`);
+    expect(json).toContain(`<!date^${last}^{date_short_pretty} {time_secs}|2026-11-25T14:09:40.500Z>`);
+    expect(msg.text).toBe(
+      'Egress incident inc-20261125-0001 (open): payments-api.prod → fqdn exfil.example.net:443/https, 51 alerts',
+    );
+  });
+
+  it('mentions the commander only as a Slack user built from the actor id', () => {
+    expect(JSON.stringify(root({ commander: 'slack:U0AAA' }))).toContain('*Commander:* <@U0AAA>');
+    const cli = JSON.stringify(root({ commander: 'cli:alice' }));
+    expect(cli).toContain('*Commander:* cli:alice');
+    expect(JSON.stringify(root({ commander: 'slack:<!channel>' }))).not.toContain('<!channel>');
+  });
+
+  it('shows the DRILL badge for drills', () => {
+    const msg = root({ drill: true });
+    expect((msg.blocks[0] as Extract<Block, { type: 'header' }>).text.text).toContain('DRILL');
+    expect(msg.text.startsWith('[DRILL] ')).toBe(true);
+    expect(JSON.stringify(root())).not.toContain('DRILL');
+  });
+
+  it('shows the verdict kind, reason and message, and the playbook with its mode', () => {
+    const json = JSON.stringify(
+      root(
+        {
+          mode: 'hard',
+          verdict: {
+            kind: 'violation',
+            reason: 'protocol_mismatch',
+            message: 'expected https, saw tcp',
+            contract: { service: 'payments-api', file: 'c.yaml' },
+          },
+        },
+        'Egress anomaly',
+      ),
+    );
+    expect(json).toContain('violation (protocol mismatch)');
+    expect(json).toContain('expected https, saw tcp');
+    expect(json).toContain('Egress anomaly (egress-anomaly)');
+    expect(json).toContain('mode: hard');
+    expect(json).toContain('Hard mode');
+  });
+});
+
+describe('root message escaping', () => {
+  const hostile = anIncident({
+    alert: anAlert({
+      source: {
+        service: '<!channel> pay*ments*',
+        namespace: '<@U0EVIL>',
+        identity: '<https://evil.example|x>',
+      },
+      destination: { name: '_exfil_.example.net', namespace: '~ns~' },
+      summary: '@here `curl evil` <!subteam^S1> & *now*',
+      extra: {},
+    }),
+  });
+
+  it('renders an alert whose service is `<!channel> pay*ments*` with no live mention or formatting', () => {
+    const msg = renderIncidentRoot(incidentView(hostile));
+    const json = JSON.stringify(msg);
+    expect(json).not.toContain('<!channel>');
+    expect(json).not.toContain('<@U0EVIL>');
+    expect(json).not.toContain('<https://');
+    expect(json).not.toContain('<!subteam');
+    expect(json).toContain('&lt;!channel&gt;');
+    // The only `<…>` left are our date tokens.
+    for (const t of json.match(/<[^<>]*>/g) ?? []) expect(t).toMatch(/^<!date\^\d+\^/);
+    // No formatting character from the alert touches a visible character.
+    for (const s of strings(msg)) {
+      const unguarded = s.replace(/\u200B[*_~]\u200B/g, '');
+      for (const raw of ['pay*ments*', '*now*', '_exfil_', '~ns~', '`curl'])
+        expect(unguarded).not.toContain(raw);
+    }
+    // @here cannot notify.
+    expect(json.replace(ZW, '')).toContain('@here');
+    expect(json).not.toMatch(/@here/);
+    expect(blockProblems(msg.blocks)).toEqual([]);
+  });
+
+  it('keeps the fallback text on one line and escaped', () => {
+    const msg = renderIncidentRoot(
+      incidentView(anIncident({ alert: anAlert({ source: { service: 'a\nb <!here>' } }) })),
+    );
+    expect(msg.text).not.toContain('\n');
+    expect(msg.text).not.toContain('<!here>');
+  });
+
+  it('cuts a 10 kB alert summary visibly within 3000', () => {
+    const msg = renderIncidentRoot(
+      incidentView(anIncident({ alert: anAlert({ summary: 'A'.repeat(10_240) }) })),
+    );
+    const section = msg.blocks.find(
+      (b): b is Extract<Block, { type: 'section' }> =>
+        b.type === 'section' && !!b.text?.text.startsWith('*Alert:*'),
+    );
+    expect(section?.text?.text.length).toBeLessThanOrEqual(LIMITS.sectionText);
+    expect(section?.text?.text).toMatch(/… \(truncated, \d+ more chars\)$/);
+    expect(blockProblems(msg.blocks)).toEqual([]);
+  });
+
+  it('keeps every action_id and block_id ≤ 255 and every value ≤ 2000, in every status', () => {
+    const statuses: IncidentStatus[] = [
+      'open',
+      'acknowledged',
+      'containment_incomplete',
+      'contained',
+      'resolved',
+      'closed',
+    ];
+    for (const status of statuses) {
+      const msg = root({ status, id: `inc-${'9'.repeat(200)}` });
+      for (const b of msg.blocks) expect((b.block_id ?? '').length).toBeLessThanOrEqual(255);
+      for (const e of buttons(msg)) {
+        expect(e.action_id.length).toBeLessThanOrEqual(255);
+        expect((e.value ?? '').length).toBeLessThanOrEqual(2000);
+      }
+      expect(blockProblems(msg.blocks)).toEqual([]);
+    }
+  });
+});

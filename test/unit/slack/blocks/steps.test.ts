@@ -1,0 +1,303 @@
+import type { ActionState, StepState, StepStatus } from '../../../../src/domain/incident.js';
+import type { Step } from '../../../../src/playbooks/schema.js';
+import {
+  ACTION_IDS,
+  actionSummary,
+  type Block,
+  LIMITS,
+  parseChecklistValue,
+  parseStepValue,
+  renderPreview,
+  renderStep,
+  renderVerification,
+  type SlackMessage,
+} from '../../../../src/slack/blocks/index.js';
+import { anIncident } from '../../../builders/incident.js';
+import { blockProblems } from '../../../fakes/slack-api/validate.js';
+
+const AT = '2026-11-25T14:03:12.123Z';
+const incident = anIncident();
+
+function aStep(over: Partial<Step> = {}): Step {
+  return { id: 'contain', title: 'Contain', checklist: [], actions: [], notes: [], ...over };
+}
+
+function aState(status: StepStatus, over: Partial<StepState> = {}): StepState {
+  return { id: 'contain', status, checklist: {}, approvals: [], actions: [], ...over };
+}
+
+function anAction(over: Partial<ActionState> = {}): ActionState {
+  return {
+    key: 'k8s.quarantine',
+    uses: 'k8s.quarantine',
+    status: 'planned',
+    dryRun: false,
+    attempts: 0,
+    plan: { summary: 'label 2 pods', preview: 'pods:\n  - a\n  - b', changes: true, data: {} },
+    updatedAt: AT,
+    ...over,
+  };
+}
+
+type Element = { type: string; action_id: string; value?: string; style?: string; confirm?: unknown };
+
+function elements(msg: SlackMessage): Element[] {
+  return msg.blocks
+    .filter((b): b is Extract<Block, { type: 'actions' }> => b.type === 'actions')
+    .flatMap((b) => b.elements) as unknown as Element[];
+}
+
+function texts(msg: SlackMessage | Block[]): string {
+  return JSON.stringify(msg);
+}
+
+describe('renderStep', () => {
+  const statuses: [StepStatus, string][] = [
+    ['pending', '⚪'],
+    ['running', '⏳'],
+    ['awaiting_input', '🟡'],
+    ['awaiting_confirmation', '🟡'],
+    ['awaiting_approval', '🟡'],
+    ['completed', '✅'],
+    ['skipped', '⏭️'],
+    ['failed', '❌'],
+  ];
+  it.each(statuses)('%s shows %s, the title and the status', (status, emoji) => {
+    const msg = renderStep(incident, aStep(), aState(status));
+    const head = msg.blocks[0] as Extract<Block, { type: 'section' }>;
+    expect(head.text?.text.startsWith(`${emoji} *Contain* — `)).toBe(true);
+    expect(msg.text.startsWith(`${emoji} Contain: `)).toBe(true);
+    expect(blockProblems(msg.blocks)).toEqual([]);
+  });
+
+  it('gives the reason of a skipped or failed step, escaped', () => {
+    for (const status of ['skipped', 'failed'] as const) {
+      const msg = renderStep(incident, aStep(), aState(status, { reason: '<!channel> *no* cluster' }));
+      expect(texts(msg)).toContain('*Reason:* &lt;!channel&gt; \u200B*\u200Bno\u200B*\u200B cluster');
+      expect(texts(msg)).not.toContain('<!channel>');
+      expect(msg.text).toContain('(&lt;!channel&gt;');
+    }
+  });
+
+  it("shows each action's latest status and summary", () => {
+    const msg = renderStep(
+      incident,
+      aStep(),
+      aState('running', {
+        actions: [
+          anAction(),
+          anAction({
+            key: 'deny',
+            uses: 'k8s.deny-egress',
+            status: 'applied',
+            dryRun: true,
+            attempts: 2,
+            outcome: { status: 'applied', summary: 'created NetworkPolicy q', data: {} },
+          }),
+          anAction({ key: 'x', status: 'failed', error: { code: 'k8s_forbidden', message: 'forbidden' } }),
+        ],
+      }),
+    );
+    const json = texts(msg);
+    expect(json).toContain('📝 `k8s.quarantine` — planned: label 2 pods');
+    expect(json).toContain(
+      '✅ `k8s.deny-egress` (deny) — applied _(dry run)_ · attempt 2: created NetworkPolicy q',
+    );
+    expect(json).toContain('❌ `k8s.quarantine` (x) — failed: forbidden');
+  });
+
+  it('renders the checklist as checkboxes with ticked ones as initial options and who ticked them', () => {
+    const step = aStep({
+      id: 'triage',
+      checklist: [
+        { id: 'page', text: 'Page the *owner*' },
+        { id: 'deploys', text: 'Check deploys' },
+      ],
+    });
+    const msg = renderStep(
+      incident,
+      step,
+      aState('awaiting_input', { id: 'triage', checklist: { page: { by: 'slack:U0AAA', at: AT } } }),
+    );
+    const [box] = elements(msg) as unknown as {
+      type: string;
+      action_id: string;
+      options: { value: string; text: { text: string } }[];
+      initial_options: { value: string }[];
+    }[];
+    expect(box?.type).toBe('checkboxes');
+    expect(box?.action_id).toBe(ACTION_IDS.tick);
+    expect(box?.options.map((o) => o.value)).toEqual([
+      'inc-20261125-0001|triage|page',
+      'inc-20261125-0001|triage|deploys',
+    ]);
+    expect(box?.initial_options.map((o) => o.value)).toEqual(['inc-20261125-0001|triage|page']);
+    expect(parseChecklistValue(box?.options[0]?.value ?? '')).toEqual({
+      incidentId: 'inc-20261125-0001',
+      stepId: 'triage',
+      itemId: 'page',
+    });
+    expect(texts(msg)).toMatch(
+      /ticked by <@U0AAA> at <!date\^\d+\^\{date_short_pretty\} \{time_secs\}\|2026-11-25T14:03:12.123Z>/,
+    );
+    expect(blockProblems(msg.blocks)).toEqual([]);
+  });
+
+  it('splits a long checklist into blocks of 10 checkboxes', () => {
+    const checklist = Array.from({ length: 23 }, (_, i) => ({ id: `item-${i}`, text: `Item ${i}` }));
+    const msg = renderStep(incident, aStep({ checklist }), aState('awaiting_input'));
+    const boxes = elements(msg) as unknown as { options: unknown[] }[];
+    expect(boxes.map((b) => b.options.length)).toEqual([10, 10, 3]);
+    expect(blockProblems(msg.blocks)).toEqual([]);
+  });
+
+  it('shows a settled checklist as a static list', () => {
+    const msg = renderStep(
+      incident,
+      aStep({ checklist: [{ id: 'a', text: 'A' }] }),
+      aState('completed', { checklist: { a: { by: 'slack:U0AAA', at: AT } } }),
+    );
+    expect(elements(msg)).toEqual([]);
+    expect(texts(msg)).toContain('☑️ A');
+  });
+
+  it('offers Confirm with a confirm dialog and the preview when awaiting confirmation', () => {
+    const msg = renderStep(incident, aStep(), aState('awaiting_confirmation', { actions: [anAction()] }));
+    const [confirm] = elements(msg);
+    expect(confirm).toMatchObject({
+      type: 'button',
+      action_id: ACTION_IDS.confirm,
+      value: 'inc-20261125-0001|contain',
+      style: 'primary',
+      confirm: { title: { text: 'Apply these changes?' } },
+    });
+    expect(parseStepValue(confirm?.value ?? '')).toEqual({
+      incidentId: 'inc-20261125-0001',
+      stepId: 'contain',
+    });
+    expect(texts(msg)).toContain('```\\npods:\\n  - a\\n  - b\\n```');
+  });
+
+  it('says "dry run" on the Confirm button of a drill', () => {
+    const msg = renderStep(
+      anIncident({ drill: true }),
+      aStep(),
+      aState('awaiting_confirmation', { actions: [anAction()] }),
+    );
+    expect(elements(msg)[0]).toMatchObject({ text: { text: 'Confirm (dry run)' } });
+  });
+
+  it('offers Approve and Deny when awaiting approval', () => {
+    const msg = renderStep(
+      incident,
+      aStep({ approval: { from: ['U0CCC', 'U0DDD'], count: 1, allow_requester: false } }),
+      aState('awaiting_approval', { requestedBy: 'slack:U0AAA' }),
+    );
+    expect(elements(msg).map((e) => [e.action_id, e.value, e.style])).toEqual([
+      [ACTION_IDS.approve, 'inc-20261125-0001|contain', 'primary'],
+      [ACTION_IDS.deny, 'inc-20261125-0001|contain', 'danger'],
+    ]);
+    expect(texts(msg)).toContain('from <@U0CCC>, <@U0DDD>');
+    expect(texts(msg)).toContain('<@U0AAA> asked for this step and cannot approve it.');
+  });
+
+  it('offers no buttons in the other statuses', () => {
+    for (const status of ['pending', 'running', 'completed', 'skipped', 'failed'] as const) {
+      expect(elements(renderStep(incident, aStep(), aState(status, { actions: [anAction()] })))).toEqual([]);
+    }
+  });
+
+  it('shows verification lines and SLA reminders', () => {
+    const msg = renderStep(
+      incident,
+      aStep({ sla: 900_000 }),
+      aState('completed', {
+        slaNotifiedAt: AT,
+        actions: [
+          anAction({
+            status: 'verified',
+            verification: { ok: false, line: 'Verification: egress still open', data: {} },
+          }),
+        ],
+      }),
+    );
+    expect(texts(msg)).toContain('⚠️ Verification: egress still open');
+    expect(texts(msg)).toContain('⏰ SLA of 15m exceeded');
+  });
+
+  it('stays within limits with 60 actions and 10 kB summaries', () => {
+    const actions = Array.from({ length: 60 }, (_, i) =>
+      anAction({
+        key: `a${i}`,
+        plan: { summary: 'S'.repeat(10_240), preview: 'P'.repeat(10_240), changes: true, data: {} },
+      }),
+    );
+    const msg = renderStep(incident, aStep(), aState('awaiting_confirmation', { actions }));
+    expect(msg.blocks.length).toBeLessThanOrEqual(LIMITS.messageBlocks);
+    expect(blockProblems(msg.blocks)).toEqual([]);
+    const last = msg.blocks.at(-1) as Extract<Block, { type: 'context' }>;
+    expect(last.elements[0]).toMatchObject({
+      text: expect.stringMatching(/more blocks not shown \(see \/egress timeline inc-20261125-0001\)$/),
+    });
+  });
+});
+
+describe('actionSummary', () => {
+  it('prefers the error, then the outcome (with its reason), then the plan', () => {
+    expect(actionSummary(anAction({ status: 'failed', error: { code: 'x', message: 'boom' } }))).toBe('boom');
+    expect(
+      actionSummary(
+        anAction({
+          status: 'skipped',
+          outcome: { status: 'skipped', summary: 'nothing to do', reason: 'no pods', data: {} },
+        }),
+      ),
+    ).toBe('nothing to do (no pods)');
+    expect(actionSummary(anAction())).toBe('label 2 pods');
+    expect(actionSummary(anAction({ plan: undefined, reason: 'observe mode' }))).toBe('observe mode');
+  });
+});
+
+describe('renderPreview', () => {
+  it('shows each plan with its preview in a code block, escaped but exact', () => {
+    const blocks = renderPreview([
+      {
+        uses: 'k8s.deny-egress',
+        summary: 'create <NetworkPolicy> *q*',
+        preview: 'spec:\n  podSelector: {}\n  x_y: "*" # <b>\n',
+      },
+    ]);
+    const json = texts(blocks);
+    expect(json).toContain('`k8s.deny-egress` create &lt;NetworkPolicy&gt; \u200B*\u200Bq\u200B*\u200B');
+    expect(json).toContain('```\\nspec:\\n  podSelector: {}\\n  x_y: \\"*\\" # &lt;b&gt;\\n```');
+    expect(blockProblems(blocks)).toEqual([]);
+  });
+
+  it('cuts a 10 kB preview visibly inside its code block, within 3000', () => {
+    const blocks = renderPreview([
+      { uses: 'k8s.deny-egress', summary: 'big', preview: 'line: value\n'.repeat(1000) },
+    ]);
+    const code = blocks.find(
+      (b): b is Extract<Block, { type: 'section' }> =>
+        b.type === 'section' && !!b.text?.text.startsWith('```'),
+    );
+    const text = code?.text?.text ?? '';
+    expect(text.length).toBeLessThanOrEqual(LIMITS.sectionText);
+    expect(text).toMatch(/… \(truncated, \d+ more chars\)\n```$/);
+    expect((text.match(/```/g) ?? []).length).toBe(2);
+  });
+
+  it('leaves out empty previews', () => {
+    expect(renderPreview([{ uses: 'notify.webhook', summary: 'POST', preview: '  ' }])).toHaveLength(2);
+  });
+});
+
+describe('renderVerification', () => {
+  it('is one escaped section', () => {
+    expect(renderVerification('Verification: <!here> contained', true)).toEqual({
+      type: 'section',
+      text: { type: 'mrkdwn', text: '✅ Verification: &lt;!here&gt; contained', verbatim: true },
+    });
+    expect(renderVerification('x'.repeat(5000)).text?.text.length).toBeLessThanOrEqual(LIMITS.sectionText);
+  });
+});
