@@ -2,13 +2,12 @@ import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { builtinActions } from '../../../src/actions/builtin/index.js';
-import { ActionRegistry } from '../../../src/actions/registry.js';
 import { packageRoot } from '../../../src/config/paths.js';
 import { loadContracts } from '../../../src/contracts/load.js';
 import { allowAll } from '../../../src/domain/access.js';
 import { NamespacePolicy } from '../../../src/domain/namespace-policy.js';
 import { Engine } from '../../../src/engine/engine.js';
+import { createRegistry } from '../../../src/main.js';
 import { systemClock } from '../../../src/observability/clock.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
@@ -23,7 +22,7 @@ const TOKEN = 'test-alert-token';
 const fixtures = join(packageRoot, 'test', 'fixtures');
 
 async function serve(store: Store) {
-  const registry = new ActionRegistry(builtinActions);
+  const registry = createRegistry();
   const [pb, ct] = await Promise.all([
     loadPlaybooks(join(packageRoot, 'playbooks'), registry),
     loadContracts(join(packageRoot, 'playbooks', 'contracts')),

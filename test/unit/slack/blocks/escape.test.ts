@@ -117,8 +117,7 @@ describe('truncate', () => {
   });
 
   it('never splits an entity, an escaped formatting character, a mention or a date token', () => {
-    const text =
-      `${escapeMrkdwn('a&b<c>*d*_@here '.repeat(40))} <@U123> <!date^1764079392^{time}|2025-11-25T14:03:12Z>`;
+    const text = `${escapeMrkdwn('a&b<c>*d*_@here '.repeat(40))} <@U123> <!date^1764079392^{time}|2025-11-25T14:03:12Z>`;
     for (let max = 10; max <= text.length + 5; max += 1) {
       const out = truncate(text, max);
       expect(out.length).toBeLessThanOrEqual(max);
