@@ -20,6 +20,7 @@ import { createMetrics } from './observability/metrics.js';
 import { loadPlaybooks } from './playbooks/load.js';
 import type { LoadedPlaybook } from './playbooks/schema.js';
 import { createHttpServer } from './server/http.js';
+import { expandUserGroups, type RoleLists } from './slack/access.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
 import { createMemoryStore } from './store/memory.js';
 import { createRedisStore } from './store/redis.js';
@@ -146,7 +147,17 @@ export async function startServer(
   const store = createStore(config, log);
   await store.ping();
   const cluster = opts.cluster ?? createClusterIfConfigured(config, log);
-  const engine = createEngine({ config, store, registry, policy, cluster, log });
+  // Read live by the access policy; user groups (S…) are expanded into members below and refreshed.
+  const roles: RoleLists = { responders: [...slackConfig.responders], approvers: [...slackConfig.approvers] };
+  const engine = createEngine({
+    config,
+    store,
+    registry,
+    policy,
+    cluster,
+    log,
+    access: accessFromLists(roles),
+  });
   const slack = await createSlackApp({
     botToken: config.env.slackBotToken!.reveal(),
     signingSecret: config.env.slackSigningSecret!.reveal(),
@@ -160,6 +171,9 @@ export async function startServer(
     ...(opts.slackRetries !== undefined ? { retries: opts.slackRetries } : {}),
   });
   engine.deps.observers?.push(slack.presenter);
+  const refreshRoles = () => expandUserGroups(slack.app.client, slackConfig, roles, log);
+  await refreshRoles();
+  const roleRefresher = setInterval(() => void refreshRoles(), 10 * 60_000);
 
   const advance = (id: string) =>
     engine.advance(id).catch((err) => log.error({ err, incident: id }, 'playbook run failed'));
@@ -205,6 +219,7 @@ export async function startServer(
     slack,
     async close() {
       clearInterval(reconciler);
+      clearInterval(roleRefresher);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await slack.stop();
       await store.close();

@@ -131,6 +131,8 @@ export const Incident = z.strictObject({
   drill: z.boolean(),
   steps: z.array(StepState),
   commander: z.string().optional(),
+  /** A release (revert) a responder asked for, waiting for an approver who is not the requester. */
+  pendingRevert: z.strictObject({ stepId: z.string(), requestedBy: z.string(), at: UtcTimestamp }).optional(),
   closeReason: z.string().optional(),
   /** Where the incident lives in Slack, once a thread exists. */
   slack: z

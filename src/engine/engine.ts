@@ -706,7 +706,84 @@ export class Engine {
   /** Undo what a step applied, newest first, through each action's revert. Responders only. */
   async revertStep(id: string, stepId: string, actor: string): Promise<Incident> {
     return this.#withIncidentLock(id, async () => {
-      let incident = await this.#requireRole(id, actor, 'responder', `revert step ${stepId}`);
+      await this.#requireRole(id, actor, 'approver', `revert step ${stepId}`);
+      return this.#revertLocked(id, stepId, actor);
+    });
+  }
+
+  /**
+   * Two-person release: a responder asks for a step to be undone (containment, typically); an approver
+   * who is not the requester decides. Approval reverts the step and the incident goes back to acknowledged.
+   */
+  async requestRevert(id: string, stepId: string, actor: string): Promise<Incident> {
+    return this.#withIncidentLock(id, async () => {
+      const incident = await this.#requireRole(id, actor, 'responder', `ask to release step ${stepId}`);
+      this.#stepDef(incident, stepId);
+      const state = incident.steps.find((s) => s.id === stepId);
+      if (!state?.actions.some((a) => a.status === 'applied' || a.status === 'verified')) {
+        throw new CodedError('command_invalid', `step ${stepId} of ${id} has applied nothing to release`);
+      }
+      if (incident.pendingRevert) return incident;
+      await this.#record(
+        incident,
+        'approval.requested',
+        `Release of step ${stepId} requested; an approver other than ${actor} must decide`,
+        {
+          step: stepId,
+          release: true,
+        },
+        { actor },
+      );
+      return this.#mutate(id, (d) => {
+        d.pendingRevert = { stepId, requestedBy: actor, at: this.#now() };
+      });
+    });
+  }
+
+  async decideRevert(id: string, actor: string, decision: 'approve' | 'deny'): Promise<Incident> {
+    return this.#withIncidentLock(id, async () => {
+      const incident = await this.get(id);
+      const pending = incident.pendingRevert;
+      if (!pending) throw new CodedError('command_invalid', `no release of ${id} is waiting for a decision`);
+      const refuse = async (why: string) => {
+        await this.#record(
+          incident,
+          'refusal',
+          `Refused ${decision} of the release by ${actor}: ${why}`,
+          {
+            step: pending.stepId,
+          },
+          { actor },
+        );
+        throw new CodedError('approval_refused', why);
+      };
+      if (!this.#d.access.has(actor, 'approver')) await refuse('only approvers may decide a release');
+      if (pending.requestedBy === actor) await refuse('the requester may not approve their own request');
+      const kind: TimelineKind = decision === 'approve' ? 'approval.granted' : 'approval.denied';
+      await this.#record(
+        incident,
+        kind,
+        `${decision === 'approve' ? 'Approved' : 'Denied'} the release of step ${pending.stepId}`,
+        {
+          step: pending.stepId,
+          release: true,
+        },
+        { actor },
+      );
+      await this.#mutate(id, (d) => {
+        delete d.pendingRevert;
+      });
+      if (decision === 'deny') return this.get(id);
+      const reverted = await this.#revertLocked(id, pending.stepId, actor);
+      return ['contained', 'containment_incomplete'].includes(reverted.status)
+        ? this.#setStatus(reverted, 'acknowledged', actor, `step ${pending.stepId} released`)
+        : reverted;
+    });
+  }
+
+  async #revertLocked(id: string, stepId: string, actor: string): Promise<Incident> {
+    {
+      let incident = await this.get(id);
       const step = this.#stepDef(incident, stepId);
       const state = incident.steps.find((s) => s.id === stepId);
       if (!state) throw new CodedError('command_invalid', `step ${stepId} has not run`);
@@ -741,7 +818,7 @@ export class Engine {
         });
       }
       return incident;
-    });
+    }
   }
 
   /** Run one registered action outside the playbook's order (e.g. `/egress rotate`), optionally as a dry-run. */

@@ -9,6 +9,7 @@ import {
   escapeMrkdwn,
   incidentView,
   renderIncidentRoot,
+  renderReleaseRequest,
   renderStep,
   renderVerification,
 } from './blocks/index.js';
@@ -70,6 +71,9 @@ export class SlackPresenter implements EngineObserver {
       String(event.summary).includes('notify.message')
     ) {
       this.#enqueue(incident.id, () => this.#postText(incident.id, `:mega: ${escapeMrkdwn(event.summary)}`));
+    }
+    if (event.kind === 'approval.requested' && event.details.release === true && step) {
+      this.#enqueue(incident.id, () => this.#postReleaseRequest(incident.id, step, event.actor));
     }
     const line = threadLines[event.kind];
     if (line) this.#enqueue(incident.id, () => this.#postText(incident.id, line(event)));
@@ -196,6 +200,18 @@ export class SlackPresenter implements EngineObserver {
         if (d.slack) d.slack.steps[stepId] = ts;
       });
     }
+  }
+
+  async #postReleaseRequest(id: string, stepId: string, requestedBy: string): Promise<void> {
+    const incident = await this.#engine?.get(id);
+    if (!incident?.slack) return;
+    const title =
+      this.#engine?.playbookOf(incident)?.playbook.steps.find((s) => s.id === stepId)?.title ?? stepId;
+    await this.#o.client.chat.postMessage({
+      channel: incident.slack.channel,
+      thread_ts: incident.slack.ts,
+      ...renderReleaseRequest(id, title, requestedBy),
+    });
   }
 
   async #postText(id: string, text: string): Promise<void> {

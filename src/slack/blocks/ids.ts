@@ -10,6 +10,13 @@ export const ACTION_IDS = {
   falsePositive: 'incident.false_positive',
   /** Root message: post the timeline (value = incident id). */
   timeline: 'incident.timeline',
+  /** Root message: run the rotation step now (value = incident id). */
+  rotate: 'incident.rotate',
+  /** Root message: ask for containment to be released; an approver decides (value = incident id). */
+  release: 'incident.release',
+  /** Release request message: an approver (not the requester) approves or denies (value = incident id). */
+  releaseApprove: 'release.approve',
+  releaseDeny: 'release.deny',
   /** Step message: checklist checkboxes (option value = `<incidentId>|<stepId>|<itemId>`). */
   tick: 'step.tick',
   /** Step message: confirm a soft-mode step's destructive actions (value = `<incidentId>|<stepId>`). */

@@ -10,7 +10,7 @@ import { enforceMessage } from './limits.js';
 import type { Block, Button, SlackMessage } from './types.js';
 
 /** The decisions the root message offers, in display order. */
-export type IncidentAction = 'ack' | 'contain' | 'false_positive' | 'timeline';
+export type IncidentAction = 'ack' | 'contain' | 'rotate' | 'release' | 'false_positive' | 'timeline';
 
 export interface IncidentView {
   id: string;
@@ -46,6 +46,7 @@ export interface IncidentView {
  * Which buttons the root message shows:
  * - Take command: until someone has (no commander yet), and never once acknowledged or closed;
  * - Contain (preview): while containment is still possible (not contained, resolved or closed);
+ * - Rotate credentials and Release containment: once containment has been applied (complete or not);
  * - Mark false positive: until closed;
  * - Timeline: always.
  */
@@ -54,6 +55,7 @@ export function incidentActions(status: IncidentStatus, commander?: string): Inc
   if (status === 'closed') return ['timeline'];
   if (!commander && status !== 'acknowledged') out.push('ack');
   if (status !== 'contained' && status !== 'resolved') out.push('contain');
+  if (status === 'contained' || status === 'containment_incomplete') out.push('rotate', 'release');
   out.push('false_positive', 'timeline');
   return out;
 }
@@ -145,6 +147,28 @@ function button(view: IncidentView, action: IncidentAction): Button {
         action_id: ACTION_IDS.containPreview,
         text: plain('Contain (preview)'),
         value: view.id,
+      };
+    case 'rotate':
+      return {
+        type: 'button',
+        action_id: ACTION_IDS.rotate,
+        text: plain('Rotate credentials'),
+        value: view.id,
+      };
+    case 'release':
+      return {
+        type: 'button',
+        action_id: ACTION_IDS.release,
+        text: plain('Release containment'),
+        value: view.id,
+        confirm: {
+          title: plain('Release containment?'),
+          text: mrkdwn(
+            `Asks an approver to undo the containment of ${idText(view.id)}: labels, policies and remedies go back to what they were.`,
+          ),
+          confirm: plain('Ask for release'),
+          deny: plain('Cancel'),
+        },
       };
     case 'false_positive':
       return {

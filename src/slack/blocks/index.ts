@@ -21,6 +21,7 @@ export {
   statusEmoji,
 } from './incident.js';
 export { BlockLimitError, type EnforceOptions, enforceLimits, enforceMessage, LIMITS } from './limits.js';
+export { renderReleaseRequest } from './release.js';
 export {
   actionSummary,
   type PlanSummary,

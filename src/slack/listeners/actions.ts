@@ -2,7 +2,7 @@ import type { App, BlockAction, ButtonAction, CheckboxesAction } from '@slack/bo
 import { asCodedError } from '../../domain/errors.js';
 import { ACTION_IDS, parseChecklistValue, parseStepValue, renderError } from '../blocks/index.js';
 import { actorOf, type SlackDeps } from '../deps.js';
-import { contain, postTimeline } from './operations.js';
+import { contain, decideRelease, postTimeline, release, rotate } from './operations.js';
 
 type Respond = (msg: {
   response_type: 'ephemeral';
@@ -50,6 +50,10 @@ export function registerActions(app: App, deps: SlackDeps): void {
     return undefined;
   });
   button(ACTION_IDS.timeline, (id, actor) => postTimeline(deps, id, 'md', actor));
+  button(ACTION_IDS.rotate, (id, actor) => rotate(deps, id, actor));
+  button(ACTION_IDS.release, (id, actor) => release(deps, id, actor));
+  button(ACTION_IDS.releaseApprove, (id, actor) => decideRelease(deps, id, actor, 'approve'));
+  button(ACTION_IDS.releaseDeny, (id, actor) => decideRelease(deps, id, actor, 'deny'));
   stepButton(ACTION_IDS.confirm, async (id, step, actor) => {
     await deps.engine.confirm(id, step, actor);
     return undefined;

@@ -17,45 +17,26 @@ export async function contain(deps: SlackDeps, id: string, actor: string): Promi
     : `Containment for ${id}: ${state?.status ?? 'not started'}${state?.reason ? ` (${state.reason})` : ''}.`;
 }
 
+/** A responder asks; the presenter posts Approve/Deny for an approver who is not the requester. */
 export async function release(deps: SlackDeps, id: string, actor: string): Promise<string> {
   const incident = await deps.engine.get(id);
   const step = containStepId(deps, id, incident.playbook.id);
   if (!step)
     throw new CodedError('command_invalid', `playbook ${incident.playbook.id} has no containment step`);
-  if (!deps.engine.deps.access.has(actor, 'approver')) {
-    await deps.engine.record(
-      incident,
-      'refusal',
-      `Refused: ${actor} may not release containment (needs the approver role)`,
-      {},
-      { actor },
-    );
-    throw new CodedError('not_authorized', 'releasing containment needs an approver');
-  }
-  const commander = incident.commander ?? incident.steps.find((s) => s.id === step)?.confirmedBy?.by;
-  if (commander === actor) {
-    await deps.engine.record(
-      incident,
-      'refusal',
-      `Refused: ${actor} may not approve the release of their own containment`,
-      {},
-      { actor },
-    );
-    throw new CodedError(
-      'approval_refused',
-      'the person who contained may not also release: ask another approver',
-    );
-  }
-  await deps.engine.record(
-    incident,
-    'approval.granted',
-    `Release of containment approved by ${actor}`,
-    { step },
-    { actor },
-  );
-  await deps.engine.revertStep(id, step, actor);
-  await deps.engine.setStatus(id, 'acknowledged', actor, 'containment released');
-  return `Containment of ${id} released.`;
+  await deps.engine.requestRevert(id, step, actor);
+  return `Release of ${id} requested: an approver other than you decides in its thread.`;
+}
+
+export async function decideRelease(
+  deps: SlackDeps,
+  id: string,
+  actor: string,
+  decision: 'approve' | 'deny',
+): Promise<string> {
+  const after = await deps.engine.decideRevert(id, actor, decision);
+  return decision === 'approve'
+    ? `Containment of ${id} released (status: ${statusLabels[after.status]}).`
+    : `Release of ${id} denied.`;
 }
 
 export async function rotate(deps: SlackDeps, id: string, actor: string, hook?: string): Promise<string> {

@@ -228,6 +228,47 @@ describe('engine: approvals and authorization', () => {
     expect(inc.status).toBe('resolved');
   });
 
+  it('release is two-person: a responder asks, another approver decides, then the step is undone', async () => {
+    const t = testEngine({ access });
+    const { id } = await t.open({ mode: 'hard' });
+    await t.engine.advance(id);
+    let inc = await t.engine.tick(id, 'triage', 'looked', 'slack:U2');
+    expect(inc.status).toBe('contained');
+    await expect(t.engine.revertStep(id, 'contain', 'slack:U1')).rejects.toMatchObject({
+      code: 'not_authorized',
+    });
+    inc = await t.engine.requestRevert(id, 'contain', 'slack:U2');
+    expect(inc.pendingRevert).toMatchObject({ stepId: 'contain', requestedBy: 'slack:U2' });
+    await expect(t.engine.decideRevert(id, 'slack:U2', 'approve')).rejects.toMatchObject({
+      message: 'the requester may not approve their own request',
+    });
+    await expect(t.engine.decideRevert(id, 'slack:U1', 'approve')).rejects.toMatchObject({
+      message: 'only approvers may decide a release',
+    });
+    expect(t.ledger.effects.size).toBe(2);
+    inc = await t.engine.decideRevert(id, 'slack:U3', 'approve');
+    expect(t.ledger.effects.size).toBe(0);
+    expect(inc.status).toBe('acknowledged');
+    expect(inc.pendingRevert).toBeUndefined();
+    const kinds = (await t.store.timeline.read(id)).map((e) => e.kind);
+    expect(kinds.filter((k) => k === 'action.reverted')).toHaveLength(2);
+    await expect(t.engine.decideRevert(id, 'slack:U4', 'approve')).rejects.toMatchObject({
+      code: 'command_invalid',
+    });
+  });
+
+  it('a denied release changes nothing', async () => {
+    const t = testEngine({ access });
+    const { id } = await t.open({ mode: 'hard' });
+    await t.engine.advance(id);
+    await t.engine.tick(id, 'triage', 'looked', 'slack:U2');
+    await t.engine.requestRevert(id, 'contain', 'slack:U1');
+    const inc = await t.engine.decideRevert(id, 'slack:U3', 'deny');
+    expect(inc.status).toBe('contained');
+    expect(t.ledger.effects.size).toBe(2);
+    expect((await t.store.timeline.read(id)).some((e) => e.kind === 'approval.denied')).toBe(true);
+  });
+
   it('refuses non-responders actions and records each refusal', async () => {
     const t = testEngine({ access });
     const { id } = await t.open();

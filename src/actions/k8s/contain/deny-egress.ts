@@ -35,13 +35,35 @@ import {
   sourceOf,
   toJson,
 } from './common.js';
+import {
+  ANP_GROUP,
+  anpsBefore,
+  buildCniDeny,
+  CILIUM_GROUP,
+  type CniKind,
+  type CniRecord,
+  cniDenyCovers,
+  cniRef,
+  cniVerdict,
+  DEFAULT_ANP_PRIORITY,
+  NO_CNI_DENY_REASON,
+  type PrecedingAnp,
+  servedCniDeny,
+} from './cni-deny.js';
 import { resolvePods } from './quarantine.js';
 
 export const DenyEgressParams = z.strictObject({
   name: z.string().min(1).default('quarantine-deny-egress'),
   label_key: z.string().min(1).default(DEFAULT_QUARANTINE_KEY),
   label_value: z.string().default(DEFAULT_QUARANTINE_VALUE),
-  remedy: z.enum(['report-only', 'isolate', 'detach']).default('report-only'),
+  /**
+   * What to do about allow-policies that keep the pods talking: `isolate` them, `detach` the pods from
+   * them, `cni-deny` (an AdminNetworkPolicy or CiliumNetworkPolicy Deny that wins over them, where
+   * served; else report only), or `report-only`.
+   */
+  remedy: z.enum(['report-only', 'isolate', 'detach', 'cni-deny']).default('report-only'),
+  /** cni-deny's AdminNetworkPolicy priority (0–1000; lower is evaluated first). */
+  anp_priority: z.number().int().min(0).max(1000).default(DEFAULT_ANP_PRIORITY),
   /** The workload selector template (as k8s.quarantine's): finds the pods before they are labelled; `detach` removes its keys. */
   selector: z.string().min(1).default(DEFAULT_SELECTOR),
 });
@@ -57,6 +79,10 @@ type DenyData = {
   labelKey: string;
   remedied: Remedied[];
   detached: Detached[];
+  /** cni-deny: the AdminNetworkPolicy / CiliumNetworkPolicy applied; null when neither is served. */
+  cni?: CniRecord | null;
+  /** Why the remedy fell back to reporting only. */
+  fallback?: string;
 };
 
 const NETPOL = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' } as const;
@@ -78,6 +104,47 @@ function buildPolicy(ctx: ActionContext, params: DenyEgressParams): NetworkPolic
     [ANNOTATION_APPLIED_BY]: ctx.actor,
   };
   return base;
+}
+
+/** The cni-deny object, annotated for audit as the deny policy is. */
+function buildCni(ctx: ActionContext, params: DenyEgressParams, kind: CniKind): KubeObject {
+  const { namespace } = sourceOf(ctx);
+  return buildCniDeny(kind, {
+    namespace,
+    incidentId: ctx.incident.id,
+    quarantineKey: params.label_key,
+    quarantineValue: params.label_value,
+    anpPriority: params.anp_priority,
+    ciliumName: `${params.name}-cilium`,
+    annotations: {
+      [ANNOTATION_INCIDENT]: ctx.incident.id,
+      [ANNOTATION_CONTRACT]: contractFor(ctx)?.file ?? 'none',
+      [ANNOTATION_APPROVED_BY]: approvedBy(ctx),
+      [ANNOTATION_APPLIED_BY]: ctx.actor,
+    },
+  });
+}
+
+/**
+ * For an AdminNetworkPolicy: the others that decide before it for the pods it covers (the error's
+ * text when they cannot be listed). Undefined for Cilium, whose deny rules win over every allow.
+ */
+async function precedingFor(
+  ctx: ActionContext,
+  obj: KubeObject,
+  pods: PodInfo[],
+): Promise<PrecedingAnp[] | string | undefined> {
+  if (obj.kind !== 'AdminNetworkPolicy') return undefined;
+  try {
+    const all = await requireCluster(ctx).list(obj.apiVersion, obj.kind, undefined, { signal: ctx.signal });
+    return anpsBefore(
+      all,
+      obj,
+      pods.filter((p) => cniDenyCovers(obj, p)),
+    );
+  } catch (err) {
+    return errorMessage(err);
+  }
 }
 
 /**
@@ -147,6 +214,30 @@ async function withUnquarantined(ctx: ActionContext, pods: PodInfo[]): Promise<P
   return out;
 }
 
+/** Server-side apply of the cni-deny object; a failure is recorded, not thrown (the deny policy is in). */
+async function applyCni(ctx: ActionContext, obj: KubeObject): Promise<CniRecord> {
+  const cluster = requireCluster(ctx);
+  const ref = cniRef(obj);
+  const record: CniRecord = {
+    kind: obj.kind as CniKind,
+    apiVersion: obj.apiVersion,
+    ...(ref.namespace ? { namespace: ref.namespace } : {}),
+    name: ref.name,
+    created: true,
+    ok: true,
+    object: toJson(obj),
+  };
+  try {
+    const existing = await cluster.get(ref, { signal: ctx.signal });
+    record.created = !existing || existing.metadata.annotations?.[ANNOTATION_INCIDENT] === ctx.incident.id;
+    await cluster.apply(obj, { fieldManager: FIELD_MANAGER, dryRun: ctx.dryRun, signal: ctx.signal });
+  } catch (err) {
+    record.ok = false;
+    record.error = errorMessage(err);
+  }
+  return record;
+}
+
 export const denyEgress = defineAction({
   id: 'k8s.deny-egress',
   description:
@@ -159,6 +250,13 @@ export const denyEgress = defineAction({
       verbs: ['get', 'list', 'create', 'patch', 'update', 'delete'],
     },
     { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'patch'] },
+    // cni-deny; list: AdminNetworkPolicies evaluated before ours could let egress past it.
+    {
+      apiGroups: [ANP_GROUP],
+      resources: ['adminnetworkpolicies'],
+      verbs: ['get', 'list', 'create', 'patch', 'delete'],
+    },
+    { apiGroups: [CILIUM_GROUP], resources: ['ciliumnetworkpolicies'], verbs: ['get', 'create', 'patch', 'delete'] },
   ],
   destructive: true,
   needsCluster: true,
@@ -184,6 +282,8 @@ export const denyEgress = defineAction({
     const selecting = analyzeEgress(pods, others).isolatedBy;
     const leaking = leakingPolicies(pods, others);
     const remedyLines: string[] = [];
+    let cni: KubeObject | undefined;
+    let remedyText = '';
     let wouldBe = { pods, policies: [...others, policy] };
     if (params.remedy === 'isolate') {
       for (const name of leaking) {
@@ -208,13 +308,28 @@ export const denyEgress = defineAction({
         `# detach: remove label(s) ${keys.join(', ')} from ${pods.map((p) => p.name).join(', ') || 'no pods'} (originals recorded; the controller replaces them)`,
       );
       wouldBe = { pods: pods.map((p) => withoutKeys(p, keys)), policies: wouldBe.policies };
+    } else if (params.remedy === 'cni-deny') {
+      const kind = await servedCniDeny(requireCluster(ctx), ctx.signal);
+      if (kind) {
+        cni = buildCni(ctx, params, kind);
+        remedyText = ` (${kind} ${cni.metadata.name})`;
+        remedyLines.push(
+          `# cni-deny: ${kind} (${cni.apiVersion}) is served; its Deny wins over every NetworkPolicy allow${leaking.length > 0 ? `, so ${leaking.join(', ')} no longer let(s) the pods out` : ''}`,
+        );
+      } else {
+        remedyText = `: ${NO_CNI_DENY_REASON}`;
+        remedyLines.push(`# ${NO_CNI_DENY_REASON} (apply falls back to report-only)`);
+      }
     } else {
       remedyLines.push('# report-only: no other object changes');
     }
-    const expected = verificationLine(analyzeEgress(wouldBe.pods, wouldBe.policies));
+    const expected = cni
+      ? cniVerdict(cni, wouldBe.pods, wouldBe.policies, await precedingFor(ctx, cni, wouldBe.pods)).line
+      : verificationLine(analyzeEgress(wouldBe.pods, wouldBe.policies));
     const preview = [
       yaml.trimEnd(),
       '---',
+      ...(cni ? [stringify(cni).trimEnd(), '---'] : []),
       `# pods: ${pods.map((p) => p.name).join(', ') || 'none yet'}`,
       `# other policies selecting them: ${selecting.join(', ') || 'none'}`,
       `# allow-policies that would still let them out: ${leaking.join(', ') || 'none'}`,
@@ -222,7 +337,7 @@ export const denyEgress = defineAction({
       `# expected after apply: ${expected}`,
     ].join('\n');
     return {
-      summary: `apply NetworkPolicy ${params.name} (deny all egress for ${params.label_key}=${params.label_value}) in ${namespace}; remedy ${params.remedy}${leaking.length > 0 ? ` (allow-policies selecting the pods: ${leaking.join(', ')})` : ''}`,
+      summary: `apply NetworkPolicy ${params.name} (deny all egress for ${params.label_key}=${params.label_value}) in ${namespace}; remedy ${params.remedy}${remedyText}${leaking.length > 0 ? ` (allow-policies selecting the pods: ${leaking.join(', ')})` : ''}`,
       preview,
       changes: true,
       data: {
@@ -232,6 +347,9 @@ export const denyEgress = defineAction({
         selectingPolicies: selecting,
         leakingPolicies: leaking,
         remedy: params.remedy,
+        ...(params.remedy === 'cni-deny'
+          ? { cni: cni ? { kind: cni.kind, name: cni.metadata.name ?? '' } : null }
+          : {}),
       },
     };
   },
@@ -299,17 +417,30 @@ export const denyEgress = defineAction({
         }
         data.detached.push(entry);
       }
+    } else if (params.remedy === 'cni-deny') {
+      const kind = await servedCniDeny(cluster, ctx.signal);
+      if (kind) data.cni = await applyCni(ctx, buildCni(ctx, params, kind));
+      else {
+        data.cni = null;
+        data.fallback = NO_CNI_DENY_REASON;
+      }
     }
-    const failures = [...data.remedied, ...data.detached].filter((e) => !e.ok);
+    const failures = [...data.remedied, ...data.detached]
+      .filter((e) => !e.ok)
+      .map((e) => `${e.name}: ${e.error}`);
+    if (data.cni && !data.cni.ok) failures.push(`${data.cni.kind} ${data.cni.name}: ${data.cni.error}`);
     const remedyText =
       params.remedy === 'isolate'
         ? `; isolated ${data.remedied.filter((r) => r.ok).length} allow-policy(ies)${data.remedied.length > 0 ? ` (${data.remedied.map((r) => r.name).join(', ')})` : ''}`
         : params.remedy === 'detach'
           ? `; detached ${data.detached.filter((d) => d.ok).length} pod(s) from their workload labels`
-          : '';
+          : data.cni?.ok
+            ? `; ${data.cni.kind} ${data.cni.name} applied${data.cni.namespace ? ` in ${data.cni.namespace}` : ''} (deny all egress of ${params.label_key}=${params.label_value}${data.cni.kind === 'AdminNetworkPolicy' ? `, priority ${params.anp_priority}` : ''})`
+            : '';
     return {
       status: 'applied',
-      summary: `NetworkPolicy ${params.name} applied in ${namespace} (sha256 ${policy.metadata.annotations?.[ANNOTATION_SPEC_SHA256]?.slice(0, 12)})${remedyText}${failures.length > 0 ? `; FAILED: ${failures.map((f) => `${f.name}: ${f.error}`).join('; ')}` : ''}`,
+      summary: `NetworkPolicy ${params.name} applied in ${namespace} (sha256 ${policy.metadata.annotations?.[ANNOTATION_SPEC_SHA256]?.slice(0, 12)})${remedyText}${failures.length > 0 ? `; FAILED: ${failures.join('; ')}` : ''}`,
+      ...(data.fallback ? { reason: data.fallback } : {}),
       data: data as unknown as Json,
     };
   },
@@ -339,8 +470,22 @@ export const denyEgress = defineAction({
       pods = await withUnquarantined(ctx, await targetPods(ctx, params, false));
       policies = (await policiesOf(ctx)).map((p) => asNetpol(p, namespace));
     }
+    let gone = '';
+    if (data.cni?.ok) {
+      // A CNI deny in place (or, in a dry run, as sent) wins over the NetworkPolicies' allows.
+      const obj = ctx.dryRun
+        ? (data.cni.object as unknown as KubeObject)
+        : await requireCluster(ctx).get(cniRef(data.cni.object as unknown as KubeObject), {
+            signal: ctx.signal,
+          });
+      if (obj) {
+        const v = cniVerdict(obj, pods, policies, await precedingFor(ctx, obj, pods));
+        return { ok: v.ok, line: ctx.dryRun ? `${v.line} (dry-run)` : v.line, data: v.data };
+      }
+      gone = ` (${data.cni.kind} ${data.cni.name} is gone)`;
+    }
     const analysis = analyzeEgress(pods, policies);
-    const line = verificationLine(analysis);
+    const line = `${verificationLine(analysis)}${gone}`;
     return {
       ok: analysis.verdict === 'contained',
       line: ctx.dryRun ? `${line} (dry-run)` : line,
@@ -395,6 +540,18 @@ export const denyEgress = defineAction({
         } catch (err) {
           if (errorCode(err) !== 'k8s_conflict' || attempt >= 3) throw err;
         }
+      }
+    }
+    if (data.cni?.ok) {
+      const { kind, name } = data.cni;
+      if (data.cni.created) {
+        const deleted = await cluster.delete(cniRef(data.cni.object as unknown as KubeObject), {
+          dryRun: ctx.dryRun,
+          signal: ctx.signal,
+        });
+        notes.push(deleted ? `deleted ${kind} ${name}` : `${kind} ${name} was already gone`);
+      } else {
+        notes.push(`${kind} ${name} existed before this incident: kept`);
       }
     }
     if (data.created) {

@@ -1,0 +1,166 @@
+// Containment from Slack against a cluster with policies the bot did not expect: preview in the thread,
+// confirm (twice, as a double click), applied, verified; then rotation from the root message, and a
+// two-person release that restores what was there.
+import { createKubeCluster } from '../../../src/k8s/kube-cluster.js';
+import { type FakeKubeApi, seedDeployment, startFakeKubeApi } from '../../fakes/kube-api/index.js';
+import { type Bot, bootBot, CHANNEL, eventually } from '../../support/slack-harness.js';
+
+/** The fake stores plain JSON; tests read its metadata through this. */
+const meta = (o: unknown) => (o as { metadata: { name: string; labels?: Record<string, string> } }).metadata;
+
+const ALLOW = 'payments-egress-allow-dns-and-internal';
+const ALLOW_SPEC = {
+  podSelector: { matchLabels: { app: 'payments-api' } },
+  policyTypes: ['Egress'],
+  egress: [
+    {
+      to: [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+          podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+        },
+      ],
+      ports: [
+        { protocol: 'UDP', port: 53 },
+        { protocol: 'TCP', port: 53 },
+      ],
+    },
+    {
+      to: [{ podSelector: { matchLabels: { app: 'orders-api' } } }],
+      ports: [{ protocol: 'TCP', port: 443 }],
+    },
+  ],
+};
+
+describe('containment from Slack against a cluster (fake kube API)', () => {
+  let kube: FakeKubeApi;
+  let bot: Bot;
+
+  beforeEach(async () => {
+    kube = await startFakeKubeApi();
+    seedDeployment(kube, { namespace: 'prod', name: 'payments-api', replicas: 2 });
+    kube.put({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { namespace: 'prod', name: ALLOW },
+      spec: ALLOW_SPEC,
+    });
+    const cluster = createKubeCluster({
+      kubeconfigPath: kube.kubeconfig(),
+      retry: { attempts: 2, baseMs: 5, capMs: 20, timeoutMs: 2_000, maxRetryAfterMs: 1_000 },
+    });
+    bot = await bootBot({ cluster });
+  });
+  afterEach(async () => {
+    await bot.close();
+    await kube.close();
+  });
+
+  it('preview → confirm (double click) → applied once, verified contained; then release needs another approver', async () => {
+    const id = await bot.openIncident({
+      src_service: 'payments-api',
+      src_namespace: 'prod',
+      dst_type: 'fqdn',
+      dst_name: 'paste.exfil.example.net',
+      dst_port: 443,
+      protocol: 'https',
+    });
+    // Contain before triage's checklist is ticked: the preview comes first.
+    const preview = await bot.click('U0AAA', 'incident.contain.preview', id);
+    expect((await bot.responsesTo(preview.responseUrl))[0]).toContain('press Confirm');
+    await bot.server.slack.presenter.flush();
+    const root = bot.rootMessages()[0]!;
+    const stepTs = (await bot.server.engine.get(id)).slack?.steps.contain;
+    expect(stepTs).toBeDefined();
+    const previewText = JSON.stringify(bot.fake.message(CHANNEL, stepTs!)?.blocks);
+    expect(previewText).toContain('payments-api-5d8f7c9b6-a0x0');
+    expect(previewText).toContain('quarantine-deny-egress');
+    expect(previewText).toContain('step.confirm');
+    expect(kube.list('NetworkPolicy', 'prod').map((p) => meta(p).name)).toEqual([ALLOW]); // nothing applied yet
+
+    await Promise.all([
+      bot.click('U0AAA', 'step.confirm', `${id}|contain`),
+      bot.click('U0AAA', 'step.confirm', `${id}|contain`),
+    ]);
+    const contained = await eventually(async () => {
+      const inc = await bot.server.engine.get(id);
+      return inc.status === 'contained' ? inc : undefined;
+    }, 'containment');
+    const events = await bot.server.store.timeline.read(id);
+    expect(
+      events.filter((e) => e.kind === 'action.applied' && e.details.action === 'k8s.deny-egress'),
+    ).toHaveLength(1);
+    expect(events.find((e) => e.kind === 'action.verified')?.summary).toMatch(/^Verification: contained/);
+    // The allow-policy was isolated so it no longer selects quarantined pods.
+    const allow = kube.get('NetworkPolicy', 'prod', ALLOW)!;
+    expect(JSON.stringify(allow.spec)).toContain('DoesNotExist');
+    expect(kube.list('Pod', 'prod').every((p) => meta(p).labels?.quarantine === 'true')).toBe(true);
+
+    await bot.server.slack.presenter.flush();
+    const thread = bot.fake.thread(CHANNEL, root.ts);
+    expect(thread.some((m) => JSON.stringify(m.blocks ?? m.text).includes('Verification: contained'))).toBe(
+      true,
+    );
+    expect(JSON.stringify(bot.fake.message(CHANNEL, root.ts)?.blocks)).toContain('incident.release');
+    expect(contained.steps.find((s) => s.id === 'contain')?.confirmedBy?.by).toBe('slack:U0AAA');
+
+    // Release: a responder asks, the requester cannot approve, another approver does.
+    const asked = await bot.click('U0AAA', 'incident.release', id);
+    expect((await bot.responsesTo(asked.responseUrl))[0]).toContain('an approver other than you decides');
+    await bot.server.slack.presenter.flush();
+    expect(
+      bot.fake
+        .thread(CHANNEL, root.ts)
+        .some((m) => JSON.stringify(m.blocks ?? '').includes('release.approve')),
+    ).toBe(true);
+    const notAllowed = await bot.click('U0BBB', 'release.approve', id);
+    expect((await bot.responsesTo(notAllowed.responseUrl))[0]).toContain(
+      'only approvers may decide a release',
+    );
+    const approved = await bot.click('U0CCC', 'release.approve', id);
+    expect((await bot.responsesTo(approved.responseUrl))[0]).toContain('released');
+    expect(kube.get('NetworkPolicy', 'prod', ALLOW)!.spec).toEqual(ALLOW_SPEC);
+    expect(kube.get('NetworkPolicy', 'prod', 'quarantine-deny-egress')).toBeUndefined();
+    expect(kube.list('Pod', 'prod').some((p) => meta(p).labels?.quarantine)).toBe(false);
+    expect((await bot.server.engine.get(id)).status).toBe('acknowledged');
+  });
+
+  it('the Rotate button runs the rotation step against the cluster and records it', async () => {
+    kube.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/service-account-token',
+      metadata: {
+        namespace: 'prod',
+        name: 'payments-api-token-abcde',
+        annotations: { 'kubernetes.io/service-account.name': 'payments-api' },
+      },
+      data: {},
+    });
+    const id = await bot.openIncident({
+      src_service: 'payments-api',
+      src_namespace: 'prod',
+      dst_type: 'ip',
+      dst_name: '203.0.113.66',
+      dst_port: 4444,
+      protocol: 'tcp',
+    });
+    const { responseUrl } = await bot.click('U0AAA', 'incident.rotate', id);
+    expect((await bot.responsesTo(responseUrl))[0]).toContain('Rotation step');
+    await eventually(async () => {
+      const inc = await bot.server.engine.get(id);
+      return inc.steps.find((s) => s.id === 'rotate')?.status === 'awaiting_confirmation' ? inc : undefined;
+    }, 'the rotation preview');
+    await bot.click('U0AAA', 'step.confirm', `${id}|rotate`);
+    await eventually(
+      async () => (kube.get('Secret', 'prod', 'payments-api-token-abcde') ? undefined : true),
+      'the token secret to be revoked',
+    );
+    const events = await bot.server.store.timeline.read(id);
+    expect(
+      events.some((e) => e.kind === 'action.applied' && e.details.action === 'k8s.revoke-token-secrets'),
+    ).toBe(true);
+    const restarted = kube.get('Deployment', 'prod', 'payments-api')!;
+    expect(JSON.stringify(restarted.spec)).toContain('kubectl.kubernetes.io/restartedAt');
+  });
+});
