@@ -141,7 +141,7 @@ export async function startServer(
   const policy = await loadPolicy(config, registry);
   if (policy.errors.length > 0) {
     throw new CodedError('playbook_invalid', 'playbooks or contracts have errors', {
-      issues: policy.errors.map((e) => ({ path: '', message: e.describe() })),
+      issues: policy.errors.map((e) => ({ path: 'playbooks/contracts', message: e.describe() })),
     });
   }
   const store = createStore(config, log);
@@ -169,6 +169,9 @@ export async function startServer(
     log,
     ...(opts.coalesceMs !== undefined ? { coalesceMs: opts.coalesceMs } : {}),
     ...(opts.slackRetries !== undefined ? { retries: opts.slackRetries } : {}),
+  }).catch(async (err) => {
+    await store.close().catch(() => undefined);
+    throw err;
   });
   engine.deps.observers?.push(slack.presenter);
   const refreshRoles = () => expandUserGroups(slack.app.client, slackConfig, roles, log);

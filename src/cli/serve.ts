@@ -7,6 +7,8 @@ import type { Io } from './io.js';
 export async function serveCommand(args: { config?: string }, io: Io): Promise<number> {
   const config = await loadConfig(io.env, args.config);
   const log = createLogger({ level: config.env.logLevel });
+  // A stray rejection in a listener is logged with its incident context, never a crash mid-incident.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   const running = await startServer(config, log);
   io.err(`egress-responder listening on :${running.port} (store: ${running.store.kind})`);
   await new Promise<void>((resolve) => {

@@ -82,12 +82,14 @@ export function parseConfig(text: string, file: string, base: string, env: Runti
       issues: zodIssues(parsed.error, raw),
     });
   }
-  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  // A path the file names resolves against the file's directory; one it leaves out is the embedded default.
+  const abs = (p: string | undefined, embedded: string) =>
+    p === undefined ? resolve(packageRoot, embedded) : isAbsolute(p) ? p : resolve(base, p);
   return {
     ...parsed.data,
-    playbooks: abs(parsed.data.playbooks),
-    contracts: abs(parsed.data.contracts),
-    drills: abs(parsed.data.drills),
+    playbooks: abs(parsed.data.playbooks, 'playbooks'),
+    contracts: abs(parsed.data.contracts, 'playbooks/contracts'),
+    drills: abs(parsed.data.drills, 'playbooks/drills'),
     source: file,
     env,
   };

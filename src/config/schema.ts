@@ -21,9 +21,10 @@ export const SlackConfig = z.strictObject({
 /** The config file. Relative paths resolve against the config file's own directory. */
 export const ConfigFile = z.strictObject({
   slack: SlackConfig.optional(),
-  playbooks: z.string().min(1).default('./playbooks'),
-  contracts: z.string().min(1).default('./playbooks/contracts'),
-  drills: z.string().min(1).default('./playbooks/drills'),
+  /** Absent: the playbooks shipped with egress-responder (the embedded defaults). */
+  playbooks: z.string().min(1).optional(),
+  contracts: z.string().min(1).optional(),
+  drills: z.string().min(1).optional(),
   /** Per-namespace mode overrides: `modes: { prod: soft, 'dev-*': observe }`. */
   modes: z.record(z.string().min(1), Mode).default({}),
   namespaces: NamespacePolicy.prefault({}),

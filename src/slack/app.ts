@@ -1,6 +1,8 @@
 import type { RequestListener } from 'node:http';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
+import { CodedError } from '../domain/errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { Store } from '../store/store.js';
 import type { SlackDeps } from './deps.js';
@@ -48,6 +50,27 @@ function boltLogger(log: Logger) {
   };
 }
 
+async function whoAmI(
+  client: WebClient,
+  apiUrl: string | undefined,
+): Promise<{ botId: string; userId: string }> {
+  const where = apiUrl ?? 'https://slack.com/api/';
+  try {
+    const res = await client.auth.test();
+    if (!res.user_id) throw new Error('auth.test returned no user_id');
+    return { botId: res.bot_id ?? '', userId: res.user_id };
+  } catch (err) {
+    const code = (err as { data?: { error?: string } }).data?.error;
+    throw new CodedError(
+      'config_invalid',
+      code
+        ? `Slack rejected SLACK_BOT_TOKEN (${code}): check the bot token of the installed app`
+        : `cannot reach the Slack Web API at ${where}: ${(err as Error).message}${(err as { original?: { cause?: Error } }).original?.cause ? ` (${(err as { original: { cause: Error } }).original.cause.message})` : ''}`,
+      { cause: err },
+    );
+  }
+}
+
 export async function createSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
   const clientOptions = {
     ...(opts.apiUrl ? { slackApiUrl: opts.apiUrl } : {}),
@@ -62,8 +85,17 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
         logger,
         unhandledRequestTimeoutMillis: 3001,
       });
+  // Check the token ourselves first, so a wrong token or an unreachable API is one clear error at
+  // start (Bolt's own background check would reject unhandled and crash the process).
+  const identity = await whoAmI(
+    new WebClient(opts.botToken, { ...clientOptions, logger, retryConfig: { retries: 1 } }),
+    opts.apiUrl,
+  );
   const app = new App({
     token: opts.botToken,
+    tokenVerificationEnabled: false,
+    botId: identity.botId,
+    botUserId: identity.userId,
     logger,
     clientOptions,
     ...(receiver
@@ -75,8 +107,6 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
           installerOptions: { clientOptions },
         }),
   });
-  // Fail at start with a clear message when the token is wrong, not at the first alert.
-  await app.client.auth.test();
   const presenter = new SlackPresenter({
     client: app.client,
     channel: opts.incidentChannel,

@@ -187,6 +187,19 @@ describe('the Slack bot end to end (real Bolt over HTTP, fake Slack Web API)', (
 });
 
 describe('Slack Web API trouble', () => {
+  it('a bot token Slack rejects stops serve at start with one clear error', async () => {
+    const { startFakeSlackApi } = await import('../../fakes/slack-api/index.js');
+    const fake = await startFakeSlackApi({ tokens: ['xoxb-the-real-one'] });
+    try {
+      await expect(bootBot({ fake })).rejects.toMatchObject({
+        code: 'config_invalid',
+        message: 'Slack rejected SLACK_BOT_TOKEN (invalid_auth): check the bot token of the installed app',
+      });
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('a 429 is honoured (Retry-After) and the root message still goes out', async () => {
     const bot = await bootBot({ slackRetries: 2 });
     try {
