@@ -39,6 +39,8 @@ const ALL_NETWORKS = ['0.0.0.0/0', '::/0'];
 const MAX_NAME = 63;
 const PREFIX = 'Verification:';
 const DASH = '—';
+/** Pods named in a line before the rest are counted. */
+const NAMED_PODS = 5;
 
 /** What the apply recorded: exactly the object revert deletes. */
 export type CniRecord = {
@@ -293,10 +295,18 @@ export function cniVerdict(
   // Pods the deny does not select (quarantine could not label them): the NetworkPolicies decide.
   const analysis = analyzeEgress(rest, policies);
   const restLine = verificationLine(analysis).replace(/^Verification: (contained|incomplete)( — )?/, '');
-  const ok = analysis.verdict === 'contained';
+  if (analysis.verdict === 'contained') {
+    return {
+      ok: true,
+      line: `${PREFIX} contained ${DASH} ${head}; ${restLine}`,
+      data: { ...base, overridden, ...toData(analysis) },
+    };
+  }
+  const names = rest.slice(0, NAMED_PODS).map((p) => p.name);
+  const more = rest.length > NAMED_PODS ? ` and ${rest.length - NAMED_PODS} more` : '';
   return {
-    ok,
-    line: `${PREFIX} ${ok ? 'contained' : 'incomplete'} ${DASH} ${ok ? '' : `${restLine}; `}${head}${ok ? `; ${restLine}` : ''}`,
+    ok: false,
+    line: `${PREFIX} incomplete ${DASH} ${label} does not select ${names.join(', ')}${more}: ${restLine}; ${head}`,
     data: { ...base, overridden, ...toData(analysis) },
   };
 }

@@ -14,6 +14,21 @@ import {
   withIsolatePatch,
 } from '../netpol.js';
 import {
+  ANP_GROUP,
+  anpsBefore,
+  buildCniDeny,
+  CILIUM_GROUP,
+  type CniKind,
+  type CniRecord,
+  cniDenyCovers,
+  cniRef,
+  cniVerdict,
+  DEFAULT_ANP_PRIORITY,
+  NO_CNI_DENY_REASON,
+  type PrecedingAnp,
+  servedCniDeny,
+} from './cni-deny.js';
+import {
   ANNOTATION_APPLIED_BY,
   ANNOTATION_APPROVED_BY,
   ANNOTATION_CONTRACT,
@@ -35,21 +50,6 @@ import {
   sourceOf,
   toJson,
 } from './common.js';
-import {
-  ANP_GROUP,
-  anpsBefore,
-  buildCniDeny,
-  CILIUM_GROUP,
-  type CniKind,
-  type CniRecord,
-  cniDenyCovers,
-  cniRef,
-  cniVerdict,
-  DEFAULT_ANP_PRIORITY,
-  NO_CNI_DENY_REASON,
-  type PrecedingAnp,
-  servedCniDeny,
-} from './cni-deny.js';
 import { resolvePods } from './quarantine.js';
 
 export const DenyEgressParams = z.strictObject({
@@ -256,7 +256,11 @@ export const denyEgress = defineAction({
       resources: ['adminnetworkpolicies'],
       verbs: ['get', 'list', 'create', 'patch', 'delete'],
     },
-    { apiGroups: [CILIUM_GROUP], resources: ['ciliumnetworkpolicies'], verbs: ['get', 'create', 'patch', 'delete'] },
+    {
+      apiGroups: [CILIUM_GROUP],
+      resources: ['ciliumnetworkpolicies'],
+      verbs: ['get', 'create', 'patch', 'delete'],
+    },
   ],
   destructive: true,
   needsCluster: true,
@@ -314,7 +318,7 @@ export const denyEgress = defineAction({
         cni = buildCni(ctx, params, kind);
         remedyText = ` (${kind} ${cni.metadata.name})`;
         remedyLines.push(
-          `# cni-deny: ${kind} (${cni.apiVersion}) is served; its Deny wins over every NetworkPolicy allow${leaking.length > 0 ? `, so ${leaking.join(', ')} no longer let(s) the pods out` : ''}`,
+          `# cni-deny: ${kind} (${cni.apiVersion}) is served; its Deny overrides every NetworkPolicy allow${leaking.length > 0 ? ` (here: ${leaking.join(', ')})` : ''}`,
         );
       } else {
         remedyText = `: ${NO_CNI_DENY_REASON}`;
