@@ -178,8 +178,13 @@ export async function startServer(
   await refreshRoles();
   const roleRefresher = setInterval(() => void refreshRoles(), 10 * 60_000);
 
-  const advance = (id: string) =>
-    engine.advance(id).catch((err) => log.error({ err, incident: id }, 'playbook run failed'));
+  // Playbook runs started by alerts continue after the 202; shutdown waits for them (bounded).
+  const inFlight = new Set<Promise<unknown>>();
+  const advance = (id: string) => {
+    const run = engine.advance(id).catch((err) => log.error({ err, incident: id }, 'playbook run failed'));
+    inFlight.add(run);
+    void run.finally(() => inFlight.delete(run));
+  };
   const server = createHttpServer({
     alerts: {
       engine,
@@ -198,7 +203,7 @@ export async function startServer(
           }
         : {}),
       onRecorded: (results) => {
-        for (const r of results) if (r.status === 'opened' && r.id) void advance(r.id);
+        for (const r of results) if (r.status === 'opened' && r.id) advance(r.id);
       },
     },
     store,
@@ -224,6 +229,10 @@ export async function startServer(
       clearInterval(reconciler);
       clearInterval(roleRefresher);
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.race([
+        Promise.allSettled([...inFlight]),
+        new Promise((r) => setTimeout(r, 10_000).unref()),
+      ]);
       await slack.stop();
       await store.close();
     },

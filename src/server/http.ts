@@ -83,10 +83,13 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       const notReady = deps.ready?.();
       if (notReady) return send(res, { status: 503, body: { status: 'not ready', reason: notReady } });
       try {
+        let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           deps.store.ping(),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('store ping timed out')), 2000)),
-        ]);
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error('store ping timed out')), 2000);
+          }),
+        ]).finally(() => clearTimeout(timer));
         send(res, { status: 200, body: { status: 'ready', store: deps.store.kind } });
       } catch (err) {
         send(res, {

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { blockProblems } from './validate.js';
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -225,6 +226,9 @@ export class FakeSlackApi {
   readonly views = new Map<string, FakeView>();
 
   readonly #server: Server;
+  readonly #wss = new WebSocketServer({ noServer: true });
+  readonly #sockets = new Set<WebSocket>();
+  #envelopes = 0;
   readonly #opts: FakeSlackApiOptions;
   readonly #events = new EventEmitter();
   readonly #faults: Fault[] = [];
@@ -256,6 +260,66 @@ export class FakeSlackApi {
     this.addUser({ id: this.bot.userId, name: this.bot.name, is_bot: true });
     for (const [id, members] of Object.entries(opts.usergroups ?? {})) this.setUsergroupUsers(id, members);
     this.#events.setMaxListeners(100);
+    // Socket Mode: apps.connections.open hands out ws://…/socket; Bolt connects, gets `hello`, and
+    // answers each envelope with an ack carrying its envelope_id.
+    server.on('upgrade', (req, socket, head) => {
+      if (!req.url?.startsWith('/socket')) return socket.destroy();
+      this.#wss.handleUpgrade(req, socket, head, (ws) => {
+        this.#sockets.add(ws);
+        ws.on('close', () => this.#sockets.delete(ws));
+        ws.on('message', (data) => {
+          const msg = JSON.parse(String(data)) as { envelope_id?: string };
+          if (msg.envelope_id) this.#events.emit(`ack:${msg.envelope_id}`, msg);
+        });
+        ws.send(
+          JSON.stringify({
+            type: 'hello',
+            num_connections: this.#sockets.size,
+            debug_info: { host: 'fake', approximate_connection_time: 3600 },
+            connection_info: { app_id: this.bot.appId },
+          }),
+        );
+        this.#events.emit('socket');
+      });
+    });
+  }
+
+  /** Resolves once a Socket Mode client has connected and been greeted. */
+  waitForSocket(timeoutMs = 5000): Promise<void> {
+    if (this.#sockets.size > 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no Socket Mode connection')), timeoutMs);
+      this.#events.once('socket', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  /** Send an envelope (slash_commands, interactive, events_api) and wait for the app's ack. */
+  socketSend(
+    type: string,
+    payload: Obj,
+    timeoutMs = 5000,
+  ): Promise<{ envelope_id: string; payload?: unknown }> {
+    const envelopeId = `env-${++this.#envelopes}`;
+    const ack = new Promise<{ envelope_id: string; payload?: unknown }>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no ack for ${envelopeId}`)), timeoutMs);
+      this.#events.once(`ack:${envelopeId}`, (msg) => {
+        clearTimeout(t);
+        resolve(msg);
+      });
+    });
+    const envelope = {
+      envelope_id: envelopeId,
+      type,
+      payload,
+      accepts_response_payload: type !== 'events_api',
+      retry_attempt: 0,
+      retry_reason: '',
+    };
+    for (const ws of this.#sockets) ws.send(JSON.stringify(envelope));
+    return ack;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -413,6 +477,8 @@ export class FakeSlackApi {
   async close(): Promise<void> {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
+    for (const ws of this.#sockets) ws.terminate();
+    this.#wss.close();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
@@ -459,7 +525,9 @@ export class FakeSlackApi {
     if (delay?.ms) await this.#sleep(delay.ms);
 
     if (!token) return send(res, 200, { ok: false, error: 'not_authed' });
-    const valid = this.#opts.tokens ? this.#opts.tokens.includes(token) : /^xox[bp]-/.test(token);
+    // App-level tokens (xapp-) only open Socket Mode connections, as in Slack.
+    const shape = method === 'apps.connections.open' ? /^xapp-/ : /^xox[bp]-/;
+    const valid = this.#opts.tokens ? this.#opts.tokens.includes(token) : shape.test(token);
     if (!valid) return send(res, 200, { ok: false, error: 'invalid_auth' });
 
     const limited = this.#takeFault(method, 'ratelimit');
@@ -546,6 +614,8 @@ export class FakeSlackApi {
     switch (method) {
       case 'api.test':
         return { args: a };
+      case 'apps.connections.open':
+        return { url: `${this.origin.replace('http', 'ws')}/socket` };
       case 'auth.test':
         return {
           url: `https://${this.team.domain}.slack.com/`,

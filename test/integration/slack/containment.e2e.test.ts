@@ -160,7 +160,30 @@ describe('containment from Slack against a cluster (fake kube API)', () => {
     expect(
       events.some((e) => e.kind === 'action.applied' && e.details.action === 'k8s.revoke-token-secrets'),
     ).toBe(true);
-    const restarted = kube.get('Deployment', 'prod', 'payments-api')!;
-    expect(JSON.stringify(restarted.spec)).toContain('kubectl.kubernetes.io/restartedAt');
+    // The restart is stamped like `kubectl rollout restart`; play the controller and finish the rollout.
+    const restarted = await eventually(() => {
+      const d = kube.get('Deployment', 'prod', 'payments-api')!;
+      return JSON.stringify(d.spec).includes('kubectl.kubernetes.io/restartedAt') ? d : undefined;
+    }, 'the restart annotation');
+    const generation = (restarted as { metadata: { generation: number } }).metadata.generation;
+    kube.put({
+      ...restarted,
+      status: {
+        replicas: 2,
+        updatedReplicas: 2,
+        readyReplicas: 2,
+        availableReplicas: 2,
+        observedGeneration: generation,
+      },
+    });
+    const done = await eventually(
+      async () => {
+        const step = (await bot.server.engine.get(id)).steps.find((s) => s.id === 'rotate');
+        return step?.status === 'awaiting_input' || step?.status === 'completed' ? step : undefined;
+      },
+      'the rollout to be verified',
+      10_000,
+    );
+    expect(done.actions.find((a) => a.uses === 'k8s.rollout-restart')?.status).toBe('verified');
   });
 });

@@ -300,8 +300,14 @@ describe('fake Slack Web API through the real WebClient', () => {
     ).rejects.toMatchObject({ data: { error: 'hash_conflict' } });
   });
 
-  it('answers unknown_method for methods it does not fake', async () => {
+  it('opens Socket Mode connections only with an app-level (xapp-) token', async () => {
     await expect(client().apiCall('apps.connections.open')).rejects.toMatchObject({
+      data: { error: 'invalid_auth' },
+    });
+  });
+
+  it('answers unknown_method for methods it does not fake', async () => {
+    await expect(client().apiCall('admin.users.list')).rejects.toMatchObject({
       data: { error: 'unknown_method' },
     });
   });
