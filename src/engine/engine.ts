@@ -107,6 +107,15 @@ export class Engine {
     if (!isActive(incident)) return incident;
     const loaded = this.playbookOf(incident);
     if (!loaded) return incident;
+    // Hard mode acts at once: urgent steps (containment) do not wait for the triage checklist.
+    if (incident.mode === 'hard') {
+      for (const step of loaded.playbook.steps.filter((s) => s.urgent)) {
+        incident = await this.#ensureStepState(incident, step);
+        if (!settledStepStatuses.includes(stepState(incident, step.id).status)) {
+          incident = await this.#runStep(incident, step, actor);
+        }
+      }
+    }
     for (const step of loaded.playbook.steps) {
       incident = await this.#ensureStepState(incident, step);
       const state = stepState(incident, step.id);

@@ -57,6 +57,8 @@ export const Step = z.strictObject({
   sets_status: z
     .strictObject({ success: IncidentStatus.optional(), incomplete: IncidentStatus.optional() })
     .optional(),
+  /** In hard mode this step runs as soon as the incident opens, without waiting for the steps before it. */
+  urgent: z.boolean().default(false),
   /** Text shown with the step's results (e.g. what containment does not cover). */
   notes: z.array(z.string().min(1)).default([]),
 });

@@ -35,6 +35,19 @@ const ALLOW_SPEC = {
 describe('containment from Slack against a cluster (fake kube API)', () => {
   let kube: FakeKubeApi;
   let bot: Bot;
+  const newCluster = () =>
+    createKubeCluster({
+      kubeconfigPath: kube.kubeconfig(),
+      retry: { attempts: 2, baseMs: 5, capMs: 20, timeoutMs: 2_000, maxRetryAfterMs: 1_000 },
+    });
+  const alert = {
+    src_service: 'payments-api',
+    src_namespace: 'prod',
+    dst_type: 'fqdn',
+    dst_name: 'paste.exfil.example.net',
+    dst_port: 443,
+    protocol: 'https',
+  };
 
   beforeEach(async () => {
     kube = await startFakeKubeApi();
@@ -45,11 +58,7 @@ describe('containment from Slack against a cluster (fake kube API)', () => {
       metadata: { namespace: 'prod', name: ALLOW },
       spec: ALLOW_SPEC,
     });
-    const cluster = createKubeCluster({
-      kubeconfigPath: kube.kubeconfig(),
-      retry: { attempts: 2, baseMs: 5, capMs: 20, timeoutMs: 2_000, maxRetryAfterMs: 1_000 },
-    });
-    bot = await bootBot({ cluster });
+    bot = await bootBot({ cluster: newCluster() });
   });
   afterEach(async () => {
     await bot.close();
@@ -185,5 +194,50 @@ describe('containment from Slack against a cluster (fake kube API)', () => {
       10_000,
     );
     expect(done.actions.find((a) => a.uses === 'k8s.rollout-restart')?.status).toBe('verified');
+  });
+
+  it('in hard mode containment starts at once and the thread says so', async () => {
+    await bot.close();
+    const configYaml = `slack:\n  incidentChannel: ${CHANNEL}\n  responders: [U0AAA]\n  approvers: [U0CCC]\nmodes: { prod: hard }\n`;
+    bot = await bootBot({ cluster: newCluster(), configYaml });
+    const id = await bot.openIncident(alert);
+    const inc = await eventually(async () => {
+      const i = await bot.server.engine.get(id);
+      return i.status === 'contained' ? i : undefined;
+    }, 'hard-mode containment');
+    expect(inc.mode).toBe('hard');
+    await bot.server.slack.presenter.flush();
+    const root = bot.rootMessages()[0]!;
+    expect(bot.fake.thread(CHANNEL, root.ts).some((m) => m.text.includes('Hard mode'))).toBe(true);
+    expect(kube.get('NetworkPolicy', 'prod', 'quarantine-deny-egress')).toBeDefined();
+  });
+
+  it('/egress rotate <id> <hook> runs one rotation hook on its own', async () => {
+    kube.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/service-account-token',
+      metadata: {
+        namespace: 'prod',
+        name: 'payments-api-token-zzz',
+        annotations: { 'kubernetes.io/service-account.name': 'payments-api' },
+      },
+      data: {},
+    });
+    const id = await bot.openIncident(alert);
+    const { responseUrl } = await bot.slash('U0AAA', `rotate ${id} k8s.revoke-token-secrets`);
+    expect((await bot.responsesTo(responseUrl))[0]).toContain('k8s.revoke-token-secrets');
+    expect(kube.get('Secret', 'prod', 'payments-api-token-zzz')).toBeUndefined();
+    const events = await bot.server.store.timeline.read(id);
+    expect(
+      events.some(
+        (e) =>
+          e.kind === 'action.applied' &&
+          e.actor === 'slack:U0AAA' &&
+          e.summary.includes('k8s.revoke-token-secrets'),
+      ),
+    ).toBe(true);
+    const unknown = await bot.slash('U0AAA', `rotate ${id} vault`);
+    expect((await bot.responsesTo(unknown.responseUrl))[0]).toContain('no hook');
   });
 });

@@ -1,6 +1,6 @@
 import { accessFromLists } from '../../../src/domain/access.js';
 import { autopilot } from '../../../src/drills/runner.js';
-import { testEngine } from '../../builders/engine.js';
+import { testEngine, testPlaybookYaml } from '../../builders/engine.js';
 
 const kinds = async (t: ReturnType<typeof testEngine>, id: string) =>
   (await t.store.timeline.read(id)).map((e) => e.kind);
@@ -49,6 +49,21 @@ describe('engine: running a playbook', () => {
     // Triage still waits for its people; then the playbook goes on past the finished step.
     inc = await t.engine.tick(id, 'triage', 'looked', 'slack:U1');
     expect(inc.steps.map((s) => s.status)).toEqual(['completed', 'completed', 'awaiting_approval']);
+  });
+
+  it('in hard mode an urgent step starts at once, before earlier steps finish', async () => {
+    const yaml = testPlaybookYaml.replace('    title: Contain\n', '    title: Contain\n    urgent: true\n');
+    const t = testEngine({ yaml });
+    const { id } = await t.open({ mode: 'hard' });
+    const inc = await t.engine.advance(id);
+    expect(inc.steps.map((s) => [s.id, s.status])).toEqual([
+      ['contain', 'completed'],
+      ['triage', 'awaiting_input'],
+    ]);
+    expect(inc.status).toBe('contained');
+    // Soft mode keeps the order: urgent means nothing without hard mode.
+    const soft = await t.open({ mode: 'soft' });
+    expect((await t.engine.advance(soft.id)).steps.map((s) => s.id)).toEqual(['triage']);
   });
 
   it('in hard mode applies destructive actions without waiting for confirmation', async () => {

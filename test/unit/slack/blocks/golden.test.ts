@@ -58,6 +58,7 @@ function aStep(over: Partial<Step> = {}): Step {
     title: 'Contain the source workload',
     description: 'Quarantine the source pods and deny their egress.',
     checklist: [],
+    urgent: false,
     actions: [],
     notes: [],
     ...over,

@@ -19,7 +19,7 @@ const AT = '2026-11-25T14:03:12.123Z';
 const incident = anIncident();
 
 function aStep(over: Partial<Step> = {}): Step {
-  return { id: 'contain', title: 'Contain', checklist: [], actions: [], notes: [], ...over };
+  return { id: 'contain', title: 'Contain', checklist: [], actions: [], notes: [], urgent: false, ...over };
 }
 
 function aState(status: StepStatus, over: Partial<StepState> = {}): StepState {
