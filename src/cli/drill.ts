@@ -7,7 +7,7 @@ import { CodedError } from '../domain/errors.js';
 import { runDrill } from '../drills/runner.js';
 import { loadScenarios, parseScenario } from '../drills/scenario.js';
 import { renderScorecard } from '../drills/scorecard.js';
-import { createEngine, createRegistry, loadPolicy } from '../main.js';
+import { createClusterIfConfigured, createEngine, createRegistry, loadPolicy } from '../main.js';
 import { systemClock } from '../observability/clock.js';
 import { silentLogger } from '../observability/logger.js';
 import { createMemoryStore } from '../store/memory.js';
@@ -19,6 +19,8 @@ export interface DrillArgs {
   config?: string;
   format: 'md' | 'json';
   list: boolean;
+  /** Run against the cluster in KUBECONFIG (or in-cluster): every change a server-side dry-run. */
+  cluster: boolean;
 }
 
 /**
@@ -59,15 +61,15 @@ export async function drillCommand(args: DrillArgs, io: Io): Promise<number> {
     );
   }
   const store = createMemoryStore({ clock: systemClock });
-  const engine = createEngine({
-    config,
-    store,
-    registry,
-    policy,
-    cluster: undefined,
-    log: silentLogger(),
-    access: allowAll,
-  });
+  const log = silentLogger();
+  const cluster = args.cluster ? createClusterIfConfigured(config, log) : undefined;
+  if (args.cluster && !cluster) {
+    throw new CodedError(
+      'cluster_unavailable',
+      '--cluster needs KUBECONFIG (or running in a pod) to reach a cluster',
+    );
+  }
+  const engine = createEngine({ config, store, registry, policy, cluster, log, access: allowAll });
   const report = await runDrill(engine, loaded, {
     modes: config.modes,
     retryWindowMs: config.intake.retryWindow,
@@ -89,7 +91,11 @@ export async function drillCommand(args: DrillArgs, io: Io): Promise<number> {
     );
   } else {
     io.out(`Tabletop drill "${loaded.scenario.title}" (${loaded.file})`);
-    io.out('No cluster, Slack or Redis: the embedded store, every action planned and dry-run only.\n');
+    io.out(
+      cluster
+        ? `Cluster ${cluster.name}: every Kubernetes change is sent as a server-side dry-run (dryRun=All).\n`
+        : 'No cluster, Slack or Redis: the embedded store, every action planned and dry-run only.\n',
+    );
     io.out(exportTimeline('md', report.incident, report.events));
     io.out(renderScorecard(report.scorecard, report.incident));
   }

@@ -9,7 +9,8 @@ import { validateCommand } from './validate.js';
 const usage = `egress-responder — incident-response playbooks for egress anomalies
 
 Usage:
-  egress-responder drill [<scenario>] [--config FILE] [--format md|json]   run a tabletop drill (embedded store, dry-run)
+  egress-responder drill [<scenario>] [--config FILE] [--format md|json] [--cluster]
+                     a tabletop drill on the embedded store; every action dry-run (--cluster: KUBECONFIG, dryRun=All)
   egress-responder drill --list                                           list drill scenarios
   egress-responder validate [--config FILE] [--playbooks DIR] [--contracts DIR] [--drills DIR] [--actions]
   egress-responder timeline <incident> [--format md|json] [--config FILE]  print a timeline from REDIS_URL
@@ -33,6 +34,7 @@ const commands: Record<string, Handler> = {
         config: { type: 'string' },
         format: { type: 'string' },
         list: { type: 'boolean', default: false },
+        cluster: { type: 'boolean', default: false },
       },
     });
     return drillCommand(
@@ -41,6 +43,7 @@ const commands: Record<string, Handler> = {
         config: values.config,
         format: formatOf(values.format),
         list: values.list ?? false,
+        cluster: values.cluster ?? false,
       },
       io,
     );

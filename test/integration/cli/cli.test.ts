@@ -1,0 +1,99 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../../src/cli/index.js';
+import type { Io } from '../../../src/cli/io.js';
+import { type FakeKubeApi, seedDeployment, startFakeKubeApi } from '../../fakes/kube-api/index.js';
+
+function capture(env: NodeJS.ProcessEnv = {}): Io & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l), env };
+}
+
+describe('egress-responder CLI', () => {
+  it('drill runs the default playbook on the embedded defaults and prints timeline and scorecard', async () => {
+    const io = capture();
+    expect(await main(['drill', 'exfil-unknown-fqdn'], io)).toBe(0);
+    const out = io.stdout.join('\n');
+    expect(out).toContain('Drill scorecard: exfil-unknown-fqdn — PASSED');
+    expect(out).toMatch(
+      /- `\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z` T\+00:00:\d\d\.\d{3} \*\*system\*\* incident\.opened/,
+    );
+    expect(out).toContain('k8s.quarantine not applied (no cluster configured: planned only)');
+    expect(io.stderr).toEqual([]);
+  });
+
+  it('drill with an unknown scenario names the known ones; bad flags are usage errors', async () => {
+    const io = capture();
+    expect(await main(['drill', 'nope'], io)).toBe(1);
+    expect(io.stderr.join('\n')).toContain('no drill scenario "nope"');
+    expect(io.stderr.join('\n')).toContain('exfil-unknown-fqdn');
+    const bad = capture();
+    expect(await main(['drill', '--format', 'pdf', 'x'], bad)).toBe(2);
+    expect(bad.stderr.join('\n')).toContain('--format must be md or json, not "pdf"');
+    expect(await main(['frobnicate'], capture())).toBe(2);
+  });
+
+  it('validate exits 1 with file and field for a broken playbook', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'er-validate-'));
+    await writeFile(
+      join(dir, 'p.yaml'),
+      'id: p\ntitle: P\nmode: soft\nsteps:\n  - id: a\n    title: A\n    actions:\n      - uses: k8s.quarntine\n',
+    );
+    const io = capture();
+    expect(await main(['validate', '--playbooks', dir], io)).toBe(1);
+    expect(io.stderr.join('\n')).toContain(`error ${join(dir, 'p.yaml')}: invalid playbook`);
+    expect(io.stderr.join('\n')).toContain('steps[0].actions[0].uses: unknown action');
+    const ok = capture();
+    expect(await main(['validate'], ok)).toBe(0);
+    expect(ok.stdout.at(-1)).toMatch(/^1 playbook\(s\), 3 contract\(s\), 3 drill\(s\); 0 error\(s\)$/);
+  });
+
+  it('timeline without REDIS_URL says why it cannot read anything', async () => {
+    const io = capture();
+    expect(await main(['timeline', 'EGR-1'], io)).toBe(1);
+    expect(io.stderr.join('\n')).toContain('REDIS_URL is not set');
+  });
+
+  it('a broken config file is reported field by field', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'er-config-'));
+    const file = join(dir, 'config.yaml');
+    await writeFile(file, 'modes: { prod: loud }\nslack: { incidentChanel: C1 }\n');
+    const io = capture();
+    expect(await main(['drill', 'exfil-unknown-fqdn', '--config', file], io)).toBe(1);
+    const err = io.stderr.join('\n');
+    expect(err).toContain(`${file}: invalid config`);
+    expect(err).toContain('modes.prod: Invalid option: expected one of "observe"|"soft"|"hard" (got "loud")');
+    expect(err).toContain('slack.incidentChanel: unknown field (check the spelling)');
+  });
+});
+
+describe('drill --cluster', () => {
+  let kube: FakeKubeApi;
+  beforeAll(async () => {
+    kube = await startFakeKubeApi();
+    seedDeployment(kube, { namespace: 'prod', name: 'payments-api', replicas: 2 });
+  });
+  afterAll(() => kube.close());
+
+  it('exercises the real API server with every change as dryRun=All and changes nothing', async () => {
+    const io = capture({ KUBECONFIG: kube.kubeconfig() });
+    const code = await main(['drill', 'exfil-unknown-fqdn', '--cluster'], io);
+    expect(io.stderr).toEqual([]);
+    expect(code).toBe(0);
+    const writes = kube.requests.filter((r) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method));
+    expect(writes.length).toBeGreaterThan(3);
+    expect(writes.filter((r) => r.query.dryRun !== 'All')).toEqual([]);
+    expect(kube.get('NetworkPolicy', 'prod', 'quarantine-deny-egress')).toBeUndefined();
+    const pods = kube.list('Pod', 'prod') as { metadata: { labels?: Record<string, string> } }[];
+    expect(pods.some((p) => p.metadata.labels?.quarantine)).toBe(false);
+    expect(io.stdout.join('\n')).toContain('Verification: contained');
+  });
+
+  it('--cluster without KUBECONFIG is a clear error', async () => {
+    const io = capture({});
+    expect(await main(['drill', 'exfil-unknown-fqdn', '--cluster'], io)).toBe(1);
+    expect(io.stderr.join('\n')).toContain('--cluster needs KUBECONFIG');
+  });
+});
