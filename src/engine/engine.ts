@@ -314,21 +314,24 @@ export class Engine {
     }
     // A read-only action's plan is its finding; the applied record says it once. Destructive plans are
     // the preview people confirm, so they are recorded on their own.
-    if (def.destructive) {
-      await this.#record(
-        incident,
-        'action.planned',
-        `${dryTag(st.dryRun)}${st.uses} planned: ${plan.summary}`,
-        { ...actionDetails(step.id, key), plan: plan as unknown as Json },
-        { id: `${id}:planned` },
-      );
-    }
-    incident = await this.#mutateAction(incident.id, step.id, key, (a) => {
-      a.status = 'planned';
-      a.plan = plan as unknown as Json;
-    });
-    this.#checkpoint(`${step.id}:${key}:planned`);
-    return incident;
+    return this.#settleAction(
+      incident,
+      step.id,
+      key,
+      def.destructive
+        ? {
+            kind: 'action.planned',
+            summary: `${dryTag(st.dryRun)}${st.uses} planned: ${plan.summary}`,
+            details: { plan: plan as unknown as Json },
+            id: `${id}:planned`,
+          }
+        : undefined,
+      (a) => {
+        a.status = 'planned';
+        a.plan = plan as unknown as Json;
+      },
+      'planned',
+    );
   }
 
   async #applyAction(
@@ -387,19 +390,23 @@ export class Engine {
       }
       const kind: TimelineKind = outcome.status === 'applied' ? 'action.applied' : 'action.skipped';
       const verb = outcome.status === 'applied' ? (def.destructive ? 'applied' : 'done') : 'skipped';
-      await this.#record(
+      incident = await this.#settleAction(
         incident,
-        kind,
-        `${dryTag(st.dryRun)}${st.uses} ${verb}: ${outcome.summary}${outcome.reason ? ` (${outcome.reason})` : ''}`,
-        { ...actionDetails(step.id, key), outcome: outcome as unknown as Json },
-        { id: `${id}:${outcome.status}` },
+        step.id,
+        key,
+        {
+          kind,
+          summary: `${dryTag(st.dryRun)}${st.uses} ${verb}: ${outcome.summary}${outcome.reason ? ` (${outcome.reason})` : ''}`,
+          details: { outcome: outcome as unknown as Json },
+          id: `${id}:${outcome.status}`,
+        },
+        (a) => {
+          a.status = outcome.status;
+          a.outcome = outcome as unknown as Json;
+          if (outcome.reason) a.reason = outcome.reason;
+        },
+        'applied',
       );
-      incident = await this.#mutateAction(incident.id, step.id, key, (a) => {
-        a.status = outcome.status;
-        a.outcome = outcome as unknown as Json;
-        if (outcome.reason) a.reason = outcome.reason;
-      });
-      this.#checkpoint(`${step.id}:${key}:applied`);
       st = actionState(incident, step.id, key);
     }
 
@@ -414,20 +421,52 @@ export class Engine {
       } catch (err) {
         return this.#actionFailed(incident, step, key, 'verify', err);
       }
-      await this.#record(
+      incident = await this.#settleAction(
         incident,
-        'action.verified',
-        `${dryTag(st.dryRun)}${verification.line}`,
-        { ...actionDetails(step.id, key), verification: verification as unknown as Json },
-        { id: `${id}:verified` },
+        step.id,
+        key,
+        {
+          kind: 'action.verified',
+          summary: `${dryTag(st.dryRun)}${verification.line}`,
+          details: { verification: verification as unknown as Json },
+          id: `${id}:verified`,
+        },
+        (a) => {
+          a.status = 'verified';
+          a.verification = verification as unknown as Json;
+        },
+        'verified',
       );
-      incident = await this.#mutateAction(incident.id, step.id, key, (a) => {
-        a.status = 'verified';
-        a.verification = verification as unknown as Json;
-      });
-      this.#checkpoint(`${step.id}:${key}:verified`);
     }
     return incident;
+  }
+
+  /**
+   * The order that makes a replay safe: record the event (its deterministic id makes a repeat a no-op),
+   * then persist the action's new state, then pass the checkpoint.
+   */
+  async #settleAction(
+    incident: Incident,
+    stepId: string,
+    key: string,
+    event: { kind: TimelineKind; summary: string; details: Record<string, Json>; id: string } | undefined,
+    patch: (a: ActionState) => void,
+    boundary: string,
+  ): Promise<Incident> {
+    if (event) {
+      await this.#record(
+        incident,
+        event.kind,
+        event.summary,
+        { ...actionDetails(stepId, key), ...event.details },
+        {
+          id: event.id,
+        },
+      );
+    }
+    const next = await this.#mutateAction(incident.id, stepId, key, patch);
+    this.#checkpoint(`${stepId}:${key}:${boundary}`);
+    return next;
   }
 
   async #actionFailed(

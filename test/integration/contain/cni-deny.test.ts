@@ -15,6 +15,7 @@ import { silentLogger } from '../../../src/observability/logger.js';
 import { parsePlaybook } from '../../../src/playbooks/load.js';
 import { createMemoryStore } from '../../../src/store/memory.js';
 import type { Store } from '../../../src/store/store.js';
+import { ALLOW, ALLOW_SPEC, TRAP_LINE } from '../../builders/additive-trap.js';
 import { manualClock } from '../../builders/engine.js';
 import { anIncident } from '../../builders/incident.js';
 import {
@@ -27,31 +28,6 @@ import {
 
 const NS = 'prod';
 const PODS = ['payments-api-7d9f8b6c5d-x2x7q', 'payments-api-7d9f8b6c5d-k8p2d'];
-const ALLOW = 'payments-egress-allow-dns-and-internal';
-const ALLOW_SPEC = {
-  podSelector: { matchLabels: { app: 'payments-api' } },
-  policyTypes: ['Egress'],
-  egress: [
-    {
-      to: [
-        {
-          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
-          podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
-        },
-      ],
-      ports: [
-        { protocol: 'UDP', port: 53 },
-        { protocol: 'TCP', port: 53 },
-      ],
-    },
-    {
-      to: [{ podSelector: { matchLabels: { app: 'orders-api' } } }],
-      ports: [{ protocol: 'TCP', port: 443 }],
-    },
-  ],
-};
-const TRAP_LINE =
-  'Verification: incomplete — payments-egress-allow-dns-and-internal still allows UDP/53, TCP/53 to kube-dns; TCP/443 to app=orders-api';
 const CNP = 'quarantine-deny-egress-cilium';
 const ANP_SPEC = (priority: number) => ({
   priority,

@@ -2,35 +2,12 @@
 // confirm (twice, as a double click), applied, verified; then rotation from the root message, and a
 // two-person release that restores what was there.
 import { createKubeCluster } from '../../../src/k8s/kube-cluster.js';
+import { ALLOW, ALLOW_SPEC } from '../../builders/additive-trap.js';
 import { type FakeKubeApi, seedDeployment, startFakeKubeApi } from '../../fakes/kube-api/index.js';
 import { type Bot, bootBot, CHANNEL, eventually } from '../../support/slack-harness.js';
 
 /** The fake stores plain JSON; tests read its metadata through this. */
 const meta = (o: unknown) => (o as { metadata: { name: string; labels?: Record<string, string> } }).metadata;
-
-const ALLOW = 'payments-egress-allow-dns-and-internal';
-const ALLOW_SPEC = {
-  podSelector: { matchLabels: { app: 'payments-api' } },
-  policyTypes: ['Egress'],
-  egress: [
-    {
-      to: [
-        {
-          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
-          podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
-        },
-      ],
-      ports: [
-        { protocol: 'UDP', port: 53 },
-        { protocol: 'TCP', port: 53 },
-      ],
-    },
-    {
-      to: [{ podSelector: { matchLabels: { app: 'orders-api' } } }],
-      ports: [{ protocol: 'TCP', port: 443 }],
-    },
-  ],
-};
 
 describe('containment from Slack against a cluster (fake kube API)', () => {
   let kube: FakeKubeApi;
