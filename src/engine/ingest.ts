@@ -28,11 +28,14 @@ export interface IngestOptions {
   newId?: () => string;
 }
 
-/** EGR-251125-7KQ2: date for people, four base32 characters for uniqueness within a day. */
+/**
+ * EGR-251125-7KQ2MX: date for people, six base32 characters (about 10^9 a day) for uniqueness; the
+ * rare collision is retried with a fresh id when the incident is created.
+ */
 export function newIncidentId(now: number): string {
   const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
   const date = isoAt(now).slice(2, 10).replaceAll('-', '');
-  const suffix = [...randomBytes(4)].map((b) => alphabet[b % alphabet.length]).join('');
+  const suffix = [...randomBytes(6)].map((b) => alphabet[b % alphabet.length]).join('');
   return `EGR-${date}-${suffix}`;
 }
 
@@ -101,7 +104,9 @@ async function ingestOne(engine: Engine, alert: EgressAlert, opts: IngestOptions
       createdAt: isoAt(now),
       updatedAt: isoAt(now),
     };
-    const { created, incident } = await store.incidents.createOrGetByFingerprint(candidate);
+    const { created, incident } = await createWithFreshId(store, candidate, () =>
+      (opts.newId ?? (() => newIncidentId(now)))(),
+    );
     if (created) {
       await engine.record(
         incident,
@@ -142,5 +147,21 @@ async function ingestOne(engine: Engine, alert: EgressAlert, opts: IngestOptions
       userSafe: false,
       cause: err,
     });
+  }
+}
+
+/** A new incident whose id is already taken (a collision, not the same anomaly) gets a fresh id. */
+async function createWithFreshId(
+  store: Engine['deps']['store'],
+  candidate: Incident,
+  newId: () => string,
+): Promise<{ created: boolean; incident: Incident }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await store.incidents.createOrGetByFingerprint(candidate);
+    } catch (err) {
+      if (!(err instanceof CodedError && err.code === 'store_conflict') || attempt >= 5) throw err;
+      candidate = { ...candidate, id: newId() };
+    }
   }
 }
