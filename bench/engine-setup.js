@@ -37,10 +37,8 @@ export function engineOver(parts, store) {
 }
 
 /**
- * Ingest options as `serve` passes them, plus unique incident ids. The default ids
- * (`EGR-<date>-<4 random base32 chars>`, ~1M per day) collide by the birthday bound after about a
- * thousand incidents (p ≈ 38 % at 1,000), and a collision fails the alert with store_conflict, which
- * would end a benchmark that opens thousands; generating ids is not what is measured here.
+ * Ingest options as `serve` passes them, plus deterministic unique incident ids: generating random
+ * ids (and retrying the rare collision) is not what is measured here.
  */
 export function ingestOptions(parts, tag) {
   let n = 0;

@@ -157,7 +157,7 @@ export async function run() {
     {
       function: 'ingest(engine, batch of 1 alert, opts), one call per alert, sequential',
       playbooks: 'shipped (playbooks/), embedded default config, no cluster',
-      incidentIds: 'unique ids from opts.newId (the random default collides; see engine-setup.js)',
+      incidentIds: 'deterministic unique ids from opts.newId (see engine-setup.js)',
       storm: { alerts: STORM, warmup: STORM_WARMUP, requestIds: 'distinct (none is a retry)' },
       distinct: { fingerprints: DISTINCT, warmup: DISTINCT_WARMUP, rounds: ROUNDS, store: 'fresh per round' },
       redis: probe.skipped ? `skipped: ${probe.skipped}` : REDIS_URL,
