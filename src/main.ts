@@ -13,7 +13,6 @@ import type { LoadedContract } from './domain/contract.js';
 import { CodedError } from './domain/errors.js';
 import { Engine, type EngineObserver } from './engine/engine.js';
 import type { Cluster } from './k8s/cluster.js';
-import { createKubeCluster } from './k8s/kube-cluster.js';
 import { type Clock, systemClock } from './observability/clock.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
@@ -21,7 +20,7 @@ import { loadPlaybooks } from './playbooks/load.js';
 import type { LoadedPlaybook } from './playbooks/schema.js';
 import { createHttpServer } from './server/http.js';
 import { expandUserGroups, type RoleLists } from './slack/access.js';
-import { createSlackApp, type SlackApp } from './slack/app.js';
+import type { SlackApp } from './slack/app.js';
 import { createMemoryStore } from './store/memory.js';
 import { createRedisStore } from './store/redis.js';
 import type { Store } from './store/store.js';
@@ -95,12 +94,15 @@ export interface RunningServer {
 }
 
 /** A cluster when one is configured (in a pod, or KUBECONFIG); none otherwise (actions then only plan). */
-export function createClusterIfConfigured(config: Config, log: Logger): Cluster | undefined {
+// The Kubernetes and Slack clients are loaded on first use: a drill needs neither, and they are most
+// of the CLI's start-up time (bench/README.md).
+export async function createClusterIfConfigured(config: Config, log: Logger): Promise<Cluster | undefined> {
   const inPod = Boolean(process.env.KUBERNETES_SERVICE_HOST);
   if (!inPod && !config.env.kubeconfig) {
     log.warn('no cluster configured (not in a pod, KUBECONFIG unset): Kubernetes actions will only plan');
     return undefined;
   }
+  const { createKubeCluster } = await import('./k8s/kube-cluster.js');
   return createKubeCluster({
     ...(config.env.kubeconfig ? { kubeconfigPath: config.env.kubeconfig } : {}),
     onRetry: (e) => log.warn({ retry: e }, 'kubernetes request retried'),
@@ -146,7 +148,7 @@ export async function startServer(
   }
   const store = createStore(config, log);
   await store.ping();
-  const cluster = opts.cluster ?? createClusterIfConfigured(config, log);
+  const cluster = opts.cluster ?? (await createClusterIfConfigured(config, log));
   // Read live by the access policy; user groups (S…) are expanded into members below and refreshed.
   const roles: RoleLists = { responders: [...slackConfig.responders], approvers: [...slackConfig.approvers] };
   const engine = createEngine({
@@ -158,6 +160,7 @@ export async function startServer(
     log,
     access: accessFromLists(roles),
   });
+  const { createSlackApp } = await import('./slack/app.js');
   const slack = await createSlackApp({
     botToken: config.env.slackBotToken!.reveal(),
     signingSecret: config.env.slackSigningSecret!.reveal(),

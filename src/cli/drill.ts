@@ -62,7 +62,7 @@ export async function drillCommand(args: DrillArgs, io: Io): Promise<number> {
   }
   const store = createMemoryStore({ clock: systemClock });
   const log = silentLogger();
-  const cluster = args.cluster ? createClusterIfConfigured(config, log) : undefined;
+  const cluster = args.cluster ? await createClusterIfConfigured(config, log) : undefined;
   if (args.cluster && !cluster) {
     throw new CodedError(
       'cluster_unavailable',
