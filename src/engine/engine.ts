@@ -1105,13 +1105,14 @@ export class Engine {
   }
 
   /** Read-modify-write with compare-and-set, retried on conflict (alert folds update concurrently). */
-  async mutate(id: string, fn: (draft: Incident) => void): Promise<Incident> {
-    return this.#mutate(id, fn);
+  /** `known`: a copy the caller just read, tried first (saves a round trip; a conflict re-reads). */
+  async mutate(id: string, fn: (draft: Incident) => void, known?: Incident): Promise<Incident> {
+    return this.#mutate(id, fn, known);
   }
 
-  async #mutate(id: string, fn: (draft: Incident) => void): Promise<Incident> {
+  async #mutate(id: string, fn: (draft: Incident) => void, known?: Incident): Promise<Incident> {
     for (let attempt = 0; ; attempt++) {
-      const current = await this.get(id);
+      const current = attempt === 0 && known ? known : await this.get(id);
       const draft = structuredClone(current);
       fn(draft);
       draft.updatedAt = this.#now();

@@ -124,11 +124,15 @@ async function ingestOne(engine: Engine, alert: EgressAlert, opts: IngestOptions
       );
       return { id: incident.id, status: 'opened', fingerprint: fp };
     }
-    const folded = await engine.mutate(incident.id, (d) => {
-      d.count += alert.count;
-      if (alert.lastSeen > d.lastSeen) d.lastSeen = alert.lastSeen;
-      if (alert.firstSeen < d.firstSeen) d.firstSeen = alert.firstSeen;
-    });
+    const folded = await engine.mutate(
+      incident.id,
+      (d) => {
+        d.count += alert.count;
+        if (alert.lastSeen > d.lastSeen) d.lastSeen = alert.lastSeen;
+        if (alert.firstSeen < d.firstSeen) d.firstSeen = alert.firstSeen;
+      },
+      incident,
+    );
     await engine.record(
       folded,
       'alert.folded',
