@@ -477,7 +477,22 @@ export class FakeSlackApi {
   async close(): Promise<void> {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    for (const ws of this.#sockets) ws.terminate();
+    // A clean close handshake: a terminated socket makes the client's WebSocket raise an error and
+    // start a 30 s close-handshake timer of its own.
+    await Promise.all(
+      [...this.#sockets].map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            if (ws.readyState === ws.CLOSED) return resolve();
+            ws.once('close', () => resolve());
+            ws.close(1000);
+            setTimeout(() => {
+              ws.terminate();
+              resolve();
+            }, 1000).unref();
+          }),
+      ),
+    );
     this.#wss.close();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
