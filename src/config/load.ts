@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { CodedError } from '../domain/errors.js';
-import { parseYaml } from '../domain/yaml.js';
-import { zodIssues } from '../domain/zod-issues.js';
+import { readYaml, validateYaml } from '../domain/yaml.js';
 import { packageRoot } from './paths.js';
 import { ConfigFile } from './schema.js';
 import { Secret } from './secret.js';
@@ -75,21 +74,21 @@ export function readEnv(env: NodeJS.ProcessEnv): RuntimeEnv {
 
 /** Parse a config file's text; `base` is the directory relative paths resolve against. */
 export function parseConfig(text: string, file: string, base: string, env: RuntimeEnv): Config {
-  const raw = parseYaml(text, file, 'config_invalid') ?? {};
-  const parsed = ConfigFile.safeParse(raw);
-  if (!parsed.success) {
-    throw new CodedError('config_invalid', `${file}: invalid config`, {
-      issues: zodIssues(parsed.error, raw),
-    });
-  }
+  const src = readYaml(text, file, 'config_invalid');
+  const data = validateYaml(
+    { ...src, data: src.data ?? {} },
+    ConfigFile,
+    'config_invalid',
+    () => 'invalid config',
+  );
   // A path the file names resolves against the file's directory; one it leaves out is the embedded default.
   const abs = (p: string | undefined, embedded: string) =>
     p === undefined ? resolve(packageRoot, embedded) : isAbsolute(p) ? p : resolve(base, p);
   return {
-    ...parsed.data,
-    playbooks: abs(parsed.data.playbooks, 'playbooks'),
-    contracts: abs(parsed.data.contracts, 'playbooks/contracts'),
-    drills: abs(parsed.data.drills, 'playbooks/drills'),
+    ...data,
+    playbooks: abs(data.playbooks, 'playbooks'),
+    contracts: abs(data.contracts, 'playbooks/contracts'),
+    drills: abs(data.drills, 'playbooks/drills'),
     source: file,
     env,
   };

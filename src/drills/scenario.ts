@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { CodedError } from '../domain/errors.js';
 import { IncidentStatus } from '../domain/incident.js';
-import { parseYaml } from '../domain/yaml.js';
-import { zodIssues } from '../domain/zod-issues.js';
+import { readYaml, validateYaml } from '../domain/yaml.js';
 
 /**
  * A tabletop drill: a synthetic alert, sent through the real intake parser in whatever format it is
@@ -36,14 +35,13 @@ export interface LoadedScenario {
 }
 
 export function parseScenario(text: string, file: string): LoadedScenario {
-  const raw = parseYaml(text, file, 'scenario_invalid');
-  const parsed = Scenario.safeParse(raw);
-  if (!parsed.success) {
-    throw new CodedError('scenario_invalid', `${file}: invalid drill scenario`, {
-      issues: zodIssues(parsed.error, raw),
-    });
-  }
-  return { file, scenario: parsed.data };
+  const scenario = validateYaml(
+    readYaml(text, file, 'scenario_invalid'),
+    Scenario,
+    'scenario_invalid',
+    () => 'invalid drill scenario',
+  );
+  return { file, scenario };
 }
 
 export async function loadScenarios(

@@ -5,21 +5,15 @@ import type { AlertOrigin, DestinationType } from '../domain/alert.js';
 import type { VerdictKind } from '../domain/contract.js';
 import { CodedError, type FieldIssue, showValue } from '../domain/errors.js';
 import { matchesAny } from '../domain/glob.js';
-import { parseYaml } from '../domain/yaml.js';
+import { readYaml, validateYaml, withLines } from '../domain/yaml.js';
 import { zodIssues } from '../domain/zod-issues.js';
 import { type LoadedPlaybook, Playbook } from './schema.js';
 
 /** Parse and check one playbook: schema, unique ids, and every action and parameter against the registry. */
 export function parsePlaybook(text: string, file: string, registry: ActionRegistry): LoadedPlaybook {
-  const raw = parseYaml(text, file, 'playbook_invalid');
-  const parsed = Playbook.safeParse(raw);
-  if (!parsed.success) {
-    throw new CodedError('playbook_invalid', `${file}: invalid playbook`, {
-      issues: zodIssues(parsed.error, raw),
-    });
-  }
-  const playbook = parsed.data;
-  const issues = [...duplicateIds(playbook), ...actionIssues(playbook, registry)];
+  const src = readYaml(text, file, 'playbook_invalid');
+  const playbook = validateYaml(src, Playbook, 'playbook_invalid', () => 'invalid playbook');
+  const issues = withLines(src, [...duplicateIds(playbook), ...actionIssues(playbook, registry)]);
   if (issues.length > 0) throw new CodedError('playbook_invalid', `${file}: invalid playbook`, { issues });
   return { file, playbook };
 }

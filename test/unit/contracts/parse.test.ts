@@ -275,7 +275,7 @@ allowed_internal:
   it('refuses two YAML documents in one file', () => {
     const err = failure('service: a\n---\nservice: b\n');
     expect(err.message).toBe(
-      `${FILE}:2:1: not valid YAML: one contract per file: this file holds more than one YAML document (---)`,
+      `${FILE}:2:1: not valid YAML: one document per file: this file holds more than one (---)`,
     );
   });
 

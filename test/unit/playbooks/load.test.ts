@@ -17,7 +17,7 @@ function issuesOf(yaml: string): string[] {
     expect(err).toBeInstanceOf(CodedError);
     const coded = err as CodedError;
     expect(coded.code).toBe('playbook_invalid');
-    expect(coded.message).toMatch(/^bad\.yaml: /);
+    expect(coded.message).toMatch(/^bad\.yaml:/);
     return coded.issues.map((i) => `${i.path}: ${i.message}${i.value ? ` (got ${i.value})` : ''}`);
   }
   throw new Error('expected the playbook to be rejected');
@@ -47,21 +47,21 @@ describe('playbook validation', () => {
         `${head}steps:\n  - id: a\n    title: A\n    actions:\n      - uses: note.add\n        with: { txt: hi }\n`,
       ),
     ).toEqual([
-      'steps[0].actions[0].with.text: Invalid input: expected string, received undefined',
-      'steps[0].actions[0].with.txt: unknown field (check the spelling)',
+      'steps[0].actions[0].with.text: Invalid input: expected string, received undefined (line 9)',
+      'steps[0].actions[0].with.txt: unknown field (check the spelling) (line 9)',
     ]);
     expect(
       issuesOf(
         `${head}steps:\n  - id: a\n    title: A\n    actions:\n      - uses: timeline.export\n        with: { formats: [pdf] }\n`,
       ),
     ).toEqual([
-      'steps[0].actions[0].with.formats[0]: Invalid option: expected one of "md"|"json" (got "pdf")',
+      'steps[0].actions[0].with.formats[0]: Invalid option: expected one of "md"|"json" (line 9) (got "pdf")',
     ]);
   });
 
   it('rejects a typo in a safety gate instead of dropping it', () => {
     expect(issuesOf(`${head}steps:\n  - id: a\n    title: A\n    approvel: { count: 2 }\n`)).toEqual([
-      'steps[0].approvel: unknown field (check the spelling)',
+      'steps[0].approvel: unknown field (check the spelling) (line 7)',
     ]);
   });
 
@@ -71,10 +71,10 @@ describe('playbook validation', () => {
         'id: P!\ntitle: P\nmode: loud\nsteps:\n  - id: a\n    title: A\n    sla: soon\n    when: { verdict: [maybe] }\n',
       ),
     ).toEqual([
-      'id: expected a lower-case id: letters, digits and dashes, at most 63 (got "P!")',
-      'mode: Invalid option: expected one of "observe"|"soft"|"hard" (got "loud")',
-      'steps[0].when.verdict[0]: Invalid option: expected one of "violation"|"allowed"|"no-contract" (got "maybe")',
-      'steps[0].sla: expected a duration such as 90s, 15m, 1h30m or 2d (got "soon")',
+      'id: expected a lower-case id: letters, digits and dashes, at most 63 (line 1) (got "P!")',
+      'mode: Invalid option: expected one of "observe"|"soft"|"hard" (line 3) (got "loud")',
+      'steps[0].when.verdict[0]: Invalid option: expected one of "violation"|"allowed"|"no-contract" (line 8) (got "maybe")',
+      'steps[0].sla: expected a duration such as 90s, 15m, 1h30m or 2d (line 7) (got "soon")',
     ]);
   });
 
@@ -88,9 +88,9 @@ describe('playbook validation', () => {
     title: again
 `;
     expect(issuesOf(yaml)).toEqual([
-      'steps[1].id: duplicate step id (got "a")',
-      'steps[0].actions[1]: duplicate action (give it an `id:` to use the same action twice) id (got "note.add")',
-      'steps[0].checklist[1].id: duplicate checklist item id (got "c")',
+      'steps[1].id: duplicate step id (line 9) (got "a")',
+      'steps[0].actions[1]: duplicate action (give it an `id:` to use the same action twice) id (line 7) (got "note.add")',
+      'steps[0].checklist[1].id: duplicate checklist item id (line 8) (got "c")',
     ]);
   });
 
@@ -106,7 +106,7 @@ describe('playbook validation', () => {
     const set = await loadPlaybooks(dir, registry);
     expect(set.playbooks.map((p) => p.file)).toEqual([join(dir, 'dup.yml')]);
     expect(set.errors.map((e) => e.describe())).toEqual([
-      `${join(dir, 'bad.yaml')}: invalid playbook\n  - steps: Too small: expected array to have >=1 items (got [])`,
+      `${join(dir, 'bad.yaml')}: invalid playbook\n  - steps: Too small: expected array to have >=1 items (line 4) (got [])`,
       `${join(dir, 'good.yaml')}: playbook id "p" is already used by ${join(dir, 'dup.yml')}`,
     ]);
   });
