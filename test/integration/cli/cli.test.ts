@@ -64,7 +64,9 @@ describe('egress-responder CLI', () => {
     expect(await main(['drill', 'exfil-unknown-fqdn', '--config', file], io)).toBe(1);
     const err = io.stderr.join('\n');
     expect(err).toContain(`${file}: invalid config`);
-    expect(err).toContain('modes.prod: Invalid option: expected one of "observe"|"soft"|"hard" (line 1) (got "loud")');
+    expect(err).toContain(
+      'modes.prod: Invalid option: expected one of "observe"|"soft"|"hard" (line 1) (got "loud")',
+    );
     expect(err).toContain('slack.incidentChanel: unknown field (check the spelling) (line 2)');
   });
 });
