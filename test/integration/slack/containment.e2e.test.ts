@@ -3,7 +3,13 @@
 // two-person release that restores what was there.
 import { createKubeCluster } from '../../../src/k8s/kube-cluster.js';
 import { ALLOW, ALLOW_SPEC } from '../../builders/additive-trap.js';
-import { type FakeKubeApi, seedDeployment, startFakeKubeApi } from '../../fakes/kube-api/index.js';
+import {
+  aPod,
+  type FakeKubeApi,
+  ownerReferenceTo,
+  seedDeployment,
+  startFakeKubeApi,
+} from '../../fakes/kube-api/index.js';
 import { type Bot, bootBot, CHANNEL, eventually } from '../../support/slack-harness.js';
 
 /** The fake stores plain JSON; tests read its metadata through this. */
@@ -216,5 +222,53 @@ describe('containment from Slack against a cluster (fake kube API)', () => {
     ).toBe(true);
     const unknown = await bot.slash('U0AAA', `rotate ${id} vault`);
     expect((await bot.responsesTo(unknown.responseUrl))[0]).toContain('no hook');
+  });
+
+  it('a Falco alert names a pod; the incident is about the workload that owns it', async () => {
+    const deployment = kube.put({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { namespace: 'prod', name: 'ledger-writer' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'lw' } },
+        template: { metadata: { labels: { app: 'lw' } }, spec: { containers: [{ name: 'a', image: 'i' }] } },
+      },
+    });
+    const rs = kube.put({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { namespace: 'prod', name: 'lw-rs-1', ownerReferences: [ownerReferenceTo(deployment)] },
+      spec: { replicas: 1, selector: { matchLabels: { app: 'lw' } } },
+    });
+    // A pod name the name heuristics would get wrong: only the owner chain says what it is.
+    kube.put(
+      aPod({
+        namespace: 'prod',
+        name: 'batch-7',
+        labels: { app: 'lw' },
+        ownerReferences: [ownerReferenceTo(rs)],
+      }),
+    );
+    const id = await bot.openIncident({
+      uuid: '0b7e9c1a-1111-4a2b-9c3d-123456789abc',
+      output: 'Warning Outbound connection to C2 server',
+      priority: 'Warning',
+      rule: 'Outbound Connection to C2 Servers',
+      time: '2026-11-25T14:03:12.123456789Z',
+      output_fields: {
+        'k8s.ns.name': 'prod',
+        'k8s.pod.name': 'batch-7',
+        'fd.rip': '203.0.113.66',
+        'fd.rport': 4444,
+        'fd.l4proto': 'tcp',
+      },
+    });
+    const incident = await bot.server.engine.get(id);
+    expect(incident.alert.source).toMatchObject({
+      service: 'ledger-writer',
+      namespace: 'prod',
+      pod: 'batch-7',
+    });
   });
 });
