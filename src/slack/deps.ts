@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine.js';
+import type { Playbook } from '../playbooks/schema.js';
 import type { Store } from '../store/store.js';
 import type { SlackPresenter } from './presenter.js';
 
@@ -16,16 +17,17 @@ export interface SlackDeps {
 
 export const actorOf = (userId: string) => `slack:${userId}`;
 
-/** The step that contains (sets `contained`), and the one that rotates, found from the playbook. */
-export function containStepId(deps: SlackDeps, incidentId: string, playbookId: string): string | undefined {
-  void incidentId;
+type StepDef = Playbook['steps'][number];
+
+function findStep(deps: SlackDeps, playbookId: string, test: (s: StepDef) => boolean): string | undefined {
   const pb = deps.engine.deps.playbooks().find((p) => p.playbook.id === playbookId);
-  return pb?.playbook.steps.find((s) => s.sets_status?.success === 'contained')?.id;
+  return pb?.playbook.steps.find(test)?.id;
 }
 
-export function rotateStepId(deps: SlackDeps, playbookId: string): string | undefined {
-  const pb = deps.engine.deps.playbooks().find((p) => p.playbook.id === playbookId);
-  return pb?.playbook.steps.find(
-    (s) => s.id === 'rotate' || s.actions.some((a) => a.uses.startsWith('rotate.')),
-  )?.id;
-}
+/** The containment step: the one that sets `contained` when it succeeds. */
+export const containStepId = (deps: SlackDeps, playbookId: string) =>
+  findStep(deps, playbookId, (s) => s.sets_status?.success === 'contained');
+
+/** The rotation step: named `rotate`, or the one that runs rotation hooks. */
+export const rotateStepId = (deps: SlackDeps, playbookId: string) =>
+  findStep(deps, playbookId, (s) => s.id === 'rotate' || s.actions.some((a) => a.uses.startsWith('rotate.')));

@@ -150,13 +150,22 @@ export class SlackPresenter implements EngineObserver {
     const engine = this.#engine;
     if (!engine) return;
     // One replica posts the root message; the others see it on the incident.
-    if (!(await this.#o.store.dedupe.claim(`slack:root:${id}`, 24 * 3_600_000))) return;
+    const claim = `slack:root:${id}`;
+    if (!(await this.#o.store.dedupe.claim(claim, 24 * 3_600_000))) return;
     const incident = await engine.get(id);
     if (incident.slack) return;
     const message = enforceMessage(renderIncidentRoot(incidentView(incident, this.#playbookTitle(incident))));
-    const posted = await this.#o.client.chat.postMessage({ channel: this.#o.channel, ...message });
-    if (!posted.ts) throw new Error('chat.postMessage returned no ts');
-    const ts = posted.ts;
+    let ts: string;
+    let posted: Awaited<ReturnType<WebClient['chat']['postMessage']>>;
+    try {
+      posted = await this.#o.client.chat.postMessage({ channel: this.#o.channel, ...message });
+      if (!posted.ts) throw new Error('chat.postMessage returned no ts');
+      ts = posted.ts;
+    } catch (err) {
+      // Let the next update of this incident try again instead of leaving it without a thread.
+      await this.#o.store.dedupe.release(claim);
+      throw err;
+    }
     const channel = posted.channel ?? this.#o.channel;
     await engine.mutate(id, (d) => {
       d.slack = { channel, ts, steps: {} };
@@ -171,7 +180,8 @@ export class SlackPresenter implements EngineObserver {
 
   async #updateRoot(id: string): Promise<void> {
     const incident = await this.#engine?.get(id);
-    if (!incident?.slack) return;
+    if (!incident) return;
+    if (!incident.slack) return this.#openThread(id);
     const message = enforceMessage(renderIncidentRoot(incidentView(incident, this.#playbookTitle(incident))));
     await this.#o.client.chat.update({ channel: incident.slack.channel, ts: incident.slack.ts, ...message });
   }

@@ -7,7 +7,7 @@ import { containStepId, rotateStepId, type SlackDeps } from '../deps.js';
 
 export async function contain(deps: SlackDeps, id: string, actor: string): Promise<string> {
   const incident = await deps.engine.get(id);
-  const step = containStepId(deps, id, incident.playbook.id);
+  const step = containStepId(deps, incident.playbook.id);
   if (!step)
     throw new CodedError('command_invalid', `playbook ${incident.playbook.id} has no containment step`);
   const after = await deps.engine.runStepNow(id, step, actor);
@@ -20,7 +20,7 @@ export async function contain(deps: SlackDeps, id: string, actor: string): Promi
 /** A responder asks; the presenter posts Approve/Deny for an approver who is not the requester. */
 export async function release(deps: SlackDeps, id: string, actor: string): Promise<string> {
   const incident = await deps.engine.get(id);
-  const step = containStepId(deps, id, incident.playbook.id);
+  const step = containStepId(deps, incident.playbook.id);
   if (!step)
     throw new CodedError('command_invalid', `playbook ${incident.playbook.id} has no containment step`);
   await deps.engine.requestRevert(id, step, actor);
