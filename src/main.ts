@@ -93,18 +93,20 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** A cluster when one is configured (in a pod, or KUBECONFIG); none otherwise (actions then only plan). */
-// The Kubernetes and Slack clients are loaded on first use: a drill needs neither, and they are most
-// of the CLI's start-up time (bench/README.md).
+/**
+ * A cluster when one is configured (KUBECONFIG, or running in a pod); none otherwise (actions then
+ * only plan). The Kubernetes client is loaded on first use: a drill without a cluster does not need
+ * it, and it is most of the CLI's start-up time (bench/README.md).
+ */
 export async function createClusterIfConfigured(config: Config, log: Logger): Promise<Cluster | undefined> {
-  const inPod = Boolean(process.env.KUBERNETES_SERVICE_HOST);
-  if (!inPod && !config.env.kubeconfig) {
+  const { kubeconfig, kubernetesServiceHost } = config.env;
+  if (!kubeconfig && !kubernetesServiceHost) {
     log.warn('no cluster configured (not in a pod, KUBECONFIG unset): Kubernetes actions will only plan');
     return undefined;
   }
   const { createKubeCluster } = await import('./k8s/kube-cluster.js');
   return createKubeCluster({
-    ...(config.env.kubeconfig ? { kubeconfigPath: config.env.kubeconfig } : {}),
+    ...(kubeconfig ? { kubeconfigPath: kubeconfig } : { inCluster: true }),
     onRetry: (e) => log.warn({ retry: e }, 'kubernetes request retried'),
   });
 }

@@ -17,6 +17,8 @@ export interface RuntimeEnv {
   port: number;
   logLevel: string;
   kubeconfig?: string;
+  /** Set inside a pod: the in-cluster config is used when KUBECONFIG is not. */
+  kubernetesServiceHost?: string;
 }
 
 export interface Config extends Omit<ConfigFile, 'playbooks' | 'contracts' | 'drills'> {
@@ -69,6 +71,7 @@ export function readEnv(env: NodeJS.ProcessEnv): RuntimeEnv {
   put('redisUrl', secret('REDIS_URL'));
   put('alertWebhookToken', secret('ALERT_WEBHOOK_TOKEN'));
   put('kubeconfig', env.KUBECONFIG || undefined);
+  put('kubernetesServiceHost', env.KUBERNETES_SERVICE_HOST || undefined);
   return out;
 }
 
