@@ -1112,12 +1112,15 @@ export class Engine {
 
   async #mutate(id: string, fn: (draft: Incident) => void, known?: Incident): Promise<Incident> {
     for (let attempt = 0; ; attempt++) {
-      const current = attempt === 0 && known ? known : await this.get(id);
-      const draft = structuredClone(current);
+      const fresh = !(attempt === 0 && known);
+      const current = fresh ? await this.get(id) : (known as Incident);
+      // Stores hand out copies; only a caller's snapshot needs copying before it is changed.
+      const expected = current.version;
+      const draft = fresh ? current : structuredClone(current);
       fn(draft);
       draft.updatedAt = this.#now();
       try {
-        const stored = await this.#d.store.incidents.update(draft, current.version);
+        const stored = await this.#d.store.incidents.update(draft, expected);
         await this.#notify((o) => o.onIncident?.(stored));
         return stored;
       } catch (err) {
