@@ -108,10 +108,17 @@ export interface TestEngine {
 }
 
 export function testEngine(
-  opts: { yaml?: string; access?: AccessPolicy; store?: Store; deps?: Partial<EngineDeps> } = {},
+  opts: {
+    yaml?: string;
+    access?: AccessPolicy;
+    store?: Store;
+    deps?: Partial<EngineDeps>;
+    /** Registered next to the built-in actions and the test ledger's `test.mark`. */
+    actions?: readonly ActionDefinition[];
+  } = {},
 ): TestEngine {
   const ledger = effectLedger();
-  const registry = new ActionRegistry([...builtinActions, ledger.action]);
+  const registry = new ActionRegistry([...builtinActions, ledger.action, ...(opts.actions ?? [])]);
   const playbook = parsePlaybook(opts.yaml ?? testPlaybookYaml, 'test-playbook.yaml', registry);
   const clock = manualClock();
   const store = opts.store ?? createMemoryStore({ clock });

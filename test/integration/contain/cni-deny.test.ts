@@ -1,33 +1,17 @@
-// k8s.deny-egress with `remedy: cni-deny` end to end: the real engine, the real Cluster over
-// @kubernetes/client-node, the fake API server serving AdminNetworkPolicy and/or CiliumNetworkPolicy.
-// The additive-policy trap (a deny-all next to an allow-policy) is contained by a CNI deny that wins
-// over every NetworkPolicy allow.
-import { builtinActions } from '../../../src/actions/builtin/index.js';
 import { anpName, NO_CNI_DENY_REASON } from '../../../src/actions/k8s/contain/cni-deny.js';
 import { k8sContainActions } from '../../../src/actions/k8s/index.js';
-import { ActionRegistry } from '../../../src/actions/registry.js';
-import { allowAll } from '../../../src/domain/access.js';
 import type { Incident } from '../../../src/domain/incident.js';
-import { NamespacePolicy } from '../../../src/domain/namespace-policy.js';
-import { Engine } from '../../../src/engine/engine.js';
+import type { Cluster } from '../../../src/k8s/cluster.js';
 import { createKubeCluster } from '../../../src/k8s/kube-cluster.js';
-import { silentLogger } from '../../../src/observability/logger.js';
-import { parsePlaybook } from '../../../src/playbooks/load.js';
-import { createMemoryStore } from '../../../src/store/memory.js';
-import type { Store } from '../../../src/store/store.js';
-import { ALLOW, ALLOW_SPEC, TRAP_LINE } from '../../builders/additive-trap.js';
-import { manualClock } from '../../builders/engine.js';
-import { anIncident } from '../../builders/incident.js';
+import { ALLOW, ALLOW_SPEC, NS, PODS, seedAdditiveTrap, TRAP_LINE } from '../../builders/additive-trap.js';
+import { type TestEngine, testEngine } from '../../builders/engine.js';
 import {
-  aPod,
   type FakeExtension,
   type FakeKubeApi,
   type JsonObject,
   startFakeKubeApi,
 } from '../../fakes/kube-api/index.js';
 
-const NS = 'prod';
-const PODS = ['payments-api-7d9f8b6c5d-x2x7q', 'payments-api-7d9f8b6c5d-k8p2d'];
 const CNP = 'quarantine-deny-egress-cilium';
 const ANP_SPEC = (priority: number) => ({
   priority,
@@ -73,65 +57,28 @@ afterAll(async () => {
 });
 
 function seed(extensions: FakeExtension[]): void {
-  fake.reset();
+  seedAdditiveTrap(fake);
   for (const ext of extensions) fake.serve(ext, true);
-  for (const name of PODS) {
-    fake.put(
-      aPod({ namespace: NS, name, labels: { app: 'payments-api' }, serviceAccountName: 'payments-api' }),
-    );
-  }
-  fake.put({
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { namespace: NS, name: ALLOW },
-    spec: structuredClone(ALLOW_SPEC),
-  });
 }
 
-interface Harness {
-  engine: Engine;
-  store: Store;
-  open(over?: Partial<Incident>): Promise<Incident>;
-}
-
-let n = 0;
 /** A fresh Cluster per engine: discovery (which CNI deny is served?) is cached per Cluster. */
-function harness(withs = 'remedy: cni-deny'): Harness {
-  const registry = new ActionRegistry([...builtinActions, ...k8sContainActions]);
-  const playbook = parsePlaybook(playbookYaml(withs), 'contain-cni.yaml', registry);
-  const clock = manualClock();
-  const store = createMemoryStore({ clock });
-  const engine = new Engine({
-    store,
-    registry,
-    playbooks: () => [playbook],
-    contracts: () => [],
-    cluster: createKubeCluster({
-      kubeconfigPath: fake.kubeconfig(),
-      random: () => 0.5,
-      retry: { attempts: 2, baseMs: 5, capMs: 20, timeoutMs: 2_000, maxRetryAfterMs: 1_000 },
-    }),
-    clock,
-    log: silentLogger(),
-    access: allowAll,
-    namespaces: NamespacePolicy.parse({}),
-    lock: { ttlMs: 10_000, waitMs: 5_000 },
+function newCluster(): Cluster {
+  return createKubeCluster({
+    kubeconfigPath: fake.kubeconfig(),
+    random: () => 0.5,
+    retry: { attempts: 2, baseMs: 5, capMs: 20, timeoutMs: 2_000, maxRetryAfterMs: 1_000 },
   });
-  return {
-    engine,
-    store,
-    async open(over = {}) {
-      n += 1;
-      const incident = anIncident({
-        id: `EGR-CNI-${n}`,
-        fingerprint: `fp-cni-${n}`,
-        playbook: { id: playbook.playbook.id, file: playbook.file },
-        mode: 'hard',
-        ...over,
-      });
-      return (await store.incidents.createOrGetByFingerprint(incident)).incident;
-    },
-  };
+}
+
+type Harness = Pick<TestEngine, 'engine' | 'store' | 'open'>;
+
+function harness(withs = 'remedy: cni-deny'): Harness {
+  const t = testEngine({
+    yaml: playbookYaml(withs),
+    actions: k8sContainActions,
+    deps: { cluster: newCluster() },
+  });
+  return { engine: t.engine, store: t.store, open: (over = {}) => t.open({ mode: 'hard', ...over }) };
 }
 
 async function run(h: Harness, over: Partial<Incident> = {}): Promise<{ inc: Incident; lines: string[] }> {
@@ -154,8 +101,8 @@ describe('k8s.deny-egress remedy cni-deny', () => {
     seed(['adminnetworkpolicy', 'cilium']);
     const h = harness();
     const { inc, lines } = await run(h);
-    const name = 'quarantine-prod-egr-cni-1';
-    expect(inc.id).toBe('EGR-CNI-1');
+    const name = anpName('prod', inc.id);
+    expect(name).toBe('quarantine-prod-egr-test-1');
     expect(denyEgressOf(inc).status).toBe('verified');
     expect(inc.status).toBe('contained');
     expect(verifications(lines)).toEqual([

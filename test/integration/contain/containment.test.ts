@@ -1,26 +1,11 @@
-// Kubernetes containment end to end: the real engine, the real Cluster over @kubernetes/client-node, the
-// fake API server. Covers the additive-policy trap: a deny-all next to an allow-policy contains nothing.
-import { builtinActions } from '../../../src/actions/builtin/index.js';
 import { containmentGaps, k8sContainActions } from '../../../src/actions/k8s/index.js';
-import { ActionRegistry } from '../../../src/actions/registry.js';
-import { allowAll } from '../../../src/domain/access.js';
 import type { Incident } from '../../../src/domain/incident.js';
-import { NamespacePolicy } from '../../../src/domain/namespace-policy.js';
-import { Engine } from '../../../src/engine/engine.js';
 import type { Cluster } from '../../../src/k8s/cluster.js';
 import { createKubeCluster } from '../../../src/k8s/kube-cluster.js';
-import { silentLogger } from '../../../src/observability/logger.js';
-import { parsePlaybook } from '../../../src/playbooks/load.js';
-import { createMemoryStore } from '../../../src/store/memory.js';
-import type { Store } from '../../../src/store/store.js';
-import { ALLOW, ALLOW_SPEC, TRAP_LINE } from '../../builders/additive-trap.js';
+import { ALLOW, ALLOW_SPEC, NS, PODS, seedAdditiveTrap, TRAP_LINE } from '../../builders/additive-trap.js';
 import { anAlert } from '../../builders/alert.js';
-import { manualClock } from '../../builders/engine.js';
-import { anIncident } from '../../builders/incident.js';
+import { type TestEngine, testEngine } from '../../builders/engine.js';
 import { aPod, type FakeKubeApi, startFakeKubeApi } from '../../fakes/kube-api/index.js';
-
-const NS = 'prod';
-const PODS = ['payments-api-7d9f8b6c5d-x2x7q', 'payments-api-7d9f8b6c5d-k8p2d'];
 
 function playbookYaml(remedy: string): string {
   return `
@@ -59,62 +44,19 @@ afterAll(async () => {
 });
 
 function seed(opts: { pods?: boolean; istio?: boolean } = {}): void {
-  fake.reset();
+  seedAdditiveTrap(fake, opts);
   fake.serve('istio', opts.istio ?? true);
-  if (opts.pods ?? true) {
-    for (const name of PODS) {
-      fake.put(
-        aPod({ namespace: NS, name, labels: { app: 'payments-api' }, serviceAccountName: 'payments-api' }),
-      );
-    }
-  }
-  fake.put({
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { namespace: NS, name: ALLOW },
-    spec: structuredClone(ALLOW_SPEC),
-  });
 }
 
-interface Harness {
-  engine: Engine;
-  store: Store;
-  open(over?: Partial<Incident>): Promise<Incident>;
-}
+type Harness = Pick<TestEngine, 'engine' | 'store' | 'open'>;
 
-let n = 0;
 function harness(remedy = 'report-only'): Harness {
-  const registry = new ActionRegistry([...builtinActions, ...k8sContainActions]);
-  const playbook = parsePlaybook(playbookYaml(remedy), 'contain-test.yaml', registry);
-  const clock = manualClock();
-  const store = createMemoryStore({ clock });
-  const engine = new Engine({
-    store,
-    registry,
-    playbooks: () => [playbook],
-    contracts: () => [],
-    cluster: newCluster(),
-    clock,
-    log: silentLogger(),
-    access: allowAll,
-    namespaces: NamespacePolicy.parse({}),
-    lock: { ttlMs: 10_000, waitMs: 5_000 },
+  const t = testEngine({
+    yaml: playbookYaml(remedy),
+    actions: k8sContainActions,
+    deps: { cluster: newCluster() },
   });
-  return {
-    engine,
-    store,
-    async open(over = {}) {
-      n += 1;
-      const incident = anIncident({
-        id: `EGR-CONTAIN-${n}`,
-        fingerprint: `fp-contain-${n}`,
-        playbook: { id: playbook.playbook.id, file: playbook.file },
-        mode: 'hard',
-        ...over,
-      });
-      return (await store.incidents.createOrGetByFingerprint(incident)).incident;
-    },
-  };
+  return { engine: t.engine, store: t.store, open: (over = {}) => t.open({ mode: 'hard', ...over }) };
 }
 
 async function run(h: Harness, over: Partial<Incident> = {}): Promise<{ inc: Incident; lines: string[] }> {
