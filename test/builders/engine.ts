@@ -96,6 +96,21 @@ steps:
         with: { text: done }
 `;
 
+/** A one-step hard-mode playbook (id and step `stepId`) that runs `uses` with `params`. */
+export function oneStepPlaybook(stepId: string, uses: string, params: Record<string, unknown> = {}): string {
+  return `
+id: ${stepId}
+title: One step
+mode: hard
+steps:
+  - id: ${stepId}
+    title: ${stepId}
+    actions:
+      - uses: ${uses}
+        with: ${JSON.stringify(params)}
+`;
+}
+
 export interface TestEngine {
   engine: Engine;
   store: Store;
@@ -115,6 +130,8 @@ export function testEngine(
     deps?: Partial<EngineDeps>;
     /** Registered next to the built-in actions and the test ledger's `test.mark`. */
     actions?: readonly ActionDefinition[];
+    /** Incident ids are `<idPrefix>-<n>`; default `EGR-TEST`. */
+    idPrefix?: string;
   } = {},
 ): TestEngine {
   const ledger = effectLedger();
@@ -148,7 +165,7 @@ export function testEngine(
     async open(over = {}) {
       n += 1;
       const incident = anIncident({
-        id: `EGR-TEST-${n}`,
+        id: `${opts.idPrefix ?? 'EGR-TEST'}-${n}`,
         fingerprint: `fp-${n}-${Math.random()}`,
         playbook: { id: playbook.playbook.id, file: playbook.file },
         ...over,

@@ -1,6 +1,5 @@
 // The Cluster implementation, through the real @kubernetes/client-node, against the fake API server.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { CodedError } from '../../../src/domain/errors.js';
 import type { Cluster } from '../../../src/k8s/cluster.js';
 import { createKubeCluster, type KubeClusterOptions } from '../../../src/k8s/kube-cluster.js';
 import { formatLabelSelector, matchesLabelSelector } from '../../../src/k8s/selectors.js';
@@ -13,6 +12,7 @@ import {
   seedDeployment,
   startFakeKubeApi,
 } from '../../fakes/kube-api/index.js';
+import { rejectedCoded as rejection } from '../../support/coded.js';
 
 const fastRetry = { attempts: 4, baseMs: 5, capMs: 40, timeoutMs: 2_000, maxRetryAfterMs: 5_000 };
 
@@ -27,15 +27,6 @@ function clusterFor(fake: FakeKubeApi, opts: Omit<KubeClusterOptions, 'kubeconfi
 }
 
 /** The CodedError a promise rejects with (fails the test when it resolves or throws something else). */
-async function rejection(p: Promise<unknown>): Promise<CodedError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof CodedError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to reject with a CodedError, but it resolved');
-}
 
 let fake: FakeKubeApi;
 let cluster: Cluster;

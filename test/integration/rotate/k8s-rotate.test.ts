@@ -1,19 +1,10 @@
-import { builtinActions } from '../../../src/actions/builtin/index.js';
-import type { ActionDefinition } from '../../../src/actions/define.js';
-import { ActionRegistry } from '../../../src/actions/registry.js';
 import { CERT_API_NOT_SERVED, KEY_NOT_ROTATED } from '../../../src/actions/rotate/certmanager.js';
 import { rotateActions, rotationGaps } from '../../../src/actions/rotate/index.js';
 import { DRY_RUN_ROLLOUT_LINE, RESTARTED_AT_ANNOTATION } from '../../../src/actions/rotate/k8s-rollout.js';
-import { allowAll } from '../../../src/domain/access.js';
 import { EgressContract, type LoadedContract } from '../../../src/domain/contract.js';
 import type { ActionState, Incident } from '../../../src/domain/incident.js';
-import { NamespacePolicy } from '../../../src/domain/namespace-policy.js';
-import { Engine } from '../../../src/engine/engine.js';
 import { createKubeCluster } from '../../../src/k8s/kube-cluster.js';
-import { silentLogger } from '../../../src/observability/logger.js';
-import { parsePlaybook } from '../../../src/playbooks/load.js';
-import { createMemoryStore } from '../../../src/store/memory.js';
-import { manualClock } from '../../builders/engine.js';
+import { oneStepPlaybook, testEngine } from '../../builders/engine.js';
 import { anIncident } from '../../builders/incident.js';
 import { aPod, type FakeKubeApi, seedDeployment, startFakeKubeApi } from '../../fakes/kube-api/index.js';
 
@@ -32,53 +23,23 @@ afterEach(async () => {
 
 /** A one-step hard-mode playbook running `uses` with `params` through the real engine and kube cluster. */
 function k8sEngine(uses: string, params: Record<string, unknown> = {}, contracts: LoadedContract[] = []) {
-  const registry = new ActionRegistry([...builtinActions, ...(rotateActions as ActionDefinition[])]);
-  const yaml = `
-id: rotate
-title: Rotate
-mode: hard
-steps:
-  - id: rotate
-    title: Rotate credentials
-    actions:
-      - uses: ${uses}
-        with: ${JSON.stringify(params)}
-`;
-  const playbook = parsePlaybook(yaml, 'rotate.yaml', registry);
-  const clock = manualClock();
-  const store = createMemoryStore({ clock });
   const cluster = createKubeCluster({
     kubeconfigPath: fake.kubeconfig(),
     retry: { attempts: 1, baseMs: 1, capMs: 1, timeoutMs: 2_000 },
   });
-  const engine = new Engine({
-    store,
-    registry,
-    playbooks: () => [playbook],
-    contracts: () => contracts,
-    cluster,
-    clock,
-    log: silentLogger(),
-    access: allowAll,
-    namespaces: NamespacePolicy.parse({}),
-    lock: { ttlMs: 10_000, waitMs: 5_000 },
+  const t = testEngine({
+    yaml: oneStepPlaybook('rotate', uses, params),
+    actions: rotateActions,
+    idPrefix: 'EGR-ROT',
+    deps: { cluster, contracts: () => contracts },
   });
-  let n = 0;
   return {
-    engine,
-    store,
-    clock,
+    engine: t.engine,
+    store: t.store,
+    clock: t.clock,
     async run(over: Partial<Incident> = {}): Promise<{ incident: Incident; action: ActionState }> {
-      n += 1;
-      const created = anIncident({
-        id: `EGR-ROT-${n}`,
-        fingerprint: `fp-k8s-${n}-${Math.random()}`,
-        playbook: { id: 'rotate', file: 'rotate.yaml' },
-        mode: 'hard',
-        ...over,
-      });
-      const { incident } = await store.incidents.createOrGetByFingerprint(created);
-      const inc = await engine.advance(incident.id);
+      const { id } = await t.open({ mode: 'hard', ...over });
+      const inc = await t.engine.advance(id);
       return { incident: inc, action: inc.steps.find((s) => s.id === 'rotate')!.actions[0]! };
     },
   };

@@ -2,9 +2,7 @@ import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Logger, pino } from 'pino';
-import { builtinActions } from '../../../src/actions/builtin/index.js';
 import type { ActionDefinition } from '../../../src/actions/define.js';
-import { ActionRegistry } from '../../../src/actions/registry.js';
 import {
   backoffDelay,
   displayUrl,
@@ -18,15 +16,9 @@ import {
   verifyWebhookSignature,
   WEBHOOK_HEADERS,
 } from '../../../src/actions/rotate/webhook.js';
-import { allowAll } from '../../../src/domain/access.js';
 import type { ActionState, Incident } from '../../../src/domain/incident.js';
-import { NamespacePolicy } from '../../../src/domain/namespace-policy.js';
-import { Engine } from '../../../src/engine/engine.js';
 import { silentLogger } from '../../../src/observability/logger.js';
-import { parsePlaybook } from '../../../src/playbooks/load.js';
-import { createMemoryStore } from '../../../src/store/memory.js';
-import { manualClock } from '../../builders/engine.js';
-import { anIncident } from '../../builders/incident.js';
+import { oneStepPlaybook, testEngine } from '../../builders/engine.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../fakes/webhook-receiver.js';
 
 const SECRET_ENV = 'EGRESS_TEST_ROTATOR_WEBHOOK_SECRET';
@@ -34,51 +26,17 @@ const SECRET = 'whsec-test-9c41f07d2be84a31';
 
 /** A one-step hard-mode playbook running rotate.webhook with `params`, over a memory store. */
 function rotateEngine(params: Record<string, unknown>, log: Logger = silentLogger()) {
-  const registry = new ActionRegistry([...builtinActions, rotateWebhook as unknown as ActionDefinition]);
-  const yaml = `
-id: rotate
-title: Rotate
-mode: hard
-steps:
-  - id: rotate
-    title: Rotate credentials
-    actions:
-      - uses: rotate.webhook
-        with: ${JSON.stringify(params)}
-`;
-  const playbook = parsePlaybook(yaml, 'rotate.yaml', registry);
-  const clock = manualClock();
-  const store = createMemoryStore({ clock });
-  const engine = new Engine({
-    store,
-    registry,
-    playbooks: () => [playbook],
-    contracts: () => [],
-    cluster: undefined,
-    clock,
-    log,
-    access: allowAll,
-    namespaces: NamespacePolicy.parse({}),
-    lock: { ttlMs: 10_000, waitMs: 5_000 },
+  const t = testEngine({
+    yaml: oneStepPlaybook('rotate', 'rotate.webhook', params),
+    actions: [rotateWebhook as unknown as ActionDefinition],
+    idPrefix: 'EGR-ROT',
+    deps: { log },
   });
-  let n = 0;
   return {
-    engine,
-    store,
-    async open(over: Partial<Incident> = {}): Promise<Incident> {
-      n += 1;
-      const incident = anIncident({
-        id: `EGR-ROT-${n}`,
-        fingerprint: `fp-rot-${n}-${Math.random()}`,
-        playbook: { id: 'rotate', file: 'rotate.yaml' },
-        mode: 'hard',
-        ...over,
-      });
-      return (await store.incidents.createOrGetByFingerprint(incident)).incident;
-    },
-    async timeline(id: string) {
-      return store.timeline.read(id);
-    },
+    engine: t.engine,
+    store: t.store,
+    open: (over: Partial<Incident> = {}) => t.open({ mode: 'hard', ...over }),
+    timeline: (id: string) => t.store.timeline.read(id),
   };
 }
 

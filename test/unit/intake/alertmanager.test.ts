@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { EgressAlert } from '../../../src/domain/alert.js';
-import { CodedError } from '../../../src/domain/errors.js';
 import { AlertmanagerLabelMapping, labelFor, parseAlertmanager } from '../../../src/intake/alertmanager.js';
 import { parseAlertBody } from '../../../src/intake/parse.js';
+import { thrownCoded as rejection } from '../../support/coded.js';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../../fixtures/alertmanager/${name}`, import.meta.url), 'utf8');
@@ -10,16 +10,6 @@ const json = (name: string) => JSON.parse(fixture(name)) as Record<string, unkno
 /** 2026-11-25T14:10:00.000Z */
 const receivedAt = Date.UTC(2026, 10, 25, 14, 10, 0, 0);
 const opts = { receivedAt };
-
-function rejection(fn: () => unknown): CodedError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CodedError);
-    return err as CodedError;
-  }
-  throw new Error('expected a CodedError, nothing was thrown');
-}
 
 /** A minimal valid webhook around the given alerts. */
 function webhook(alerts: unknown[]): Record<string, unknown> {

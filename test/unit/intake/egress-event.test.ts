@@ -1,24 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { EgressAlert } from '../../../src/domain/alert.js';
-import { CodedError } from '../../../src/domain/errors.js';
 import { parseEgressEvents } from '../../../src/intake/egress-event.js';
 import { parseAlertBody } from '../../../src/intake/parse.js';
+import { thrownCoded as rejection } from '../../support/coded.js';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../../fixtures/egress-event/${name}`, import.meta.url), 'utf8');
 /** 2026-11-25T14:10:00.000Z: the receipt time in every test. */
 const receivedAt = Date.UTC(2026, 10, 25, 14, 10, 0, 0);
 const opts = { receivedAt };
-
-function rejection(fn: () => unknown): CodedError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CodedError);
-    return err as CodedError;
-  }
-  throw new Error('expected a CodedError, nothing was thrown');
-}
 
 const valid = {
   src_service: 'payments-api',

@@ -1,21 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { CodedError } from '../../../src/domain/errors.js';
 import { parseAlertBody } from '../../../src/intake/parse.js';
+import { thrownCoded as rejection } from '../../support/coded.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../../fixtures/${path}`, import.meta.url), 'utf8');
 /** 2026-11-25T14:10:00.000Z */
 const receivedAt = Date.UTC(2026, 10, 25, 14, 10, 0, 0);
 const opts = { receivedAt };
-
-function rejection(fn: () => unknown): CodedError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CodedError);
-    return err as CodedError;
-  }
-  throw new Error('expected a CodedError, nothing was thrown');
-}
 
 const ACCEPTED =
   'Unrecognised alert format: expected one of: an egress event (a JSON object, a JSON array or NDJSON of objects ' +
