@@ -1,4 +1,9 @@
+import { k8sContainActions } from '../../src/actions/k8s/index.js';
+import type { Incident } from '../../src/domain/incident.js';
+import type { Cluster } from '../../src/k8s/cluster.js';
+import { createKubeCluster } from '../../src/k8s/kube-cluster.js';
 import { aPod, type FakeKubeApi } from '../fakes/kube-api/index.js';
+import { type TestEngine, testEngine } from './engine.js';
 
 // The additive-policy trap: an allow-policy for DNS and orders-api that keeps selecting the
 // quarantined pods, so a deny-all next to it contains nothing. Shared by every containment test.
@@ -55,4 +60,32 @@ export function seedAdditiveTrap(fake: FakeKubeApi, opts: { pods?: boolean } = {
     }
   }
   fake.put(allowPolicy());
+}
+
+/** A Cluster over the fake with quick retries; a fresh one per engine (discovery is cached per Cluster). */
+export function trapCluster(fake: FakeKubeApi): Cluster {
+  return createKubeCluster({
+    kubeconfigPath: fake.kubeconfig(),
+    random: () => 0.5,
+    retry: { attempts: 2, baseMs: 5, capMs: 20, timeoutMs: 2_000, maxRetryAfterMs: 1_000 },
+  });
+}
+
+export type ContainHarness = Pick<TestEngine, 'engine' | 'store' | 'open'>;
+
+/** The real engine with the containment actions and a cluster over the fake; incidents open in hard mode. */
+export function containHarness(fake: FakeKubeApi, yaml: string): ContainHarness {
+  const t = testEngine({ yaml, actions: k8sContainActions, deps: { cluster: trapCluster(fake) } });
+  return { engine: t.engine, store: t.store, open: (over = {}) => t.open({ mode: 'hard', ...over }) };
+}
+
+/** Open an incident, run its playbook, and return it with its timeline summaries. */
+export async function runContain(
+  h: ContainHarness,
+  over: Partial<Incident> = {},
+): Promise<{ inc: Incident; lines: string[] }> {
+  const { id } = await h.open(over);
+  const inc = await h.engine.advance(id);
+  const lines = (await h.store.timeline.read(id)).map((e) => e.summary);
+  return { inc, lines };
 }

@@ -1,10 +1,15 @@
 import { anpName, NO_CNI_DENY_REASON } from '../../../src/actions/k8s/contain/cni-deny.js';
-import { k8sContainActions } from '../../../src/actions/k8s/index.js';
 import type { Incident } from '../../../src/domain/incident.js';
-import type { Cluster } from '../../../src/k8s/cluster.js';
-import { createKubeCluster } from '../../../src/k8s/kube-cluster.js';
-import { ALLOW, ALLOW_SPEC, NS, PODS, seedAdditiveTrap, TRAP_LINE } from '../../builders/additive-trap.js';
-import { type TestEngine, testEngine } from '../../builders/engine.js';
+import {
+  ALLOW,
+  ALLOW_SPEC,
+  containHarness,
+  NS,
+  PODS,
+  runContain,
+  seedAdditiveTrap,
+  TRAP_LINE,
+} from '../../builders/additive-trap.js';
 import {
   type FakeExtension,
   type FakeKubeApi,
@@ -61,32 +66,8 @@ function seed(extensions: FakeExtension[]): void {
   for (const ext of extensions) fake.serve(ext, true);
 }
 
-/** A fresh Cluster per engine: discovery (which CNI deny is served?) is cached per Cluster. */
-function newCluster(): Cluster {
-  return createKubeCluster({
-    kubeconfigPath: fake.kubeconfig(),
-    random: () => 0.5,
-    retry: { attempts: 2, baseMs: 5, capMs: 20, timeoutMs: 2_000, maxRetryAfterMs: 1_000 },
-  });
-}
-
-type Harness = Pick<TestEngine, 'engine' | 'store' | 'open'>;
-
-function harness(withs = 'remedy: cni-deny'): Harness {
-  const t = testEngine({
-    yaml: playbookYaml(withs),
-    actions: k8sContainActions,
-    deps: { cluster: newCluster() },
-  });
-  return { engine: t.engine, store: t.store, open: (over = {}) => t.open({ mode: 'hard', ...over }) };
-}
-
-async function run(h: Harness, over: Partial<Incident> = {}): Promise<{ inc: Incident; lines: string[] }> {
-  const { id } = await h.open(over);
-  const inc = await h.engine.advance(id);
-  const lines = (await h.store.timeline.read(id)).map((e) => e.summary);
-  return { inc, lines };
-}
+const harness = (withs = 'remedy: cni-deny') => containHarness(fake, playbookYaml(withs));
+const run = runContain;
 
 const verifications = (lines: string[]) => lines.filter((l) => l.includes('Verification:'));
 const labelsOf = (name: string) =>

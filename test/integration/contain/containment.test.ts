@@ -1,10 +1,16 @@
-import { containmentGaps, k8sContainActions } from '../../../src/actions/k8s/index.js';
+import { containmentGaps } from '../../../src/actions/k8s/index.js';
 import type { Incident } from '../../../src/domain/incident.js';
-import type { Cluster } from '../../../src/k8s/cluster.js';
-import { createKubeCluster } from '../../../src/k8s/kube-cluster.js';
-import { ALLOW, ALLOW_SPEC, NS, PODS, seedAdditiveTrap, TRAP_LINE } from '../../builders/additive-trap.js';
+import {
+  ALLOW,
+  ALLOW_SPEC,
+  containHarness,
+  NS,
+  PODS,
+  runContain,
+  seedAdditiveTrap,
+  TRAP_LINE,
+} from '../../builders/additive-trap.js';
 import { anAlert } from '../../builders/alert.js';
-import { type TestEngine, testEngine } from '../../builders/engine.js';
 import { aPod, type FakeKubeApi, startFakeKubeApi } from '../../fakes/kube-api/index.js';
 
 function playbookYaml(remedy: string): string {
@@ -30,15 +36,6 @@ beforeAll(async () => {
   fake = await startFakeKubeApi();
 });
 
-/** A fresh Cluster per engine: discovery (is Istio served?) is cached per Cluster. */
-function newCluster(): Cluster {
-  return createKubeCluster({
-    kubeconfigPath: fake.kubeconfig(),
-    random: () => 0.5,
-    retry: { attempts: 2, baseMs: 5, capMs: 20, timeoutMs: 2_000, maxRetryAfterMs: 1_000 },
-  });
-}
-
 afterAll(async () => {
   await fake.close();
 });
@@ -48,23 +45,8 @@ function seed(opts: { pods?: boolean; istio?: boolean } = {}): void {
   fake.serve('istio', opts.istio ?? true);
 }
 
-type Harness = Pick<TestEngine, 'engine' | 'store' | 'open'>;
-
-function harness(remedy = 'report-only'): Harness {
-  const t = testEngine({
-    yaml: playbookYaml(remedy),
-    actions: k8sContainActions,
-    deps: { cluster: newCluster() },
-  });
-  return { engine: t.engine, store: t.store, open: (over = {}) => t.open({ mode: 'hard', ...over }) };
-}
-
-async function run(h: Harness, over: Partial<Incident> = {}): Promise<{ inc: Incident; lines: string[] }> {
-  const { id } = await h.open(over);
-  const inc = await h.engine.advance(id);
-  const lines = (await h.store.timeline.read(id)).map((e) => e.summary);
-  return { inc, lines };
-}
+const harness = (remedy = 'report-only') => containHarness(fake, playbookYaml(remedy));
+const run = runContain;
 
 const labelsOf = (name: string) =>
   (fake.get('Pod', NS, name)!.metadata as { labels?: Record<string, string> }).labels ?? {};

@@ -1,8 +1,4 @@
-// Containment from Slack against a cluster with policies the bot did not expect: preview in the thread,
-// confirm (twice, as a double click), applied, verified; then rotation from the root message, and a
-// two-person release that restores what was there.
-import { createKubeCluster } from '../../../src/k8s/kube-cluster.js';
-import { ALLOW, ALLOW_SPEC } from '../../builders/additive-trap.js';
+import { ALLOW, ALLOW_SPEC, trapCluster } from '../../builders/additive-trap.js';
 import {
   aPod,
   type FakeKubeApi,
@@ -18,11 +14,6 @@ const meta = (o: unknown) => (o as { metadata: { name: string; labels?: Record<s
 describe('containment from Slack against a cluster (fake kube API)', () => {
   let kube: FakeKubeApi;
   let bot: Bot;
-  const newCluster = () =>
-    createKubeCluster({
-      kubeconfigPath: kube.kubeconfig(),
-      retry: { attempts: 2, baseMs: 5, capMs: 20, timeoutMs: 2_000, maxRetryAfterMs: 1_000 },
-    });
   const alert = {
     src_service: 'payments-api',
     src_namespace: 'prod',
@@ -41,7 +32,7 @@ describe('containment from Slack against a cluster (fake kube API)', () => {
       metadata: { namespace: 'prod', name: ALLOW },
       spec: ALLOW_SPEC,
     });
-    bot = await bootBot({ cluster: newCluster() });
+    bot = await bootBot({ cluster: trapCluster(kube) });
   });
   afterEach(async () => {
     await bot.close();
@@ -182,7 +173,7 @@ describe('containment from Slack against a cluster (fake kube API)', () => {
   it('in hard mode containment starts at once and the thread says so', async () => {
     await bot.close();
     const configYaml = `slack:\n  incidentChannel: ${CHANNEL}\n  responders: [U0AAA]\n  approvers: [U0CCC]\nmodes: { prod: hard }\n`;
-    bot = await bootBot({ cluster: newCluster(), configYaml });
+    bot = await bootBot({ cluster: trapCluster(kube), configYaml });
     const id = await bot.openIncident(alert);
     const inc = await eventually(async () => {
       const i = await bot.server.engine.get(id);
