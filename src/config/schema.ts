@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { AlertmanagerLabelMapping } from '../domain/alertmanager-labels.js';
 import { DurationText } from '../domain/duration.js';
 import { Mode } from '../domain/incident.js';
 import { NamespacePolicy } from '../domain/namespace-policy.js';
-import { AlertmanagerLabelMapping } from '../intake/alertmanager.js';
 
 const SlackId = (what: string, re: RegExp) =>
   z

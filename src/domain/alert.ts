@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FieldIssue } from './errors.js';
 
 /** Where an alert came from; parsers for each input format produce the same EgressAlert. */
 export const AlertOrigin = z.enum(['egress-event', 'alertmanager', 'falcosidekick']);
@@ -54,10 +55,18 @@ export const EgressAlert = z.strictObject({
 });
 export type EgressAlert = z.infer<typeof EgressAlert>;
 
+/** One item of a request body: a valid alert, or the reasons it is not one. `at` is its path (`[3]`, `alerts[1]`, `line 4`). */
+export type ParsedItem =
+  | { index: number; at: string; alert: EgressAlert; issues?: undefined }
+  | { index: number; at: string; alert?: undefined; issues: FieldIssue[] };
+
 /** A batch as received on the intake endpoint, after format detection and parsing. */
 export interface ParsedBatch {
   format: AlertOrigin;
+  /** The valid alerts, in body order. */
   alerts: EgressAlert[];
+  /** Every item in body order, valid or not: what the per-alert answer is built from. */
+  items: ParsedItem[];
 }
 
 /** How a destination reads in one line: `service orders-api.prod`, `fqdn evil.example`, `ip 203.0.113.9`. */

@@ -1,7 +1,8 @@
 // Format 2: the Prometheus Alertmanager webhook (payload version "4"). Each alert's labels carry
 // the egress fields (renamed through AlertmanagerLabelMapping when the rules use other names).
 import { z } from 'zod';
-import type { EgressAlert } from '../domain/alert.js';
+import type { EgressAlert, ParsedBatch } from '../domain/alert.js';
+import { AlertmanagerLabelMapping } from '../domain/alertmanager-labels.js';
 import type { FieldIssue } from '../domain/errors.js';
 import { type EgressField, readCoreFields } from './egress-fields.js';
 import {
@@ -27,29 +28,7 @@ import {
   tooMany,
   truncate,
 } from './fields.js';
-import type { ParseOptions } from './parse.js';
-
-const LabelName = z.string().min(1).max(1024);
-
-/**
- * Our field name → the Alertmanager label that carries it. Every key is optional; a missing key
- * means the label has the field's own name (`src_service` → label `src_service`).
- */
-export const AlertmanagerLabelMapping = z.strictObject({
-  src_service: LabelName.optional(),
-  src_namespace: LabelName.optional(),
-  src_identity: LabelName.optional(),
-  dst_type: LabelName.optional(),
-  dst_name: LabelName.optional(),
-  dst_namespace: LabelName.optional(),
-  dst_port: LabelName.optional(),
-  protocol: LabelName.optional(),
-  decision: LabelName.optional(),
-  policy_id: LabelName.optional(),
-  trace_id: LabelName.optional(),
-  request_id: LabelName.optional(),
-});
-export type AlertmanagerLabelMapping = z.infer<typeof AlertmanagerLabelMapping>;
+import type { ParseOptions } from './options.js';
 
 /** The label that carries `field` under `mapping` (identity when unmapped). */
 export function labelFor(field: EgressField, mapping: AlertmanagerLabelMapping | undefined): string {
@@ -212,8 +191,8 @@ function parseAlert(
   };
 }
 
-/** A whole Alertmanager webhook body (already JSON-parsed). A batch with any invalid alert is rejected whole. */
-export function parseAlertmanager(value: unknown, opts: ParseOptions): EgressAlert[] {
+/** A whole Alertmanager webhook body (already JSON-parsed). Invalid alerts are named; the valid ones are kept. */
+export function parseAlertmanager(value: unknown, opts: ParseOptions): ParsedBatch {
   if (nestsDeeperThan(value)) throw tooDeep('', 'alertmanager');
   const envelope = Envelope.safeParse(value);
   if (!envelope.success) {
@@ -230,7 +209,8 @@ export function parseAlertmanager(value: unknown, opts: ParseOptions): EgressAle
   const batch = new BatchResult('alertmanager');
   alerts.forEach((alert, i) => {
     const issues: FieldIssue[] = [];
-    batch.item(parseAlert(alert, indexPath('alerts', i), opts, issues), issues);
+    const at = indexPath('alerts', i);
+    batch.item(parseAlert(alert, at, opts, issues), issues, at);
   });
   return batch.finish();
 }

@@ -1,6 +1,6 @@
 // Format 1: our own egress event schema, as one object or a JSON array (NDJSON is split into
 // lines by parse.ts, which then calls parseEgressEventItem per line).
-import type { EgressAlert } from '../domain/alert.js';
+import type { EgressAlert, ParsedBatch } from '../domain/alert.js';
 import type { FieldIssue } from '../domain/errors.js';
 import { EGRESS_FIELDS, type EgressField, readCoreFields } from './egress-fields.js';
 import {
@@ -21,7 +21,7 @@ import {
   tooDeep,
   tooMany,
 } from './fields.js';
-import type { ParseOptions } from './parse.js';
+import type { ParseOptions } from './options.js';
 
 /** Keys of the egress event schema; any other key is kept in `extra`. */
 export const EGRESS_EVENT_KEYS: ReadonlySet<string> = new Set<string>(['ts', 'event', ...EGRESS_FIELDS]);
@@ -85,8 +85,8 @@ export function parseEgressEventItem(
   };
 }
 
-/** One egress event object, or a JSON array of them. A batch with any invalid item is rejected whole. */
-export function parseEgressEvents(value: unknown, opts: ParseOptions): EgressAlert[] {
+/** One egress event object, or a JSON array of them. Invalid items are named; the valid ones are kept. */
+export function parseEgressEvents(value: unknown, opts: ParseOptions): ParsedBatch {
   const max = maxAlertsOf(opts);
   if (Array.isArray(value) && value.length > max) throw tooMany(value.length, max, '', 'egress-event');
   if (nestsDeeperThan(value)) throw tooDeep('', 'egress-event');
@@ -97,7 +97,7 @@ export function parseEgressEvents(value: unknown, opts: ParseOptions): EgressAle
   if (items.length === 0) throw emptyBatch('', 'egress-event', 'egress event');
   for (const [item, at] of items) {
     const issues: FieldIssue[] = [];
-    batch.item(parseEgressEventItem(item, at, opts, issues), issues);
+    batch.item(parseEgressEventItem(item, at, opts, issues), issues, at);
   }
   return batch.finish();
 }

@@ -2,7 +2,7 @@
 // {uuid, output, priority, rule, time, output_fields: {...}, source, tags, hostname}.
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import type { EgressAlert } from '../domain/alert.js';
+import type { EgressAlert, ParsedBatch } from '../domain/alert.js';
 import type { FieldIssue } from '../domain/errors.js';
 import {
   BatchResult,
@@ -24,7 +24,7 @@ import {
   tooMany,
   truncate,
 } from './fields.js';
-import type { ParseOptions } from './parse.js';
+import type { ParseOptions } from './options.js';
 import { workloadFromPodName } from './workload-name.js';
 
 const FalcoEvent = z.looseObject(
@@ -186,8 +186,8 @@ export function parseFalcoEvent(
   };
 }
 
-/** One Falco event or an array of them (already JSON-parsed). A batch with any invalid event is rejected whole. */
-export function parseFalcosidekick(value: unknown, opts: ParseOptions): EgressAlert[] {
+/** One Falco event or an array of them (already JSON-parsed). Invalid events are named; the valid ones are kept. */
+export function parseFalcosidekick(value: unknown, opts: ParseOptions): ParsedBatch {
   const max = maxAlertsOf(opts);
   if (Array.isArray(value) && value.length > max) throw tooMany(value.length, max, '', 'falcosidekick');
   if (nestsDeeperThan(value)) throw tooDeep('', 'falcosidekick');
@@ -198,7 +198,7 @@ export function parseFalcosidekick(value: unknown, opts: ParseOptions): EgressAl
   const batch = new BatchResult('falcosidekick');
   for (const [item, at] of items) {
     const issues: FieldIssue[] = [];
-    batch.item(parseFalcoEvent(item, at, opts, issues), issues);
+    batch.item(parseFalcoEvent(item, at, opts, issues), issues, at);
   }
   return batch.finish();
 }

@@ -2,7 +2,7 @@
 // timestamps, the `extra` bag, safe value rendering and the batch verdict.
 // Nothing here reads the clock or does I/O: the receipt time is always passed in.
 import type { z } from 'zod';
-import type { AlertOrigin, DestinationType, EgressAlert } from '../domain/alert.js';
+import type { AlertOrigin, DestinationType, EgressAlert, ParsedBatch, ParsedItem } from '../domain/alert.js';
 import { CodedError, type FieldIssue, showValue } from '../domain/errors.js';
 import { zodIssues } from '../domain/zod-issues.js';
 
@@ -318,36 +318,41 @@ const NOUN: Record<AlertOrigin, string> = {
   falcosidekick: 'Falco events',
 };
 
-/** Accumulates a batch; `finish` returns all alerts or throws one error listing every issue. */
+/**
+ * Accumulates a batch item by item. `finish` keeps the valid alerts and names every invalid item
+ * with its issues, so one bad alert never costs the good ones in its body; only a batch in which
+ * every item is invalid is an error.
+ */
 export class BatchResult {
-  readonly alerts: EgressAlert[] = [];
-  readonly issues: FieldIssue[] = [];
-  private invalid = 0;
-  private total = 0;
+  readonly #items: ParsedItem[] = [];
+  readonly #alerts: EgressAlert[] = [];
+  readonly #issues: FieldIssue[] = [];
 
   constructor(readonly format: AlertOrigin) {}
 
   /** Record one item's outcome: its alert, or the issues found in it. */
-  item(alert: EgressAlert | undefined, itemIssues: FieldIssue[]): void {
-    this.total += 1;
+  item(alert: EgressAlert | undefined, itemIssues: FieldIssue[], at: ItemPath): void {
+    const index = this.#items.length;
     if (itemIssues.length > 0 || alert === undefined) {
-      this.invalid += 1;
-      this.issues.push(...itemIssues);
+      const issues = itemIssues.length > 0 ? itemIssues : [{ path: at.self, message: 'is not an alert' }];
+      this.#issues.push(...issues);
+      this.#items.push({ index, at: at.self, issues });
     } else {
-      this.alerts.push(alert);
+      this.#alerts.push(alert);
+      this.#items.push({ index, at: at.self, alert });
     }
   }
 
-  finish(): EgressAlert[] {
-    if (this.invalid === 0) return this.alerts;
-    const noun = NOUN[this.format];
-    throw new CodedError(
-      'alert_invalid',
-      `Rejected the whole batch, nothing was recorded: ${this.invalid} of ${this.total} ${noun} ${
-        this.invalid === 1 ? 'is' : 'are'
-      } invalid`,
-      { issues: this.issues, details: { format: this.format, total: this.total, invalid: this.invalid } },
-    );
+  finish(): ParsedBatch {
+    const total = this.#items.length;
+    if (total > 0 && this.#alerts.length === 0) {
+      throw new CodedError(
+        'alert_invalid',
+        `Rejected: ${total === 1 ? `the ${NOUN[this.format].replace(/s$/, '')} is` : `all ${total} ${NOUN[this.format]} are`} invalid, nothing was recorded`,
+        { issues: this.#issues, details: { format: this.format, total, invalid: total } },
+      );
+    }
+    return { format: this.format, alerts: this.#alerts, items: this.#items };
   }
 }
 

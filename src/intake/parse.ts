@@ -2,7 +2,7 @@
 // detected from the body, never from the content type (senders get that wrong). Pure: no I/O, no clock.
 import { type AlertOrigin, EgressAlert, type ParsedBatch } from '../domain/alert.js';
 import { CodedError, type FieldIssue, showValue } from '../domain/errors.js';
-import { type AlertmanagerLabelMapping, looksLikeAlertmanager, parseAlertmanager } from './alertmanager.js';
+import { looksLikeAlertmanager, parseAlertmanager } from './alertmanager.js';
 import { looksLikeEgressEvent, parseEgressEventItem, parseEgressEvents } from './egress-event.js';
 import { looksLikeFalco, parseFalcoEvent, parseFalcosidekick } from './falcosidekick.js';
 import {
@@ -17,15 +17,9 @@ import {
   tooDeep,
   tooMany,
 } from './fields.js';
+import type { ParseOptions } from './options.js';
 
-export interface ParseOptions {
-  /** Epoch ms when the request arrived; the time of events that carry none. */
-  receivedAt: number;
-  /** From config: which Alertmanager label carries each egress field. Default: the field's own name. */
-  alertmanagerLabels?: AlertmanagerLabelMapping;
-  /** Alerts accepted per request (default 1000); more is an error, not a silent cut. */
-  maxAlerts?: number;
-}
+export type { ParseOptions } from './options.js';
 
 const ACCEPTED =
   'expected one of: an egress event (a JSON object, a JSON array or NDJSON of objects with src_service, ' +
@@ -94,11 +88,11 @@ function parseJsonValue(value: unknown, contentType: string | undefined, opts: P
   const format = Array.isArray(value) ? classifyItems(value) : classify(value);
   switch (format) {
     case 'alertmanager':
-      return { format, alerts: parseAlertmanager(value, opts) };
+      return parseAlertmanager(value, opts);
     case 'falcosidekick':
-      return { format, alerts: parseFalcosidekick(value, opts) };
+      return parseFalcosidekick(value, opts);
     case 'egress-event':
-      return { format, alerts: parseEgressEvents(value, opts) };
+      return parseEgressEvents(value, opts);
     case 'alertmanager-in-array':
       throw formatUnknown(
         'a JSON array of Alertmanager webhooks (send one webhook object per request)',
@@ -174,7 +168,7 @@ function parseNdjson(lines: string[], opts: ParseOptions): ParsedBatch | undefin
   const batch = new BatchResult(format);
   for (const p of parsed) {
     if (p.error) {
-      batch.item(undefined, [p.error]);
+      batch.item(undefined, [p.error], p.at);
       continue;
     }
     const issues: FieldIssue[] = [];
@@ -182,9 +176,9 @@ function parseNdjson(lines: string[], opts: ParseOptions): ParsedBatch | undefin
       format === 'egress-event'
         ? parseEgressEventItem(p.value, p.at, opts, issues)
         : parseFalcoEvent(p.value, p.at, opts, issues);
-    batch.item(alert, issues);
+    batch.item(alert, issues, p.at);
   }
-  return { format, alerts: batch.finish() };
+  return batch.finish();
 }
 
 function parseBody(body: string, contentType: string | undefined, opts: ParseOptions): ParsedBatch {

@@ -6,10 +6,10 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { Logger } from 'pino';
-import { type AlertsEndpoint, type EndpointResponse, handleAlerts } from '../intake/http.js';
 import type { Clock } from '../observability/clock.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/store.js';
+import { type AlertsEndpoint, type EndpointResponse, handleAlerts } from './alerts.js';
 
 export const MAX_ALERT_BODY_BYTES = 1024 * 1024;
 

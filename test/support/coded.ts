@@ -1,4 +1,5 @@
-import { CodedError } from '../../src/domain/errors.js';
+import type { ParsedBatch } from '../../src/domain/alert.js';
+import { CodedError, type FieldIssue } from '../../src/domain/errors.js';
 
 /** The CodedError `fn` throws; fails the test if it throws nothing or something else. */
 export function thrownCoded(fn: () => unknown): CodedError {
@@ -20,4 +21,9 @@ export async function rejectedCoded(p: Promise<unknown>): Promise<CodedError> {
     throw err;
   }
   throw new Error('expected the call to reject with a CodedError, but it resolved');
+}
+
+/** Every issue of the items a parsed batch rejected, in body order (the valid ones have none). */
+export function rejectedIssues(batch: ParsedBatch): FieldIssue[] {
+  return batch.items.flatMap((item) => item.issues ?? []);
 }

@@ -3,7 +3,11 @@ import { ingest, newIncidentId } from '../../../src/engine/ingest.js';
 import { anAlert } from '../../builders/alert.js';
 import { testEngine } from '../../builders/engine.js';
 
-const batch = (...alerts: ReturnType<typeof anAlert>[]): ParsedBatch => ({ format: 'egress-event', alerts });
+const batch = (...alerts: ReturnType<typeof anAlert>[]): ParsedBatch => ({
+  format: 'egress-event',
+  alerts,
+  items: alerts.map((alert, index) => ({ index, at: `[${index}]`, alert })),
+});
 
 describe('ingest', () => {
   it('incident ids read EGR-<yymmdd>-<6 base32>', () => {

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { EgressAlert } from '../../../src/domain/alert.js';
-import { AlertmanagerLabelMapping, labelFor, parseAlertmanager } from '../../../src/intake/alertmanager.js';
+import { AlertmanagerLabelMapping } from '../../../src/domain/alertmanager-labels.js';
+import { labelFor, parseAlertmanager } from '../../../src/intake/alertmanager.js';
 import { parseAlertBody } from '../../../src/intake/parse.js';
-import { thrownCoded as rejection } from '../../support/coded.js';
+import { rejectedIssues, thrownCoded as rejection } from '../../support/coded.js';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../../fixtures/alertmanager/${name}`, import.meta.url), 'utf8');
@@ -111,7 +112,9 @@ describe('Alertmanager webhook: the typical group (2 firing, 1 resolved)', () =>
 
 describe('Alertmanager webhook: times and ids', () => {
   it('treats the Go zero endsAt of a resolved alert as unset (lastSeen = receipt)', () => {
-    const [a] = parseAlertmanager(
+    const {
+      alerts: [a],
+    } = parseAlertmanager(
       webhook([
         { status: 'resolved', labels, startsAt: '2026-11-25T13:00:00Z', endsAt: '0001-01-01T00:00:00Z' },
       ]),
@@ -125,15 +128,14 @@ describe('Alertmanager webhook: times and ids', () => {
   });
 
   it('never reports lastSeen before firstSeen when the sender clock is ahead', () => {
-    const [a] = parseAlertmanager(
-      webhook([{ status: 'firing', labels, startsAt: '2026-11-25T14:12:00Z' }]),
-      opts,
-    );
+    const {
+      alerts: [a],
+    } = parseAlertmanager(webhook([{ status: 'firing', labels, startsAt: '2026-11-25T14:12:00Z' }]), opts);
     expect([a?.firstSeen, a?.lastSeen]).toEqual(['2026-11-25T14:12:00.000Z', '2026-11-25T14:12:00.000Z']);
   });
 
   it('uses the request_id label when the alert has no fingerprint, and none when neither exists', () => {
-    const alerts = parseAlertmanager(
+    const { alerts } = parseAlertmanager(
       webhook([
         { status: 'firing', labels: { ...labels, request_id: 'req-7' }, startsAt: '2026-11-25T14:00:00Z' },
         { status: 'firing', labels, startsAt: '2026-11-25T14:00:00Z' },
@@ -240,13 +242,16 @@ describe('Alertmanager webhook: bad input', () => {
     ]);
   });
 
-  it('rejects the whole group, listing every bad field of every bad alert', () => {
-    const err = rejection(() => parseAlertBody(fixture('bad-alerts.json'), 'application/json', opts));
-    expect(err.code).toBe('alert_invalid');
-    expect(err.message).toBe(
-      'Rejected the whole batch, nothing was recorded: 4 of 5 Alertmanager alerts are invalid',
-    );
-    expect(err.issues).toEqual([
+  it('keeps the valid alert of a group, listing every bad field of every bad alert', () => {
+    const batch = parseAlertBody(fixture('bad-alerts.json'), 'application/json', opts);
+    expect(batch.items.map((i) => [i.at, i.alert !== undefined])).toEqual([
+      ['alerts[0]', false],
+      ['alerts[1]', false],
+      ['alerts[2]', false],
+      ['alerts[3]', false],
+      ['alerts[4]', true],
+    ]);
+    expect(rejectedIssues(batch)).toEqual([
       { path: 'alerts[0].labels.src_namespace', message: 'is required (the source namespace)' },
       { path: 'alerts[0].labels.dst_port', message: 'is required (the destination port, 0–65535)' },
       { path: 'alerts[1].labels.dst_type', message: 'expected one of service, fqdn, ip', value: '"dns"' },
@@ -271,7 +276,6 @@ describe('Alertmanager webhook: bad input', () => {
         value: '443',
       },
     ]);
-    expect(err.details).toEqual({ format: 'alertmanager', total: 5, invalid: 4 });
   });
 
   it('reports missing startsAt/labels and a non-object alert', () => {
@@ -317,7 +321,9 @@ describe('Alertmanager webhook: bad input', () => {
   });
 
   it('cuts a long summary to 2000 characters', () => {
-    const [a] = parseAlertmanager(
+    const {
+      alerts: [a],
+    } = parseAlertmanager(
       webhook([
         {
           status: 'firing',

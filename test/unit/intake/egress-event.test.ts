@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { EgressAlert } from '../../../src/domain/alert.js';
 import { parseEgressEvents } from '../../../src/intake/egress-event.js';
 import { parseAlertBody } from '../../../src/intake/parse.js';
-import { thrownCoded as rejection } from '../../support/coded.js';
+import { rejectedIssues, thrownCoded as rejection } from '../../support/coded.js';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../../fixtures/egress-event/${name}`, import.meta.url), 'utf8');
@@ -22,7 +22,8 @@ const valid = {
 describe('egress events: good input', () => {
   it('normalises the typical event: lower-cased protocol, ids, scalar extras only', () => {
     const batch = parseAlertBody(fixture('typical.json'), 'application/json', opts);
-    expect(batch).toEqual({
+    expect(batch.items).toEqual([{ index: 0, at: '', alert: batch.alerts[0] }]);
+    expect({ format: batch.format, alerts: batch.alerts }).toEqual({
       format: 'egress-event',
       alerts: [
         {
@@ -160,14 +161,16 @@ describe('egress events: good input', () => {
   });
 
   it('treats empty and null optional fields as absent', () => {
-    const [alert] = parseEgressEvents({ ...valid, src_identity: '', decision: null, trace_id: '' }, opts);
+    const {
+      alerts: [alert],
+    } = parseEgressEvents({ ...valid, src_identity: '', decision: null, trace_id: '' }, opts);
     expect(alert?.source).toEqual({ service: 'payments-api', namespace: 'prod' });
     expect(alert).not.toHaveProperty('decision');
     expect(alert).not.toHaveProperty('traceId');
   });
 
   it('accepts port 0 and 65535, and keeps dst_namespace for non-service destinations', () => {
-    const alerts = parseEgressEvents(
+    const { alerts } = parseEgressEvents(
       [
         { ...valid, dst_port: 0 },
         { ...valid, dst_port: '65535', dst_type: 'ip', dst_name: '203.0.113.9', dst_namespace: 'edge' },
@@ -181,7 +184,9 @@ describe('egress events: good input', () => {
   });
 
   it('accepts a 1024-character name (the limit itself)', () => {
-    const [alert] = parseEgressEvents({ ...valid, dst_name: 'n'.repeat(1024) }, opts);
+    const {
+      alerts: [alert],
+    } = parseEgressEvents({ ...valid, dst_name: 'n'.repeat(1024) }, opts);
     expect(alert?.destination.name).toHaveLength(1024);
   });
 });
@@ -190,9 +195,7 @@ describe('egress events: bad input names each bad field', () => {
   it('lists every missing required field of one event', () => {
     const err = rejection(() => parseAlertBody(fixture('missing-required.json'), 'application/json', opts));
     expect(err.code).toBe('alert_invalid');
-    expect(err.message).toBe(
-      'Rejected the whole batch, nothing was recorded: 1 of 1 egress events is invalid',
-    );
+    expect(err.message).toBe('Rejected: the egress event is invalid, nothing was recorded');
     expect(err.issues).toEqual([
       { path: 'src_namespace', message: 'is required (the source namespace)' },
       { path: 'dst_name', message: 'is required (the destination name)' },
@@ -201,14 +204,18 @@ describe('egress events: bad input names each bad field', () => {
     expect(err.details).toEqual({ format: 'egress-event', total: 1, invalid: 1 });
   });
 
-  it('rejects the whole array when some items are wrong, naming each by index', () => {
-    const err = rejection(() => parseAlertBody(fixture('wrong-types.json'), 'application/json', opts));
-    expect(err.code).toBe('alert_invalid');
-    expect(err.message).toBe(
-      'Rejected the whole batch, nothing was recorded: 4 of 5 egress events are invalid',
-    );
+  it('keeps the valid item of an array and names every wrong field of the others by index', () => {
+    const batch = parseAlertBody(fixture('wrong-types.json'), 'application/json', opts);
+    expect(batch.items.map((i) => [i.at, i.alert ? 'valid' : 'rejected'])).toEqual([
+      ['[0]', 'rejected'],
+      ['[1]', 'rejected'],
+      ['[2]', 'rejected'],
+      ['[3]', 'rejected'],
+      ['[4]', 'valid'],
+    ]);
+    expect(batch.alerts).toHaveLength(1);
     const port = 'expected a port number from 0 to 65535 (a number or a string of digits)';
-    expect(err.issues).toEqual([
+    expect(rejectedIssues(batch)).toEqual([
       { path: '[0].dst_port', message: port, value: '"https"' },
       { path: '[1].dst_port', message: port, value: '70000' },
       { path: '[2].dst_type', message: 'expected one of service, fqdn, ip', value: '"dns"' },
@@ -230,7 +237,11 @@ describe('egress events: bad input names each bad field', () => {
         value: '"yesterday"',
       },
     ]);
-    expect(err.describe().split('\n')[1]).toBe(`  - [0].dst_port: ${port} (got "https")`);
+    const all = rejection(() =>
+      parseAlertBody(JSON.stringify(JSON.parse(fixture('wrong-types.json')).slice(0, 4)), undefined, opts),
+    );
+    expect(all.message).toBe('Rejected: all 4 egress events are invalid, nothing was recorded');
+    expect(all.describe().split('\n')[1]).toBe(`  - [0].dst_port: ${port} (got "https")`);
   });
 
   it('requires dst_namespace for a service destination', () => {
@@ -240,21 +251,17 @@ describe('egress events: bad input names each bad field', () => {
     ]);
   });
 
-  it('reports NDJSON problems by line number, bad JSON and bad fields together', () => {
-    const err = rejection(() =>
-      parseAlertBody(fixture('stream-bad-line.ndjson'), 'application/x-ndjson', opts),
-    );
-    expect(err.code).toBe('alert_invalid');
-    expect(err.message).toBe(
-      'Rejected the whole batch, nothing was recorded: 2 of 4 egress events are invalid',
-    );
-    expect(err.issues).toHaveLength(2);
-    expect(err.issues[0]?.path).toBe('line 3');
-    expect(err.issues[0]?.message).toMatch(/^is not valid JSON \(.+\)$/);
-    expect(err.issues[0]?.value).toBe(
+  it('reports NDJSON problems by line number, bad JSON and bad fields together, keeping the good lines', () => {
+    const batch = parseAlertBody(fixture('stream-bad-line.ndjson'), 'application/x-ndjson', opts);
+    expect(batch.alerts).toHaveLength(2);
+    const issues = rejectedIssues(batch);
+    expect(issues).toHaveLength(2);
+    expect(issues[0]?.path).toBe('line 3');
+    expect(issues[0]?.message).toMatch(/^is not valid JSON \(.+\)$/);
+    expect(issues[0]?.value).toBe(
       '"{\\"ts\\":\\"2026-11-25T14:03:13.000Z\\",\\"src_service\\":\\"payments-api\\",\\"src_namespace\\":\\"p"… (103 chars)',
     );
-    expect(err.issues[1]).toEqual({
+    expect(issues[1]).toEqual({
       path: 'line 4: dst_port',
       message: 'expected a port number from 0 to 65535 (a number or a string of digits)',
       value: '70000',
@@ -263,8 +270,7 @@ describe('egress events: bad input names each bad field', () => {
 
   it('reports an NDJSON line that is JSON but not an object', () => {
     const body = `${JSON.stringify(valid)}\n[1,2]\n"text"\n`;
-    const err = rejection(() => parseAlertBody(body, undefined, opts));
-    expect(err.issues).toEqual([
+    expect(rejectedIssues(parseAlertBody(body, undefined, opts))).toEqual([
       { path: 'line 2', message: 'expected a JSON object (one event per line)', value: '[1,2]' },
       { path: 'line 3', message: 'expected a JSON object (one event per line)', value: '"text"' },
     ]);
@@ -316,8 +322,7 @@ describe('egress events: bad input names each bad field', () => {
   });
 
   it('rejects a non-object item inside an array', () => {
-    const err = rejection(() => parseEgressEvents([valid, 'src_service=a', null], opts));
-    expect(err.issues).toEqual([
+    expect(rejectedIssues(parseEgressEvents([valid, 'src_service=a', null], opts))).toEqual([
       {
         path: '[1]',
         message: 'expected a JSON object (one egress event), got a string',

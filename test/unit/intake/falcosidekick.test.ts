@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { EgressAlert } from '../../../src/domain/alert.js';
 import { parseFalcosidekick, remoteOfFdName } from '../../../src/intake/falcosidekick.js';
 import { parseAlertBody } from '../../../src/intake/parse.js';
-import { thrownCoded as rejection } from '../../support/coded.js';
+import { rejectedIssues, thrownCoded as rejection } from '../../support/coded.js';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../../fixtures/falcosidekick/${name}`, import.meta.url), 'utf8');
@@ -147,7 +147,7 @@ describe('Falcosidekick: real rule shapes (Falco 0.38+)', () => {
   it('prefers fd.rip over fd.sip over fd.name, and fd.rport over fd.sport over fd.name', () => {
     const name = '10.0.0.5:43210->192.0.2.3:3000';
     const pick = (fields: Record<string, unknown>) =>
-      parseFalcosidekick(falcoEvent(fields), opts)[0]?.destination;
+      parseFalcosidekick(falcoEvent(fields), opts).alerts[0]?.destination;
     expect(pick({ 'fd.rip': '192.0.2.1', 'fd.sip': '192.0.2.2', 'fd.name': name })?.name).toBe('192.0.2.1');
     expect(pick({ 'fd.rip': undefined, 'fd.sip': '192.0.2.2', 'fd.name': name })?.name).toBe('192.0.2.2');
     expect(pick({ 'fd.rip': '<NA>', 'fd.sip': null, 'fd.name': name })?.name).toBe('192.0.2.3');
@@ -157,12 +157,16 @@ describe('Falcosidekick: real rule shapes (Falco 0.38+)', () => {
   });
 
   it('uses the time as both first and last seen, and the receipt time when time is missing', () => {
-    const [a] = parseFalcosidekick(falcoEvent({}, { time: undefined }), opts);
+    const {
+      alerts: [a],
+    } = parseFalcosidekick(falcoEvent({}, { time: undefined }), opts);
     expect([a?.firstSeen, a?.lastSeen]).toEqual(['2026-11-25T14:10:00.000Z', '2026-11-25T14:10:00.000Z']);
   });
 
   it('cuts the summary (output) to 2000 characters', () => {
-    const [a] = parseFalcosidekick(falcoEvent({}, { output: 'o'.repeat(2500) }), opts);
+    const {
+      alerts: [a],
+    } = parseFalcosidekick(falcoEvent({}, { output: 'o'.repeat(2500) }), opts);
     expect(a?.summary).toBe('o'.repeat(2000));
   });
 });
@@ -171,9 +175,7 @@ describe('Falcosidekick: events that are not from a pod, or lack a destination',
   it('rejects a host process event, naming both k8s fields', () => {
     const err = rejection(() => parseAlertBody(fixture('host-event.json'), 'application/json', opts));
     expect(err.code).toBe('alert_invalid');
-    expect(err.message).toBe(
-      'Rejected the whole batch, nothing was recorded: 1 of 1 Falco events is invalid',
-    );
+    expect(err.message).toBe('Rejected: the Falco event is invalid, nothing was recorded');
     expect(err.issues).toEqual([
       {
         path: 'output_fields.k8s.ns.name',
@@ -189,20 +191,16 @@ describe('Falcosidekick: events that are not from a pod, or lack a destination',
   });
 
   it('says <NA> and missing the same way, with the array index in the path', () => {
-    const err = rejection(() =>
-      parseFalcosidekick(
-        [
-          falcoEvent(),
-          falcoEvent({ 'k8s.ns.name': '<NA>', 'k8s.pod.name': '<NA>' }),
-          falcoEvent({ 'k8s.pod.name': undefined }),
-        ],
-        opts,
-      ),
+    const batch = parseFalcosidekick(
+      [
+        falcoEvent(),
+        falcoEvent({ 'k8s.ns.name': '<NA>', 'k8s.pod.name': '<NA>' }),
+        falcoEvent({ 'k8s.pod.name': undefined }),
+      ],
+      opts,
     );
-    expect(err.message).toBe(
-      'Rejected the whole batch, nothing was recorded: 2 of 3 Falco events are invalid',
-    );
-    expect(err.issues.map((i) => [i.path, i.message.split(';')[0]])).toEqual([
+    expect(batch.alerts).toHaveLength(1);
+    expect(rejectedIssues(batch).map((i) => [i.path, i.message.split(';')[0]])).toEqual([
       [
         '[1].output_fields.k8s.ns.name',
         'the event is not from a Kubernetes workload (a host process?): k8s.ns.name is "<NA>"',

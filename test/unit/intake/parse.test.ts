@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CodedError } from '../../../src/domain/errors.js';
 import { parseAlertBody } from '../../../src/intake/parse.js';
-import { thrownCoded as rejection } from '../../support/coded.js';
+import { rejectedIssues, thrownCoded as rejection } from '../../support/coded.js';
 
 const fixture = (path: string) => readFileSync(new URL(`../../fixtures/${path}`, import.meta.url), 'utf8');
 /** 2026-11-25T14:10:00.000Z */
@@ -47,9 +47,10 @@ describe('format detection', () => {
   });
 
   it('classifies an array by its first recognisable item and reports the others against that format', () => {
-    const err = rejection(() => parseAlertBody(JSON.stringify([{ hello: 1 }, event]), undefined, opts));
-    expect(err.code).toBe('alert_invalid');
-    expect(err.issues.map((i) => i.path)).toEqual([
+    const batch = parseAlertBody(JSON.stringify([{ hello: 1 }, event]), undefined, opts);
+    expect(batch.format).toBe('egress-event');
+    expect(batch.alerts).toHaveLength(1);
+    expect(rejectedIssues(batch).map((i) => i.path)).toEqual([
       '[0].src_service',
       '[0].src_namespace',
       '[0].dst_type',
@@ -157,8 +158,9 @@ describe('hostile input never throws anything but a CodedError', () => {
 
   it('a deep NDJSON line is reported by its line number', () => {
     const body = `${JSON.stringify(event)}\n${'['.repeat(100)}${']'.repeat(100)}\n`;
-    const err = rejection(() => parseAlertBody(body, undefined, opts));
-    expect(err.issues).toEqual([{ path: 'line 2', message: 'nests deeper than 64 levels' }]);
+    expect(rejectedIssues(parseAlertBody(body, undefined, opts))).toEqual([
+      { path: 'line 2', message: 'nests deeper than 64 levels' },
+    ]);
   });
 
   it('a 1 MB body of non-JSON text', () => {

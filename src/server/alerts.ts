@@ -4,7 +4,7 @@ import type { ParsedBatch } from '../domain/alert.js';
 import { asCodedError, CodedError } from '../domain/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { type IngestOptions, type IngestResult, ingest } from '../engine/ingest.js';
-import { type ParseOptions, parseAlertBody } from './parse.js';
+import { type ParseOptions, parseAlertBody } from '../intake/parse.js';
 
 /** What the /alerts endpoint needs; the HTTP server owns sockets and body limits, this owns meaning. */
 export interface AlertsEndpoint {
