@@ -1,35 +1,52 @@
 // Coded errors (after bolt-js src/errors.ts): every failure that crosses a boundary carries a
-// stable code; `userSafe` says whether its message may be shown verbatim to a Slack user or a CLI.
+// stable code; `userSafe` says whether its message may be shown verbatim to a Slack user or a CLI
+// (decided by the code's row in codeTable; an error can only be marked less safe than its code).
 
-export const errorCodes = [
-  'alert_invalid',
-  'alert_format_unknown',
-  'contract_invalid',
-  'playbook_invalid',
-  'config_invalid',
-  'action_unknown',
-  'action_params_invalid',
-  'action_failed',
-  'approval_refused',
-  'not_authorized',
-  'incident_not_found',
-  'incident_closed',
-  'transition_invalid',
-  'namespace_refused',
-  'store_unavailable',
-  'store_conflict',
-  'lock_busy',
-  'k8s_forbidden',
-  'k8s_not_found',
-  'k8s_conflict',
-  'k8s_unavailable',
-  'k8s_invalid',
-  'cluster_unavailable',
-  'command_invalid',
-  'scenario_invalid',
-  'internal',
-] as const;
-export type ErrorCode = (typeof errorCodes)[number];
+/**
+ * Every code, and whether its message is written for the person who caused it (shown verbatim in
+ * Slack and the CLI) or is internal (logged in full; people see a short message with a reference).
+ * A code is internal unless this table marks it user-safe; one constructor option can still mark a
+ * single error internal (a parser bug wearing a user code, say).
+ */
+const codeTable = {
+  alert_invalid: 'user',
+  alert_format_unknown: 'user',
+  contract_invalid: 'user',
+  playbook_invalid: 'user',
+  config_invalid: 'user',
+  action_unknown: 'user',
+  action_params_invalid: 'user',
+  action_failed: 'user',
+  approval_refused: 'user',
+  not_authorized: 'user',
+  incident_not_found: 'user',
+  incident_closed: 'user',
+  transition_invalid: 'user',
+  namespace_refused: 'user',
+  store_unavailable: 'user',
+  store_conflict: 'user',
+  lock_busy: 'user',
+  lock_lost: 'internal',
+  k8s_forbidden: 'user',
+  k8s_not_found: 'user',
+  k8s_conflict: 'user',
+  k8s_unavailable: 'user',
+  k8s_invalid: 'user',
+  cluster_unavailable: 'user',
+  command_invalid: 'user',
+  scenario_invalid: 'user',
+  request_refused: 'user',
+  internal: 'internal',
+} as const satisfies Record<string, 'user' | 'internal'>;
+
+export type ErrorCode = keyof typeof codeTable;
+export const errorCodes = Object.keys(codeTable) as ErrorCode[];
+
+/** Whether a code's messages are written for people (see codeTable). */
+export function isUserSafeCode(code: ErrorCode): boolean {
+  return codeTable[code] === 'user';
+}
+
 
 /** One precise problem with an input: where, what was there, what was expected. */
 export interface FieldIssue {
@@ -60,7 +77,7 @@ export class CodedError extends Error {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'CodedError';
     this.code = code;
-    this.userSafe = opts.userSafe ?? true;
+    this.userSafe = (opts.userSafe ?? true) && isUserSafeCode(code);
     this.issues = opts.issues ?? [];
     this.details = opts.details ?? {};
   }
@@ -99,4 +116,11 @@ export function showValue(value: unknown, max = 80): string {
     }
   }
   return text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text;
+}
+
+/** A reference people can quote to find the full error in the log: the incident id and a short code. */
+export function publicMessage(err: unknown, ref?: string): string {
+  const coded = asCodedError(err);
+  if (coded.userSafe) return coded.describe();
+  return `Something went wrong (${coded.code}${ref ? `, ${ref}` : ''}); the details are in the bot log.`;
 }

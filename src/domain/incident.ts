@@ -125,6 +125,8 @@ export const Incident = z.strictObject({
   count: z.number().int().positive(),
   firstSeen: UtcTimestamp,
   lastSeen: UtcTimestamp,
+  /** When the sender last reported the alert resolved (cleared by a later firing repeat). */
+  resolvedAt: UtcTimestamp.optional(),
   verdict: Verdict,
   playbook: z.strictObject({ id: z.string(), file: z.string() }),
   mode: Mode,

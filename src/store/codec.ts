@@ -167,3 +167,105 @@ export function sleep(ms: number): Promise<void> {
 export function pollDelay(remainingMs: number): number {
   return Math.max(1, Math.min(remainingMs, 10 + Math.floor(Math.random() * 30)));
 }
+
+/** The alert counters recordAlert owns; kept beside the incident document and overlaid on reads. */
+export interface AlertCounters {
+  count: number;
+  firstSeen: string;
+  lastSeen: string;
+  resolvedAt?: string;
+}
+
+export function countersOf(incident: Incident): AlertCounters {
+  return {
+    count: incident.count,
+    firstSeen: incident.firstSeen,
+    lastSeen: incident.lastSeen,
+    ...(incident.resolvedAt ? { resolvedAt: incident.resolvedAt } : {}),
+  };
+}
+
+export function withCounters(incident: Incident, c: AlertCounters): Incident {
+  const { resolvedAt: _stale, ...rest } = incident;
+  return {
+    ...rest,
+    count: c.count,
+    firstSeen: c.firstSeen,
+    lastSeen: c.lastSeen,
+    ...(c.resolvedAt ? { resolvedAt: c.resolvedAt } : {}),
+  };
+}
+
+/** A fold's counters: count added, seen widened, resolved cleared (the alert fires again). */
+export function foldCounters(c: AlertCounters, fold: { count: number; firstSeen: string; lastSeen: string }) {
+  return {
+    count: c.count + fold.count,
+    // ISO UTC timestamps of one format: string order is time order.
+    firstSeen: [fold.firstSeen, c.firstSeen].sort()[0]!,
+    lastSeen: [fold.lastSeen, c.lastSeen].sort()[1]!,
+  };
+}
+
+/** An AlertRecord event template made concrete (the Redis script does the same in Lua). */
+export function fillAlertEvent(
+  template: TimelineEvent,
+  incidentId: string,
+  seq: number,
+  counters?: { count: number; lastSeen: string },
+): TimelineEvent {
+  return {
+    ...template,
+    id: `${incidentId}:alert:${seq}`,
+    incidentId,
+    summary: counters
+      ? template.summary
+          .split('{count}')
+          .join(String(counters.count))
+          .split('{lastSeen}')
+          .join(counters.lastSeen)
+      : template.summary,
+    details: counters ? { ...template.details, count: counters.count } : template.details,
+  };
+}
+
+export function lockLost(key: string): CodedError {
+  return new CodedError('lock_lost', `the lock on ${key} was lost (expired or taken over) while held`, {
+    details: { key },
+  });
+}
+
+/**
+ * Extend a held lock every ttlMs/3 with `extend` (true: still ours). When it is no longer ours, or
+ * extensions keep failing until the TTL has run out, `lost` aborts with lock_lost.
+ */
+export function startHeartbeat(
+  ttlMs: number,
+  extend: () => Promise<boolean>,
+  lost: AbortController,
+  key = 'lock',
+): { stop(): void } {
+  let lastOk = performance.now();
+  let busy = false;
+  const timer = setInterval(
+    () => {
+      if (busy || lost.signal.aborted) return;
+      busy = true;
+      extend()
+        .then(
+          (ours) => {
+            if (ours) lastOk = performance.now();
+            else lost.abort(lockLost(key));
+          },
+          () => {
+            if (performance.now() - lastOk >= ttlMs) lost.abort(lockLost(key));
+          },
+        )
+        .finally(() => {
+          busy = false;
+        });
+    },
+    Math.max(10, Math.floor(ttlMs / 3)),
+  );
+  timer.unref?.();
+  return { stop: () => clearInterval(timer) };
+}

@@ -1,3 +1,4 @@
+import { CodedError } from '../domain/errors.js';
 import { type Incident, isActive } from '../domain/incident.js';
 import type { TimelineEvent } from '../domain/timeline.js';
 import { type Clock, systemClock } from '../observability/clock.js';
@@ -10,13 +11,18 @@ import {
   checkScheduled,
   closedStore,
   conflict,
+  countersOf,
   createdAtMs,
+  fillAlertEvent,
+  foldCounters,
   idTaken,
   lockBusy,
   notFound,
   pollDelay,
+  startHeartbeat,
   ttl,
   waitBudget,
+  withCounters,
 } from './codec.js';
 import type {
   DedupeStore,
@@ -53,9 +59,27 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): Store {
     if (closed) throw closedStore('memory');
   };
 
-  // ---- incidents
+  const claims = new Map<string, number>(); // dedupe key → expiresAt (clock ms)
+  const scheduled = new Map<string, ScheduledItem>();
+
+  // ---- incidents (and the timeline, which recordAlert writes in the same step)
   const incidentsById = new Map<string, Incident>();
   const fingerprintIndex = new Map<string, string>();
+  const threadIndex = new Map<string, string>(); // "<channel>\u0000<ts>" → incident id
+  const alertSeq = new Map<string, number>(); // incident id → alert events recorded by recordAlert
+  const timelines = new Map<string, { ids: Set<string>; events: TimelineEvent[] }>();
+  const appendEvent = (checked: TimelineEvent): boolean => {
+    let line = timelines.get(checked.incidentId);
+    if (!line) {
+      line = { ids: new Set(), events: [] };
+      timelines.set(checked.incidentId, line);
+    }
+    if (line.ids.has(checked.id)) return false;
+    line.ids.add(checked.id);
+    line.events.push(copy(checked));
+    return true;
+  };
+  const threadKey = (channel: string, ts: string) => `${channel}\u0000${ts}`;
 
   const activeFor = (fingerprint: string): Incident | undefined => {
     const id = fingerprintIndex.get(fingerprint);
@@ -93,8 +117,10 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): Store {
       const current = incidentsById.get(checked.id);
       if (!current) throw notFound(checked.id);
       if (current.version !== expectedVersion) throw conflict(checked.id, expectedVersion, current.version);
-      const stored = { ...copy(checked), version: expectedVersion + 1 };
+      // The alert counters are recordAlert's: an update never moves them.
+      const stored = withCounters({ ...copy(checked), version: expectedVersion + 1 }, countersOf(current));
       incidentsById.set(stored.id, stored);
+      if (stored.slack) threadIndex.set(threadKey(stored.slack.channel, stored.slack.ts), stored.id);
       if (!isActive(stored) && fingerprintIndex.get(current.fingerprint) === stored.id) {
         fingerprintIndex.delete(current.fingerprint);
       }
@@ -107,23 +133,78 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): Store {
       const all = [...incidentsById.values()].filter((i) => !listOpts.activeOnly || isActive(i));
       return all.sort(newestFirst).slice(0, limit).map(copy);
     },
+    async byThread(channel, ts) {
+      open();
+      const id = threadIndex.get(threadKey(channel, ts));
+      const found = id === undefined ? undefined : incidentsById.get(id);
+      return found ? copy(found) : undefined;
+    },
+    async recordAlert(record) {
+      open();
+      // Validate everything before changing anything: all or nothing.
+      const claimMs = record.claim ? ttl('claim.ttlMs', record.claim.ttlMs) : 0;
+      const now = clock.now();
+      if (record.claim && (claims.get(record.claim.key) ?? 0) > now) {
+        const held = activeFor(record.fingerprint);
+        return { outcome: 'duplicate', incident: held ? copy(held) : undefined };
+      }
+      const claim = () => {
+        if (record.claim) claims.set(record.claim.key, now + claimMs);
+      };
+      const held = activeFor(record.fingerprint);
+      const nextSeq = (id: string) => {
+        const n = (alertSeq.get(id) ?? 0) + 1;
+        alertSeq.set(id, n);
+        return n;
+      };
+      if (record.state === 'resolved') {
+        if (!held) {
+          claim();
+          return { outcome: 'ignored' };
+        }
+        const template = checkEvent(record.resolved.event);
+        const event = checkEvent(fillAlertEvent(template, held.id, (alertSeq.get(held.id) ?? 0) + 1));
+        nextSeq(held.id);
+        held.resolvedAt = record.resolved.at;
+        appendEvent(event);
+        claim();
+        return { outcome: 'resolved', incident: copy(held), events: [event] };
+      }
+      if (!held) {
+        const fresh = checkNewIncident(record.open.incident);
+        if (fresh.fingerprint !== record.fingerprint) {
+          throw new CodedError('internal', 'recordAlert: the new incident has another fingerprint', {
+            userSafe: false,
+          });
+        }
+        const events = record.open.events.map(checkEvent);
+        const items = record.open.schedule.map(checkScheduled);
+        if (incidentsById.has(fresh.id)) throw idTaken(fresh.id);
+        const stored = copy(fresh);
+        incidentsById.set(stored.id, stored);
+        fingerprintIndex.set(stored.fingerprint, stored.id);
+        for (const e of events) appendEvent(e);
+        for (const item of items) scheduled.set(item.id, copy(item));
+        claim();
+        return { outcome: 'opened', incident: copy(stored), events: events.map(copy) };
+      }
+      const template = checkEvent(record.fold.event);
+      const counters = foldCounters(countersOf(held), record.fold);
+      const event = checkEvent(fillAlertEvent(template, held.id, (alertSeq.get(held.id) ?? 0) + 1, counters));
+      nextSeq(held.id);
+      Object.assign(held, counters);
+      delete held.resolvedAt;
+      appendEvent(event);
+      claim();
+      return { outcome: 'folded', incident: copy(held), events: [event] };
+    },
   };
 
   // ---- timeline
-  const timelines = new Map<string, { ids: Set<string>; events: TimelineEvent[] }>();
   const timeline: TimelineStore = {
     async append(event) {
       open();
-      const checked = checkEvent(event);
-      let line = timelines.get(checked.incidentId);
-      if (!line) {
-        line = { ids: new Set(), events: [] };
-        timelines.set(checked.incidentId, line);
-      }
-      if (line.ids.has(checked.id)) return false;
-      line.ids.add(checked.id);
-      line.events.push(copy(checked));
-      return true;
+      return appendEvent(checkEvent(event));
     },
     async read(incidentId) {
       open();
@@ -132,7 +213,6 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): Store {
   };
 
   // ---- dedupe
-  const claims = new Map<string, number>(); // key → expiresAt (clock ms)
   let claimsSinceSweep = 0;
   const sweepClaims = (now: number): void => {
     for (const [key, expiresAt] of claims) if (expiresAt <= now) claims.delete(key);
@@ -201,9 +281,22 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): Store {
         await waitForRelease(key, pollDelay(waitMs - waited));
         open();
       }
+      const lost = new AbortController();
+      const heartbeat = startHeartbeat(
+        ttlMs,
+        async () => {
+          const mine = held.get(key);
+          if (mine?.token !== token) return false;
+          mine.expiresAt = clock.now() + ttlMs;
+          return true;
+        },
+        lost,
+        key,
+      );
       try {
-        return await fn();
+        return await fn({ signal: lost.signal });
       } finally {
+        heartbeat.stop();
         // Outlived the TTL and someone else took over: their lock is not ours to release.
         if (held.get(key)?.token === token) {
           held.delete(key);
@@ -214,7 +307,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): Store {
   };
 
   // ---- schedule
-  const items = new Map<string, ScheduledItem>();
+  const items = scheduled;
   const schedule: ScheduleStore = {
     async put(item) {
       open();
@@ -231,6 +324,18 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): Store {
         .sort((a, b) => a.dueAt - b.dueAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
         .slice(0, max)
         .map(copy);
+    },
+    async lease(now, leaseMs, limit) {
+      open();
+      checkNow(now);
+      const ms = ttl('leaseMs', leaseMs);
+      if (limit <= 0) return [];
+      const taken = [...items.values()]
+        .filter((i) => i.dueAt <= now)
+        .sort((a, b) => a.dueAt - b.dueAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .slice(0, limit);
+      for (const item of taken) item.dueAt = now + ms;
+      return taken.map(copy);
     },
     async remove(id) {
       open();

@@ -24,8 +24,10 @@ import {
   pollDelay,
   type StoreLog,
   sleep,
+  startHeartbeat,
   ttl,
   waitBudget,
+  withCounters,
 } from './codec.js';
 import type {
   DedupeStore,
@@ -42,7 +44,9 @@ import type {
 // keeps reconnecting in the background so the store recovers by itself when Redis returns.
 //
 // Keys (all under keyPrefix):
-//   incident:<id>            hash {data: Incident JSON, version, fingerprint}
+//   incident:<id>            hash {data: Incident JSON, version, fingerprint, and the alert counters
+//                            count, firstSeen, lastSeen, resolvedAt, seq — recordAlert's, overlaid on reads}
+//   thread:<channel>:<ts>    string: id of the incident whose Slack thread that is
 //   fingerprint:<fp>         string: id of the active incident holding that fingerprint
 //   incidents:all            sorted set id → createdAt ms (list)
 //   incidents:active         sorted set id → createdAt ms (list activeOnly, byFingerprint check)
@@ -66,29 +70,41 @@ export interface RedisStoreOptions {
   log?: StoreLog;
 }
 
-const CREATE_OR_GET = `
+// Every read returns an incident as six strings: the document and the counters overlaid on it.
+const READ_FN = `
+local function read(key)
+  local r = redis.call('HMGET', key, 'data', 'count', 'firstSeen', 'lastSeen', 'resolvedAt')
+  if not r[1] then return nil end
+  return {r[1], r[2] or '', r[3] or '', r[4] or '', r[5] or ''}
+end
+`;
+
+const CREATE_OR_GET = `${READ_FN}
 -- KEYS: fingerprint index, incident hash, all zset, active zset
--- ARGV: incident key prefix, id, json, score, fingerprint
+-- ARGV: incident key prefix, id, json, score, fingerprint, count, firstSeen, lastSeen
 local held = redis.call('GET', KEYS[1])
 if held and redis.call('ZSCORE', KEYS[4], held) then
-  local data = redis.call('HGET', ARGV[1] .. held, 'data')
-  if data then return {'existing', data} end
+  local r = read(ARGV[1] .. held)
+  if r then return {'existing', unpack(r)} end
 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'id_taken'} end
-redis.call('HSET', KEYS[2], 'data', ARGV[3], 'version', '0', 'fingerprint', ARGV[5])
+redis.call('HSET', KEYS[2], 'data', ARGV[3], 'version', '0', 'fingerprint', ARGV[5],
+  'count', ARGV[6], 'firstSeen', ARGV[7], 'lastSeen', ARGV[8], 'seq', '0')
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
 return {'created'}
 `;
 
-const UPDATE = `
+const UPDATE = `${READ_FN}
 -- KEYS: incident hash, all zset, active zset
--- ARGV: fingerprint key prefix, id, expected version, next version, json, active 1|0, score, fingerprint
+-- ARGV: fingerprint key prefix, id, expected version, next version, json, active 1|0, score, fingerprint,
+--       thread key ('' = none)
 local cur = redis.call('HMGET', KEYS[1], 'version', 'fingerprint')
 if not cur[1] then return {'missing'} end
 if cur[1] ~= ARGV[3] then return {'conflict', cur[1]} end
 redis.call('HSET', KEYS[1], 'data', ARGV[5], 'version', ARGV[4], 'fingerprint', ARGV[8])
+if ARGV[9] ~= '' then redis.call('SET', ARGV[9], ARGV[2]) end
 redis.call('ZADD', KEYS[2], ARGV[7], ARGV[2])
 if ARGV[6] == '1' then
   redis.call('ZADD', KEYS[3], ARGV[7], ARGV[2])
@@ -99,26 +115,151 @@ else
     if redis.call('GET', fp) == ARGV[2] then redis.call('DEL', fp) end
   end
 end
-return {'ok'}
+return {'ok', unpack(read(KEYS[1]))}
 `;
 
-const BY_FINGERPRINT = `
+const GET = `${READ_FN}
+-- KEYS: incident hash
+return read(KEYS[1]) or false
+`;
+
+const BY_FINGERPRINT = `${READ_FN}
 -- KEYS: fingerprint index, active zset; ARGV: incident key prefix
 local id = redis.call('GET', KEYS[1])
 if not id then return false end
 if not redis.call('ZSCORE', KEYS[2], id) then return false end
-return redis.call('HGET', ARGV[1] .. id, 'data')
+return read(ARGV[1] .. id) or false
 `;
 
-const LIST = `
+const BY_THREAD = `${READ_FN}
+-- KEYS: thread key; ARGV: incident key prefix
+local id = redis.call('GET', KEYS[1])
+if not id then return false end
+return read(ARGV[1] .. id) or false
+`;
+
+const LIST = `${READ_FN}
 -- KEYS: zset; ARGV: incident key prefix, stop index (-1 = all)
 local ids = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[2]))
 local out = {}
 for _, id in ipairs(ids) do
-  local data = redis.call('HGET', ARGV[1] .. id, 'data')
-  if data then out[#out + 1] = data end
+  local r = read(ARGV[1] .. id)
+  if r then for _, v in ipairs(r) do out[#out + 1] = v end end
 end
 return out
+`;
+
+// One alert, all or nothing (see AlertRecord in store.ts). Events are passed as JSON text and stored
+// verbatim; only the fold/resolve template is decoded (it holds scalars only) to fill in its id,
+// incident id, count and summary.
+const RECORD_ALERT = `${READ_FN}
+-- KEYS: fingerprint index, active zset, all zset, dedupe key, new incident hash, schedule due zset,
+--       schedule data hash
+-- ARGV: incident key prefix, timeline-ids prefix, stream prefix, claim 1|0, claim ttl ms,
+--       state firing|resolved, new id, new json, new score, count, firstSeen, lastSeen,
+--       template json, resolvedAt, number of opened events N, N × (event id, json),
+--       number of schedule items M, M × (id, score, json)
+local function active_id()
+  local held = redis.call('GET', KEYS[1])
+  if held and redis.call('ZSCORE', KEYS[2], held) then return held end
+  return nil
+end
+local function append(incident, id, json)
+  if redis.call('SADD', ARGV[2] .. incident, id) == 1 then
+    redis.call('XADD', ARGV[3] .. incident, '*', 'event', json)
+  end
+end
+local function claim()
+  if ARGV[4] == '1' then redis.call('SET', KEYS[4], '1', 'PX', tonumber(ARGV[5])) end
+end
+local function fill(incident, seq, count, lastSeen)
+  local ev = cjson.decode(ARGV[13])
+  ev.id = incident .. ':alert:' .. seq
+  ev.incidentId = incident
+  if count then
+    ev.summary = string.gsub(string.gsub(ev.summary, '{count}', count), '{lastSeen}', lastSeen)
+    ev.details.count = tonumber(count)
+  end
+  return ev.id, cjson.encode(ev)
+end
+
+local id = active_id()
+if ARGV[4] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then
+  if id then
+    local r = read(ARGV[1] .. id)
+    if r then return {'duplicate', unpack(r)} end
+  end
+  return {'duplicate'}
+end
+if ARGV[6] == 'resolved' then
+  claim()
+  if not id then return {'ignored'} end
+  local key = ARGV[1] .. id
+  local seq = redis.call('HINCRBY', key, 'seq', 1)
+  redis.call('HSET', key, 'resolvedAt', ARGV[14])
+  local eid, json = fill(id, seq)
+  append(id, eid, json)
+  return {'resolved', json, unpack(read(key))}
+end
+if not id then
+  if redis.call('EXISTS', KEYS[5]) == 1 then return {'id_taken'} end
+  local new = ARGV[7]
+  local doc = cjson.decode(ARGV[8])
+  redis.call('HSET', KEYS[5], 'data', ARGV[8], 'version', '0', 'fingerprint', doc.fingerprint,
+    'count', tostring(doc.count), 'firstSeen', doc.firstSeen, 'lastSeen', doc.lastSeen, 'seq', '0')
+  redis.call('SET', KEYS[1], new)
+  redis.call('ZADD', KEYS[3], ARGV[9], new)
+  redis.call('ZADD', KEYS[2], ARGV[9], new)
+  local n = tonumber(ARGV[15])
+  local at = 16
+  for i = 1, n do
+    append(new, ARGV[at], ARGV[at + 1])
+    at = at + 2
+  end
+  local m = tonumber(ARGV[at])
+  at = at + 1
+  for i = 1, m do
+    redis.call('ZADD', KEYS[6], ARGV[at + 1], ARGV[at])
+    redis.call('HSET', KEYS[7], ARGV[at], ARGV[at + 2])
+    at = at + 3
+  end
+  claim()
+  return {'opened'}
+end
+local key = ARGV[1] .. id
+local cur = redis.call('HMGET', key, 'count', 'firstSeen', 'lastSeen')
+local count = tostring(tonumber(cur[1]) + tonumber(ARGV[10]))
+local first = cur[2]
+if ARGV[11] < first then first = ARGV[11] end
+local last = cur[3]
+if ARGV[12] > last then last = ARGV[12] end
+redis.call('HSET', key, 'count', count, 'firstSeen', first, 'lastSeen', last)
+redis.call('HDEL', key, 'resolvedAt')
+local seq = redis.call('HINCRBY', key, 'seq', 1)
+local eid, json = fill(id, seq, count, last)
+append(id, eid, json)
+claim()
+return {'folded', json, unpack(read(key))}
+`;
+
+const SCHEDULE_LEASE = `
+-- KEYS: due zset, data hash; ARGV: now, lease until, limit
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for _, id in ipairs(ids) do
+  local data = redis.call('HGET', KEYS[2], id)
+  if data then
+    redis.call('ZADD', KEYS[1], ARGV[2], id)
+    out[#out + 1] = data
+  end
+end
+return out
+`;
+
+const EXTEND = `
+-- KEYS: lock; ARGV: token, ttl ms
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
 `;
 
 const APPEND = `
@@ -143,10 +284,14 @@ if ARGV[2] == '' then
 else
   ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 end
+-- The score is the truth about when an item is due (a lease moves it); return it with the data.
 local out = {}
 for _, id in ipairs(ids) do
   local data = redis.call('HGET', KEYS[2], id)
-  if data then out[#out + 1] = data end
+  if data then
+    out[#out + 1] = data
+    out[#out + 1] = redis.call('ZSCORE', KEYS[1], id)
+  end
 end
 return out
 `;
@@ -167,6 +312,11 @@ return 0
 type Arg = string | number;
 interface Scripts {
   erCreateOrGet(...args: Arg[]): Promise<unknown>;
+  erGet(...args: Arg[]): Promise<unknown>;
+  erByThread(...args: Arg[]): Promise<unknown>;
+  erRecordAlert(...args: Arg[]): Promise<unknown>;
+  erScheduleLease(...args: Arg[]): Promise<unknown>;
+  erExtend(...args: Arg[]): Promise<unknown>;
   erUpdate(...args: Arg[]): Promise<unknown>;
   erByFingerprint(...args: Arg[]): Promise<unknown>;
   erList(...args: Arg[]): Promise<unknown>;
@@ -180,6 +330,11 @@ type ScriptedRedis = Redis & Scripts;
 
 const scripts: Record<keyof Scripts, { lua: string; numberOfKeys: number }> = {
   erCreateOrGet: { lua: CREATE_OR_GET, numberOfKeys: 4 },
+  erGet: { lua: GET, numberOfKeys: 1 },
+  erByThread: { lua: BY_THREAD, numberOfKeys: 1 },
+  erRecordAlert: { lua: RECORD_ALERT, numberOfKeys: 7 },
+  erScheduleLease: { lua: SCHEDULE_LEASE, numberOfKeys: 2 },
+  erExtend: { lua: EXTEND, numberOfKeys: 1 },
   erUpdate: { lua: UPDATE, numberOfKeys: 3 },
   erByFingerprint: { lua: BY_FINGERPRINT, numberOfKeys: 2 },
   erList: { lua: LIST, numberOfKeys: 1 },
@@ -348,17 +503,38 @@ export function createRedisStore(opts: RedisStoreOptions): Store {
     all: `${prefix}incidents:all`,
     active: `${prefix}incidents:active`,
     stream: (incidentId: string) => `${prefix}timeline:${incidentId}`,
+    streamPrefix: `${prefix}timeline:`,
     eventIds: (incidentId: string) => `${prefix}timeline-ids:${incidentId}`,
+    eventIdsPrefix: `${prefix}timeline-ids:`,
+    thread: (channel: string, ts: string) => `${prefix}thread:${channel}:${ts}`,
     dedupe: (k: string) => `${prefix}dedupe:${k}`,
     lock: (k: string) => `${prefix}lock:${k}`,
     due: `${prefix}schedule:due`,
     dueData: `${prefix}schedule:data`,
   };
 
+  /** Five strings from READ_FN (document and counters) → the incident as stored. */
+  const fromRead = (parts: string[], where: string): Incident => {
+    const [data, count, firstSeen, lastSeen, resolvedAt] = parts;
+    if (data === undefined) throw corrupt(where, new Error('no document'));
+    const doc = decodeIncident(data, where);
+    if (!count || !firstSeen || !lastSeen) return doc; // written before counters existed: the document's own
+    return withCounters(doc, {
+      count: Number(count),
+      firstSeen,
+      lastSeen,
+      ...(resolvedAt ? { resolvedAt } : {}),
+    });
+  };
+  const optionalRead = (op: string, reply: unknown, where: string): Incident | undefined => {
+    if (reply === null || reply === undefined) return undefined;
+    return fromRead(asStrings(op, reply), where);
+  };
+
   const incidents: IncidentStore = {
     async get(id) {
-      const data = await cmd('incidents.get', () => client.hget(key.incident(id), 'data'));
-      return data === null ? undefined : decodeIncident(data, key.incident(id));
+      const reply = await cmd('incidents.get', () => client.erGet(key.incident(id)));
+      return optionalRead('get', reply, key.incident(id));
     },
     async createOrGetByFingerprint(incident) {
       const fresh = checkNewIncident(incident);
@@ -373,23 +549,30 @@ export function createRedisStore(opts: RedisStoreOptions): Store {
           JSON.stringify(fresh),
           createdAtMs(fresh),
           fresh.fingerprint,
+          String(fresh.count),
+          fresh.firstSeen,
+          fresh.lastSeen,
         ),
       );
-      const [outcome, data] = asStrings('createOrGetByFingerprint', reply);
+      const [outcome, ...rest] = asStrings('createOrGetByFingerprint', reply);
       if (outcome === 'created') return { created: true, incident: fresh };
       if (outcome === 'id_taken') throw idTaken(fresh.id);
-      if (outcome === 'existing' && data !== undefined) {
-        return { created: false, incident: decodeIncident(data, key.fingerprint(fresh.fingerprint)) };
+      if (outcome === 'existing') {
+        return { created: false, incident: fromRead(rest, key.fingerprint(fresh.fingerprint)) };
       }
       throw unexpected('createOrGetByFingerprint', reply);
     },
     async byFingerprint(fingerprint) {
-      const data = await cmd('incidents.byFingerprint', () =>
+      const reply = await cmd('incidents.byFingerprint', () =>
         client.erByFingerprint(key.fingerprint(fingerprint), key.active, key.incidentPrefix),
       );
-      if (data === null || data === undefined) return undefined;
-      if (typeof data !== 'string') throw unexpected('byFingerprint', data);
-      return decodeIncident(data, key.fingerprint(fingerprint));
+      return optionalRead('byFingerprint', reply, key.fingerprint(fingerprint));
+    },
+    async byThread(channel, ts) {
+      const reply = await cmd('incidents.byThread', () =>
+        client.erByThread(key.thread(channel, ts), key.incidentPrefix),
+      );
+      return optionalRead('byThread', reply, key.thread(channel, ts));
     },
     async update(next, expectedVersion) {
       checkExpectedVersion(expectedVersion);
@@ -407,12 +590,14 @@ export function createRedisStore(opts: RedisStoreOptions): Store {
           isActive(stored) ? '1' : '0',
           createdAtMs(stored),
           stored.fingerprint,
+          stored.slack ? key.thread(stored.slack.channel, stored.slack.ts) : '',
         ),
       );
-      const [outcome, actual] = asStrings('update', reply);
-      if (outcome === 'ok') return stored;
+      const [outcome, ...rest] = asStrings('update', reply);
+      if (outcome === 'ok') return fromRead(rest, key.incident(stored.id));
       if (outcome === 'missing') throw notFound(stored.id);
-      if (outcome === 'conflict' && actual !== undefined) throw conflict(stored.id, expectedVersion, actual);
+      if (outcome === 'conflict' && rest[0] !== undefined)
+        throw conflict(stored.id, expectedVersion, rest[0]);
       throw unexpected('update', reply);
     },
     async list(listOpts = {}) {
@@ -420,8 +605,101 @@ export function createRedisStore(opts: RedisStoreOptions): Store {
       if (limit !== undefined && limit <= 0) return [];
       const stop = limit === undefined || !Number.isFinite(limit) ? -1 : Math.floor(limit) - 1;
       const zset = listOpts.activeOnly ? key.active : key.all;
-      const reply = await cmd('incidents.list', () => client.erList(zset, key.incidentPrefix, stop));
-      return asStrings('list', reply).map((data) => decodeIncident(data, `${zset} (list)`));
+      const reply = asStrings(
+        'list',
+        await cmd('incidents.list', () => client.erList(zset, key.incidentPrefix, stop)),
+      );
+      const out: Incident[] = [];
+      for (let i = 0; i + 5 <= reply.length; i += 5)
+        out.push(fromRead(reply.slice(i, i + 5), `${zset} (list)`));
+      return out;
+    },
+    async recordAlert(record) {
+      const claimMs = record.claim ? ttl('claim.ttlMs', record.claim.ttlMs) : 0;
+      const where = key.fingerprint(record.fingerprint);
+      let args: Arg[];
+      let newKey = key.incident('-');
+      if (record.state === 'firing') {
+        const fresh = checkNewIncident(record.open.incident);
+        if (fresh.fingerprint !== record.fingerprint) {
+          throw new CodedError('internal', 'recordAlert: the new incident has another fingerprint', {
+            userSafe: false,
+          });
+        }
+        newKey = key.incident(fresh.id);
+        const events = record.open.events.map(checkEvent);
+        const items = record.open.schedule.map(checkScheduled);
+        args = [
+          'firing',
+          fresh.id,
+          JSON.stringify(fresh),
+          createdAtMs(fresh),
+          String(record.fold.count),
+          record.fold.firstSeen,
+          record.fold.lastSeen,
+          JSON.stringify(checkEvent(record.fold.event)),
+          '',
+          events.length,
+          ...events.flatMap((e) => [e.id, JSON.stringify(e)]),
+          items.length,
+          ...items.flatMap((i) => [i.id, String(i.dueAt), JSON.stringify(i)]),
+        ];
+      } else {
+        args = [
+          'resolved',
+          '',
+          '',
+          0,
+          '0',
+          '',
+          '',
+          JSON.stringify(checkEvent(record.resolved.event)),
+          record.resolved.at,
+          0,
+          0,
+        ];
+      }
+      const reply = await cmd('incidents.recordAlert', () =>
+        client.erRecordAlert(
+          where,
+          key.active,
+          key.all,
+          key.dedupe(record.claim?.key ?? '-'),
+          newKey,
+          key.due,
+          key.dueData,
+          key.incidentPrefix,
+          key.eventIdsPrefix,
+          key.streamPrefix,
+          record.claim ? '1' : '0',
+          String(claimMs),
+          ...args,
+        ),
+      );
+      const [outcome, ...rest] = asStrings('recordAlert', reply);
+      switch (outcome) {
+        case 'duplicate':
+          return { outcome, incident: rest.length > 0 ? fromRead(rest, where) : undefined };
+        case 'ignored':
+          return { outcome };
+        case 'id_taken':
+          throw idTaken(record.state === 'firing' ? record.open.incident.id : '-');
+        case 'opened': {
+          if (record.state !== 'firing') break;
+          return {
+            outcome,
+            incident: checkNewIncident(record.open.incident),
+            events: record.open.events.map(checkEvent),
+          };
+        }
+        case 'folded':
+        case 'resolved': {
+          const [json, ...doc] = rest;
+          if (json === undefined) break;
+          return { outcome, incident: fromRead(doc, where), events: [decodeEvent(json, where)] };
+        }
+      }
+      throw unexpected('recordAlert', reply);
     },
   };
 
@@ -475,9 +753,17 @@ export function createRedisStore(opts: RedisStoreOptions): Store {
         if (waited >= waitMs) throw lockBusy(k, Math.round(waited));
         await sleep(pollDelay(waitMs - waited));
       }
+      const lost = new AbortController();
+      const heartbeat = startHeartbeat(
+        ttlMs,
+        async () => (await cmd('locks.extend', () => client.erExtend(lockKey, token, String(ttlMs)))) === 1,
+        lost,
+        k,
+      );
       try {
-        return await fn();
+        return await fn({ signal: lost.signal });
       } finally {
+        heartbeat.stop();
         // Compare-and-delete: if fn outlived the TTL, the lock may be someone else's by now.
         await cmd('locks.release', () => client.erUnlock(lockKey, token)).then(
           (released) => {
@@ -518,8 +804,33 @@ export function createRedisStore(opts: RedisStoreOptions): Store {
       if (limit !== undefined && limit <= 0) return [];
       const max = limit === undefined || !Number.isFinite(limit) ? '' : String(Math.floor(limit));
       const upTo = now === Number.POSITIVE_INFINITY ? '+inf' : String(now);
-      const reply = await cmd('schedule.due', () => client.erScheduleDue(key.due, key.dueData, upTo, max));
-      return asStrings('schedule.due', reply).map((data) => decodeScheduled(data, key.dueData));
+      const reply = asStrings(
+        'schedule.due',
+        await cmd('schedule.due', () => client.erScheduleDue(key.due, key.dueData, upTo, max)),
+      );
+      const out: ScheduledItem[] = [];
+      for (let i = 0; i + 2 <= reply.length; i += 2) {
+        out.push({ ...decodeScheduled(reply[i]!, key.dueData), dueAt: Number(reply[i + 1]) });
+      }
+      return out;
+    },
+    async lease(now, leaseMs, limit) {
+      checkNow(now);
+      const ms = ttl('leaseMs', leaseMs);
+      if (limit <= 0) return [];
+      const reply = await cmd('schedule.lease', () =>
+        client.erScheduleLease(
+          key.due,
+          key.dueData,
+          String(now),
+          String(now + ms),
+          String(Math.floor(limit)),
+        ),
+      );
+      return asStrings('schedule.lease', reply).map((data) => ({
+        ...decodeScheduled(data, key.dueData),
+        dueAt: now + ms,
+      }));
     },
     async remove(id) {
       await cmd('schedule.remove', () => client.erScheduleRemove(key.due, key.dueData, id));

@@ -1,6 +1,46 @@
 import type { Incident } from '../domain/incident.js';
 import type { TimelineEvent } from '../domain/timeline.js';
 
+/**
+ * One alert, recorded atomically: the sender's delivery key is claimed, the alert opens an incident
+ * or folds into the active one with its fingerprint (or, resolved, is noted on it), and the timeline
+ * event(s) and the work it makes due are stored, all or nothing. An answer lost on the way back is
+ * therefore safe to retry: the delivery key makes the retry a duplicate.
+ *
+ * The alert counters (count, firstSeen, lastSeen, resolvedAt) belong to this operation: they are kept
+ * beside the incident document and overlaid on every read, so folds never bump the incident's
+ * version and never conflict with the engine's compare-and-set updates.
+ */
+export type AlertRecord = {
+  fingerprint: string;
+  /** Claimed last, and only when something was recorded; seen before → `duplicate`, nothing changes. */
+  claim?: { key: string; ttlMs: number };
+} & (
+  | {
+      state: 'firing';
+      /** Stored (version 0) when no active incident holds the fingerprint. */
+      open: { incident: Incident; events: TimelineEvent[]; schedule: ScheduledItem[] };
+      /**
+       * Otherwise added to the active incident; `event` is a template: the store gives it the id
+       * `<incident>:alert:<n>`, the incident's id, `details.count` = the new count, and replaces
+       * `{count}` and `{lastSeen}` in its summary.
+       */
+      fold: { count: number; firstSeen: string; lastSeen: string; event: TimelineEvent };
+    }
+  | {
+      state: 'resolved';
+      /** Template as for a fold (id and incidentId are set by the store; summary kept). */
+      resolved: { at: string; event: TimelineEvent };
+    }
+);
+
+export type AlertRecorded =
+  | { outcome: 'opened' | 'folded' | 'resolved'; incident: Incident; events: TimelineEvent[] }
+  /** The delivery key was seen before; `incident` is the active one with the fingerprint, if any. */
+  | { outcome: 'duplicate'; incident: Incident | undefined }
+  /** Resolved, but no incident is active for the fingerprint. */
+  | { outcome: 'ignored' };
+
 // The one persistence interface. Two implementations (memory.ts, redis.ts) pass the same contract
 // test suite (test/integration/store/contract.ts). Every method either does what it says or throws a
 // CodedError: `store_unavailable` when the backend cannot be reached (never a silent drop),
@@ -25,6 +65,10 @@ export interface IncidentStore {
   update(next: Incident, expectedVersion: number): Promise<Incident>;
   /** Incidents, newest first; `activeOnly` leaves out closed ones. */
   list(opts?: { activeOnly?: boolean; limit?: number }): Promise<Incident[]>;
+  /** See AlertRecord. Throws CodedError('store_conflict') when the new incident's id is taken (nothing is recorded). */
+  recordAlert(record: AlertRecord): Promise<AlertRecorded>;
+  /** The incident whose Slack thread is `channel`/`ts` (an index kept by `update`, not a scan). */
+  byThread(channel: string, ts: string): Promise<Incident | undefined>;
 }
 
 export interface TimelineStore {
@@ -41,13 +85,23 @@ export interface DedupeStore {
   release(key: string): Promise<void>;
 }
 
+/** What a lock holder is told: `signal` aborts (reason: CodedError('lock_lost')) if the lock was lost. */
+export interface HeldLock {
+  signal: AbortSignal;
+}
+
 export interface LockStore {
   /**
    * Run `fn` holding an exclusive lock on `key` (across processes for Redis). Waits up to `waitMs`
-   * for a holder to finish, then throws CodedError('lock_busy'). The lock expires after `ttlMs` if the
-   * holder dies.
+   * for a holder to finish, then throws CodedError('lock_busy'). The lock is short (`ttlMs`) and
+   * extended by a heartbeat every ttlMs/3 while `fn` runs, so a dead holder's lock lapses quickly and a
+   * long action keeps its lock; if an extension finds the lock gone, `signal` aborts.
    */
-  withLock<T>(key: string, opts: { ttlMs: number; waitMs: number }, fn: () => Promise<T>): Promise<T>;
+  withLock<T>(
+    key: string,
+    opts: { ttlMs: number; waitMs: number },
+    fn: (held: HeldLock) => Promise<T>,
+  ): Promise<T>;
 }
 
 /** Something that must happen at a time, whatever happens to the process (grant expiry, SLA timers). */
@@ -63,6 +117,11 @@ export interface ScheduleStore {
   put(item: ScheduledItem): Promise<void>;
   /** Items due at or before `now`, earliest first. */
   due(now: number, limit?: number): Promise<ScheduledItem[]>;
+  /**
+   * Atomically take the items due at `now` (earliest first, up to `limit`) and move each to
+   * `now + leaseMs`: a worker that dies with one comes back to it after the lease. Remove when done.
+   */
+  lease(now: number, leaseMs: number, limit: number): Promise<ScheduledItem[]>;
   remove(id: string): Promise<void>;
 }
 

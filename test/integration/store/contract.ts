@@ -1,7 +1,7 @@
 import { CodedError } from '../../../src/domain/errors.js';
 import type { Incident, StepState } from '../../../src/domain/incident.js';
 import type { TimelineEvent } from '../../../src/domain/timeline.js';
-import type { Store } from '../../../src/store/store.js';
+import type { AlertRecord, Store } from '../../../src/store/store.js';
 import { anAlert } from '../../builders/alert.js';
 import { anIncident, aTimelineEvent } from '../../builders/incident.js';
 
@@ -307,6 +307,159 @@ export function describeStoreContract(
       });
     });
 
+    describe('recordAlert', () => {
+      const firing = (
+        n: number,
+        over: { claim?: string; count?: number; seen?: number } = {},
+      ): AlertRecord => {
+        const seen = at(over.seen ?? 0);
+        const incident = incidentNo(n, {
+          count: over.count ?? 1,
+          fingerprint: 'fp-shared',
+          firstSeen: seen,
+          lastSeen: seen,
+        });
+        return {
+          fingerprint: incident.fingerprint,
+          ...(over.claim ? { claim: { key: over.claim, ttlMs: 60_000 } } : {}),
+          state: 'firing',
+          open: {
+            incident,
+            events: [
+              aTimelineEvent({
+                id: `${incident.id}:opened`,
+                incidentId: incident.id,
+                kind: 'incident.opened',
+              }),
+            ],
+            schedule: [
+              { id: `advance:${incident.id}`, dueAt: 5, data: { kind: 'advance', incidentId: incident.id } },
+            ],
+          },
+          fold: {
+            count: over.count ?? 1,
+            firstSeen: at(over.seen ?? 0),
+            lastSeen: at(over.seen ?? 0),
+            event: aTimelineEvent({
+              id: 'template',
+              incidentId: 'template',
+              kind: 'alert.folded',
+              summary: 'Repeat folded in ({count} alerts, last seen {lastSeen}) <!channel> {count}',
+              details: { requestId: over.claim ?? null, origin: 'egress-event' },
+            }),
+          },
+        };
+      };
+      const resolved = (fingerprint: string, claim?: string): AlertRecord => ({
+        fingerprint,
+        ...(claim ? { claim: { key: claim, ttlMs: 60_000 } } : {}),
+        state: 'resolved',
+        resolved: {
+          at: at(9000),
+          event: aTimelineEvent({ id: 't', incidentId: 't', kind: 'alert.resolved', summary: 'resolved' }),
+        },
+      });
+
+      it('opens an incident with its events and due work, all in one step', async () => {
+        const r = await store.incidents.recordAlert(firing(1));
+        expect(r.outcome).toBe('opened');
+        expect((await store.incidents.get('inc-1'))?.count).toBe(1);
+        expect((await store.timeline.read('inc-1')).map((e) => e.id)).toEqual(['inc-1:opened']);
+        expect((await store.schedule.due(10)).map((i) => i.id)).toEqual(['advance:inc-1']);
+      });
+
+      it('folds repeats without bumping the version, and fills the event template', async () => {
+        await store.incidents.recordAlert(firing(1));
+        const r = await store.incidents.recordAlert(firing(99, { count: 3, seen: 5000 }));
+        expect(r.outcome).toBe('folded');
+        if (r.outcome !== 'folded') return;
+        expect(r.incident).toMatchObject({ id: 'inc-1', version: 0, count: 4, lastSeen: at(5000) });
+        expect(r.events).toEqual([
+          expect.objectContaining({
+            id: 'inc-1:alert:1',
+            incidentId: 'inc-1',
+            kind: 'alert.folded',
+            summary: `Repeat folded in (4 alerts, last seen ${at(5000)}) <!channel> 4`,
+            details: { requestId: null, origin: 'egress-event', count: 4 },
+          }),
+        ]);
+        const stored = await store.incidents.get('inc-1');
+        expect(stored).toMatchObject({ version: 0, count: 4, firstSeen: at(0), lastSeen: at(5000) });
+        expect(await store.incidents.get('inc-99')).toBeUndefined();
+        // The engine's compare-and-set is not disturbed by folds, and cannot move the counters.
+        const updated = await store.incidents.update({ ...stored!, count: 1, status: 'acknowledged' }, 0);
+        expect(updated).toMatchObject({ version: 1, count: 4, status: 'acknowledged' });
+        expect((await store.incidents.list())[0]).toMatchObject({ id: 'inc-1', count: 4 });
+        expect(await store.incidents.byFingerprint(stored!.fingerprint)).toMatchObject({ count: 4 });
+      });
+
+      it('counts every one of 50 concurrent repeats exactly once, with one event each', async () => {
+        await store.incidents.recordAlert(firing(1));
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            store.incidents.recordAlert(firing(100 + i, { claim: `r-${i}` })),
+          ),
+        );
+        expect(results.every((r) => r.outcome === 'folded')).toBe(true);
+        expect((await store.incidents.get('inc-1'))?.count).toBe(51);
+        const ids = (await store.timeline.read('inc-1')).map((e) => e.id);
+        expect(new Set(ids).size).toBe(51);
+      });
+
+      it('opens exactly one incident when 20 first alerts race', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.incidents.recordAlert(firing(200 + i))),
+        );
+        expect(results.filter((r) => r.outcome === 'opened')).toHaveLength(1);
+        expect(results.filter((r) => r.outcome === 'folded')).toHaveLength(19);
+        expect(await store.incidents.list()).toHaveLength(1);
+      });
+
+      it('a repeated delivery key changes nothing and names the incident', async () => {
+        await store.incidents.recordAlert(firing(1, { claim: 'req-1' }));
+        const again = await store.incidents.recordAlert(firing(2, { claim: 'req-1' }));
+        expect(again).toEqual({
+          outcome: 'duplicate',
+          incident: expect.objectContaining({ id: 'inc-1', count: 1 }),
+        });
+        expect(await store.timeline.read('inc-1')).toHaveLength(1);
+        expect(await store.incidents.get('inc-2')).toBeUndefined();
+      });
+
+      it('notes a resolved alert on the incident; a later repeat clears it; nothing open is ignored', async () => {
+        const first = firing(1);
+        await store.incidents.recordAlert(first);
+        const r = await store.incidents.recordAlert(resolved(first.fingerprint));
+        expect(r.outcome).toBe('resolved');
+        expect((await store.incidents.get('inc-1'))?.resolvedAt).toBe(at(9000));
+        expect((await store.timeline.read('inc-1')).map((e) => [e.id, e.kind])).toEqual([
+          ['inc-1:opened', 'incident.opened'],
+          ['inc-1:alert:1', 'alert.resolved'],
+        ]);
+        await store.incidents.recordAlert(firing(2));
+        expect((await store.incidents.get('inc-1'))?.resolvedAt).toBeUndefined();
+        expect(await store.incidents.recordAlert(resolved('fp-nothing'))).toEqual({ outcome: 'ignored' });
+      });
+
+      it('records nothing at all when the new id is taken (store_conflict); the claim stays free', async () => {
+        await store.incidents.createOrGetByFingerprint(incidentNo(7, { fingerprint: 'other' }));
+        const clash = firing(7, { claim: 'req-7' });
+        expect(await codeOf(store.incidents.recordAlert(clash))).toBe('store_conflict');
+        expect(await store.timeline.read('inc-7')).toEqual([]);
+        expect(await store.dedupe.claim('req-7', 1000)).toBe(true);
+      });
+
+      it('finds an incident by its Slack thread (an index kept by update)', async () => {
+        await store.incidents.recordAlert(firing(1));
+        expect(await store.incidents.byThread('C1', '1.1')).toBeUndefined();
+        const cur = await store.incidents.get('inc-1');
+        await store.incidents.update({ ...cur!, slack: { channel: 'C1', ts: '1.1', steps: {} } }, 0);
+        expect(await store.incidents.byThread('C1', '1.1')).toMatchObject({ id: 'inc-1' });
+        expect(await store.incidents.byThread('C1', '1.2')).toBeUndefined();
+        expect(await store.incidents.byThread('constructor', '__proto__')).toBeUndefined();
+      });
+    });
+
     describe('timeline', () => {
       const ev = (n: number, over: Partial<TimelineEvent> = {}) =>
         aTimelineEvent({ id: `inc-1:e${n}`, incidentId: 'inc-1', summary: `event ${n}`, ...over });
@@ -464,21 +617,25 @@ export function describeStoreContract(
         expect(ran).toBe(false);
       });
 
-      it("expires a dead holder's lock after its TTL, and the late holder does not free the new one", async () => {
-        const dead = holdLock(store, 'k', { ttlMs: 300, waitMs: 0 }); // hangs past its TTL
-        await dead.inside;
-        const next = holdLock(store, 'k', { ttlMs: 30_000, waitMs: 15_000 });
-        await next.inside; // got in: the dead holder's lock expired
-
-        dead.release();
-        expect(await dead.done).toBe('held k');
-        // The late holder has finished: the lock must still be the second holder's.
+      it('keeps the lock of a holder that runs past its TTL (heartbeat), and frees it when it ends', async () => {
+        const long = holdLock(store, 'k', { ttlMs: 300, waitMs: 0 });
+        await long.inside;
+        await tick(1000); // three TTLs: only the heartbeat keeps it
         expect(
-          await codeOf(store.locks.withLock('k', { ttlMs: 1000, waitMs: 50 }, async () => 'third')),
+          await codeOf(store.locks.withLock('k', { ttlMs: 1000, waitMs: 50 }, async () => 'second')),
         ).toBe('lock_busy');
-        next.release();
-        expect(await next.done).toBe('held k');
+        long.release();
+        expect(await long.done).toBe('held k');
         expect(await store.locks.withLock('k', { ttlMs: 1000, waitMs: 0 }, async () => 'free')).toBe('free');
+      });
+
+      it('tells the holder through its signal only if the lock is lost, never while it holds it', async () => {
+        let signal: AbortSignal | undefined;
+        await store.locks.withLock('k', { ttlMs: 300, waitMs: 0 }, async (held) => {
+          signal = held.signal;
+          await tick(700);
+        });
+        expect(signal?.aborted).toBe(false);
       });
     });
 
@@ -510,6 +667,33 @@ export function describeStoreContract(
         expect(await store.schedule.due(5000)).toEqual([item('grant-1', 5000, { v: 2 })]);
         await store.schedule.put(item('grant-1', 10, { v: 3 }));
         expect(await store.schedule.due(10)).toEqual([item('grant-1', 10, { v: 3 })]);
+      });
+
+      it('leases due items: taken ones come back after the lease, removed ones never', async () => {
+        await store.schedule.put(item('a', 10));
+        await store.schedule.put(item('b', 20));
+        await store.schedule.put(item('later', 1000));
+        const first = await store.schedule.lease(100, 500, 10);
+        expect(first.map((i) => [i.id, i.dueAt])).toEqual([
+          ['a', 600],
+          ['b', 600],
+        ]);
+        expect(await store.schedule.lease(100, 500, 10)).toEqual([]); // leased: not due again yet
+        await store.schedule.remove('a');
+        expect((await store.schedule.lease(700, 500, 10)).map((i) => i.id)).toEqual(['b']);
+        expect((await store.schedule.due(2000)).map((i) => [i.id, i.dueAt])).toEqual([
+          ['later', 1000],
+          ['b', 1200],
+        ]);
+      });
+
+      it('hands each due item to exactly one of several racing workers', async () => {
+        for (let i = 0; i < 20; i++) await store.schedule.put(item(`i${i}`, i));
+        const taken = await Promise.all(
+          Array.from({ length: 5 }, () => store.schedule.lease(100, 10_000, 20)),
+        );
+        const ids = taken.flat().map((i) => i.id);
+        expect(ids.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `i${i}`).sort());
       });
 
       it('forgets removed items; removing an unknown id is fine', async () => {

@@ -115,6 +115,35 @@ describe('redis store', () => {
     }
   });
 
+  it('lets a lock left by a dead process lapse after its TTL (no heartbeat), and tells a holder whose lock was taken', async () => {
+    const store = sharedStore();
+    const prefix = prefixes.get(store) ?? '';
+    const raw = testRedisClient();
+    try {
+      // A process that died holding the lock: the key stays only for its short TTL.
+      await raw.set(`${prefix}lock:incident:dead`, 'their-token', 'PX', 300);
+      const started = Date.now();
+      expect(
+        await store.locks.withLock('incident:dead', { ttlMs: 1000, waitMs: 5000 }, async () => 'mine'),
+      ).toBe('mine');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+
+      // Someone took the lock over (it was lost): the heartbeat notices, the holder's signal aborts,
+      // and finishing late does not delete the other holder's lock.
+      let aborted: unknown;
+      await store.locks.withLock('incident:taken', { ttlMs: 300, waitMs: 0 }, async (held) => {
+        await raw.set(`${prefix}lock:incident:taken`, 'other-token', 'PX', 10_000);
+        await new Promise<void>((resolve) => held.signal.addEventListener('abort', () => resolve()));
+        aborted = held.signal.reason;
+      });
+      expect(aborted).toMatchObject({ code: 'lock_lost' });
+      expect(await raw.get(`${prefix}lock:incident:taken`)).toBe('other-token');
+    } finally {
+      await raw.quit();
+      await dispose(store);
+    }
+  });
+
   it('reads what another instance wrote (a restart of the process)', async () => {
     const keyPrefix = `${filePrefix}restart:`;
     const before = createRedisStore({ url: redisUrl(), keyPrefix });
