@@ -129,7 +129,9 @@ export function parseEgressCommand(text: string): EgressCommand {
   const trimmed = text.trim();
   const words = trimmed.split(/\s+/).filter(Boolean);
   const [name = 'help', ...args] = words;
-  const spec = subcommands[name.toLowerCase() as EgressCommand['name']];
+  // Own keys only: `/egress constructor` must not find Object.prototype.constructor.
+  const key = name.toLowerCase();
+  const spec = Object.hasOwn(subcommands, key) ? subcommands[key as EgressCommand['name']] : undefined;
   if (!spec) {
     throw new CodedError(
       'command_invalid',
