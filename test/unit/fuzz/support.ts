@@ -276,7 +276,16 @@ export function mutatedYaml(text: string): fc.Arbitrary<string> {
   const data = parseYamlText(text) as unknown;
   const values = fc.oneof(
     nastyValue,
-    fc.constantFrom('15m', '0s', '99999999999999999999d', 'soft', 'hard', 'k8s.quarantine'),
+    fc.constantFrom(
+      '15m',
+      '0s',
+      '1h30m',
+      '99999999999999999999d',
+      `${'9'.repeat(400)}d`,
+      'soft',
+      'hard',
+      'k8s.quarantine',
+    ),
   );
   return mutatedDoc(data, values).map((d) => stringifyYaml(d));
 }
