@@ -14,6 +14,8 @@ describe('workloadFromPodName', () => {
     // DaemonSet / Job: 5-char suffix.
     ['node-exporter-x7k2p', 'node-exporter'],
     ['fluent-bit-9wz4t', 'fluent-bit'],
+    // `api-` is not a Deployment name, so this is read as a DaemonSet pod of `api--7d9f8b6c5d`.
+    ['api--7d9f8b6c5d-x2x7q', 'api--7d9f8b6c5d'],
   ])('%s → %s', (pod, workload) => {
     expect(workloadFromPodName(pod)).toBe(workload);
   });
@@ -26,6 +28,8 @@ describe('workloadFromPodName', () => {
     ['x2x7q'], // only a suffix
     [''],
     ['payments-api-7d9f8b6c5d-X2X7Q'], // upper case never comes from Kubernetes
+    ['a--0'], // `a-` is not a StatefulSet name: a bare pod
+    ['web.-x2x7q'], // `web.` is not a DaemonSet name
   ])('%s is returned unchanged', (pod) => {
     expect(workloadFromPodName(pod)).toBe(pod);
   });
