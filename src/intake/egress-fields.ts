@@ -2,7 +2,14 @@
 // Alertmanager alert's labels through the label mapping. One set of rules, one set of messages.
 import type { AlertDestination, AlertSource } from '../domain/alert.js';
 import type { FieldIssue } from '../domain/errors.js';
-import { checkDestinationType, checkName, checkPort, show } from './fields.js';
+import {
+  checkDestinationType,
+  checkName,
+  checkNamespace,
+  checkPort,
+  checkServiceName,
+  show,
+} from './fields.js';
 
 /** Fields that identify the flow; Alertmanager labels carry the same names by default. */
 export const EGRESS_FIELDS = [
@@ -56,9 +63,19 @@ export function readCoreFields(src: FieldSource, issues: FieldIssue[]): CoreFiel
   const before = issues.length;
   const name = (f: EgressField, required: boolean) =>
     checkName(src.get(f), src.path(f), WHAT[f], issues, { required });
+  const namespaceOf = (f: 'src_namespace' | 'dst_namespace', required: boolean) =>
+    checkNamespace(src.get(f), src.path(f), WHAT[f], issues, { required });
 
-  const service = name('src_service', true);
-  const namespace = name('src_namespace', true);
+  const service = checkServiceName(
+    src.get('src_service'),
+    src.path('src_service'),
+    WHAT.src_service,
+    issues,
+    {
+      required: true,
+    },
+  );
+  const namespace = namespaceOf('src_namespace', true);
   const identity = name('src_identity', false);
   const type = checkDestinationType(src.get('dst_type'), src.path('dst_type'), issues);
   const dstName = name('dst_name', true);
@@ -72,10 +89,10 @@ export function readCoreFields(src: FieldSource, issues: FieldIssue[]): CoreFiel
         ...(raw === undefined ? {} : { value: show(raw) }),
       });
     } else {
-      dstNamespace = name('dst_namespace', true);
+      dstNamespace = namespaceOf('dst_namespace', true);
     }
   } else {
-    dstNamespace = name('dst_namespace', false);
+    dstNamespace = namespaceOf('dst_namespace', false);
   }
   const port = checkPort(src.get('dst_port'), src.path('dst_port'), issues);
   const protocol = name('protocol', true)?.toLowerCase();

@@ -7,17 +7,21 @@ import type { FieldIssue } from '../domain/errors.js';
 import {
   BatchResult,
   checkName,
+  checkNamespace,
+  checkPodName,
   checkTime,
   ExtraBag,
   emptyBatch,
   type ItemPath,
   indexPath,
   isPlainObject,
+  isServiceName,
   MAX_SUMMARY_LENGTH,
   maxAlertsOf,
   nestsDeeperThan,
   own,
   rootPath,
+  SERVICE_MESSAGE,
   schemaIssues,
   show,
   tooDeep,
@@ -99,8 +103,21 @@ function k8sField(
     });
     return undefined;
   }
-  const what = key === NS ? 'the pod namespace' : 'the pod name';
-  return checkName(v, path, what, issues, { required: true });
+  return key === NS
+    ? checkNamespace(v, path, 'the pod namespace', issues, { required: true })
+    : checkPodName(v, path, 'the pod name', issues, { required: true });
+}
+
+/** The workload a pod belongs to, which must itself be usable as a service name (label value). */
+function serviceOfPod(pod: string, at: ItemPath, issues: FieldIssue[]): string | undefined {
+  const service = workloadFromPodName(pod);
+  if (isServiceName(service)) return service;
+  issues.push({
+    path: at.field(`output_fields.${POD}`),
+    message: `its workload name ${show(service)} is not a service name: ${SERVICE_MESSAGE}`,
+    value: show(pod),
+  });
+  return undefined;
 }
 
 /**
@@ -122,6 +139,7 @@ export function parseFalcoEvent(
 
   const namespace = k8sField(fields, NS, at, issues);
   const pod = k8sField(fields, POD, at, issues);
+  const service = pod === undefined ? undefined : serviceOfPod(pod, at, issues);
 
   // Remote address: fd.rip, else fd.sip (the server: the remote side of an outbound connect), else fd.name.
   const fdName = own(fields, 'fd.name');
@@ -156,7 +174,15 @@ export function parseFalcoEvent(
     required: false,
   });
 
-  if (issues.length > before || !namespace || !pod || ip === undefined || port === undefined || !ts) {
+  if (
+    issues.length > before ||
+    !namespace ||
+    !pod ||
+    !service ||
+    ip === undefined ||
+    port === undefined ||
+    !ts
+  ) {
     return undefined;
   }
 
@@ -175,7 +201,7 @@ export function parseFalcoEvent(
     origin: 'falcosidekick',
     state: 'firing',
     ...(rule ? { event: rule } : {}),
-    source: { service: workloadFromPodName(pod), namespace, pod },
+    source: { service, namespace, pod },
     destination: { type: 'ip', name: ip, port, protocol },
     ...(uuid ? { requestId: uuid } : {}),
     count: 1,

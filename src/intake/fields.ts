@@ -147,6 +147,86 @@ export function checkName(
   return value;
 }
 
+// Kubernetes names. These values end up in label selectors (`app=<service>`), namespaced API paths
+// and Slack text: anything that is not a name Kubernetes itself would accept is refused here, so a
+// sender can never smuggle a selector (`ledger-db,tier=database`), a path (`..`, `a/b`) or markup in.
+
+/** One DNS-1123 label's characters: lower-case alphanumerics and '-', starting and ending alphanumeric. */
+const DNS_LABEL = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/;
+
+/** A DNS-1123 label (namespaces): at most 63 characters. */
+export function isDnsLabel(name: string): boolean {
+  return name.length <= 63 && DNS_LABEL.test(name);
+}
+
+/** A DNS-1123 subdomain (pod and most object names): dot-separated labels, at most `max` characters. */
+export function isDnsSubdomain(name: string, max = 253): boolean {
+  return name.length <= max && name.split('.').every((label) => DNS_LABEL.test(label));
+}
+
+/** A workload name that is also a valid label value (the selector `app=<service>`): a subdomain of at most 63. */
+export function isServiceName(name: string): boolean {
+  return isDnsSubdomain(name, 63);
+}
+
+export const NAMESPACE_MESSAGE =
+  "expected a Kubernetes namespace (a DNS-1123 label: lower-case letters, digits and '-', at most 63)";
+export const SERVICE_MESSAGE =
+  "expected a Kubernetes object name usable as a label value (lower-case letters, digits, '-' and '.', " +
+  'starting and ending with a letter or digit, at most 63)';
+export const POD_MESSAGE =
+  "expected a Kubernetes pod name (a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', " +
+  'starting and ending with a letter or digit, at most 253)';
+
+/** checkName, then the Kubernetes name rule `valid`; the issue names the rule and shows the value. */
+function checkKubeName(
+  valid: (name: string) => boolean,
+  expected: string,
+  value: unknown,
+  path: string,
+  what: string,
+  issues: FieldIssue[],
+  opts: { required: boolean },
+): string | undefined {
+  const name = checkName(value, path, what, issues, opts);
+  if (name === undefined || valid(name)) return name;
+  issues.push({ path, message: expected, value: show(name) });
+  return undefined;
+}
+
+/** A namespace: a DNS-1123 label (`constructor` is one; `..`, `a/b`, `Prod`, `-x` are not). */
+export function checkNamespace(
+  value: unknown,
+  path: string,
+  what: string,
+  issues: FieldIssue[],
+  opts: { required: boolean },
+): string | undefined {
+  return checkKubeName(isDnsLabel, NAMESPACE_MESSAGE, value, path, what, issues, opts);
+}
+
+/** A service (workload) name usable as a label value: never a selector, a path or markup. */
+export function checkServiceName(
+  value: unknown,
+  path: string,
+  what: string,
+  issues: FieldIssue[],
+  opts: { required: boolean },
+): string | undefined {
+  return checkKubeName(isServiceName, SERVICE_MESSAGE, value, path, what, issues, opts);
+}
+
+/** A pod name: a DNS-1123 subdomain of at most 253 characters. */
+export function checkPodName(
+  value: unknown,
+  path: string,
+  what: string,
+  issues: FieldIssue[],
+  opts: { required: boolean },
+): string | undefined {
+  return checkKubeName((n) => isDnsSubdomain(n), POD_MESSAGE, value, path, what, issues, opts);
+}
+
 const PORT_MESSAGE = 'expected a port number from 0 to 65535 (a number or a string of digits)';
 
 export function checkPort(value: unknown, path: string, issues: FieldIssue[]): number | undefined {

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { EgressAlert, type ParsedBatch } from '../../../src/domain/alert.js';
 import type { AlertmanagerLabelMapping } from '../../../src/domain/alertmanager-labels.js';
 import { EGRESS_FIELDS } from '../../../src/intake/egress-fields.js';
+import { isDnsLabel, isDnsSubdomain, isServiceName } from '../../../src/intake/fields.js';
 import { type ParseOptions, parseAlertBody } from '../../../src/intake/parse.js';
 import {
   clone,
@@ -166,6 +167,12 @@ function checkBatch(body: string, batch: ParsedBatch): void {
   for (const alert of batch.alerts) {
     const res = EgressAlert.safeParse(alert);
     if (!res.success) throw new Error(`an alert fails the schema: ${res.error.message}`);
+    // Names that reach selectors and API paths are Kubernetes names, whatever the sender wrote.
+    const { source, destination } = alert;
+    expect(isServiceName(source.service)).toBe(true);
+    expect(isDnsLabel(source.namespace)).toBe(true);
+    if (destination.namespace !== undefined) expect(isDnsLabel(destination.namespace)).toBe(true);
+    if (source.pod !== undefined) expect(isDnsSubdomain(source.pod)).toBe(true);
   }
   expect(batch.items).toHaveLength(expectedItems(body));
   batch.items.forEach((item, i) => {

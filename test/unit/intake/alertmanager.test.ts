@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { EgressAlert } from '../../../src/domain/alert.js';
 import { AlertmanagerLabelMapping } from '../../../src/domain/alertmanager-labels.js';
 import { labelFor, parseAlertmanager } from '../../../src/intake/alertmanager.js';
+import { NAMESPACE_MESSAGE, SERVICE_MESSAGE } from '../../../src/intake/fields.js';
 import { parseAlertBody } from '../../../src/intake/parse.js';
 import { rejectedIssues, thrownCoded as rejection } from '../../support/coded.js';
 
@@ -218,12 +219,64 @@ describe('Alertmanager webhook: label mapping', () => {
     ]);
   });
 
+  it('reads a label value named like an Object.prototype property as a plain name', () => {
+    const m = AlertmanagerLabelMapping.parse({ src_namespace: 'constructor', src_service: '__proto__' });
+    const { src_namespace: _ns, src_service: _svc, ...rest } = labels;
+    const own: Record<string, string> = { ...rest, constructor: 'constructor' };
+    Object.defineProperty(own, '__proto__', { value: 'tostring', enumerable: true });
+    const body = JSON.stringify(
+      webhook([{ status: 'firing', labels: own, startsAt: '2026-11-25T14:00:00Z' }]),
+    );
+    const [alert] = parseAlertBody(body, undefined, { receivedAt, alertmanagerLabels: m }).alerts;
+    expect(alert?.source).toEqual({ service: 'tostring', namespace: 'constructor' });
+  });
+
   it('rejects a misspelt mapping key (strict schema)', () => {
     const res = AlertmanagerLabelMapping.safeParse({ src_servce: 'app', dst_port: '' });
     expect(res.success).toBe(false);
     expect(res.error?.issues.map((i) => [i.code, i.path.join('.')])).toEqual([
       ['too_small', 'dst_port'],
       ['unrecognized_keys', ''],
+    ]);
+  });
+});
+
+describe('Alertmanager webhook: Kubernetes names in labels', () => {
+  it('rejects a service label that would smuggle a selector, and namespaces that are not labels, naming each label', () => {
+    const alert = (l: Record<string, string>) => ({
+      status: 'firing',
+      labels: l,
+      startsAt: '2026-11-25T14:00:00Z',
+    });
+    const err = rejection(() =>
+      parseAlertmanager(
+        webhook([
+          alert({ ...labels, src_service: 'ledger-db,tier=database' }),
+          alert({ ...labels, src_namespace: '..' }),
+          alert({ ...labels, dst_type: 'service', dst_name: 'orders-api', dst_namespace: 'a/b' }),
+        ]),
+        opts,
+      ),
+    );
+    expect(err.issues).toEqual([
+      { path: 'alerts[0].labels.src_service', message: SERVICE_MESSAGE, value: '"ledger-db,tier=database"' },
+      { path: 'alerts[1].labels.src_namespace', message: NAMESPACE_MESSAGE, value: '".."' },
+      { path: 'alerts[2].labels.dst_namespace', message: NAMESPACE_MESSAGE, value: '"a/b"' },
+    ]);
+  });
+
+  it('names the mapped label when its value is not a namespace', () => {
+    const m = AlertmanagerLabelMapping.parse({ src_namespace: 'kubernetes_namespace' });
+    const { src_namespace: _ns, ...rest } = labels;
+    const body = webhook([
+      {
+        status: 'firing',
+        labels: { ...rest, kubernetes_namespace: 'Prod' },
+        startsAt: '2026-11-25T14:00:00Z',
+      },
+    ]);
+    expect(rejection(() => parseAlertmanager(body, { receivedAt, alertmanagerLabels: m })).issues).toEqual([
+      { path: 'alerts[0].labels.kubernetes_namespace', message: NAMESPACE_MESSAGE, value: '"Prod"' },
     ]);
   });
 });

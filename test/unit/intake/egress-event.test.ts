@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { EgressAlert } from '../../../src/domain/alert.js';
 import { parseEgressEvents } from '../../../src/intake/egress-event.js';
+import { NAMESPACE_MESSAGE, SERVICE_MESSAGE } from '../../../src/intake/fields.js';
 import { parseAlertBody } from '../../../src/intake/parse.js';
 import { rejectedIssues, thrownCoded as rejection } from '../../support/coded.js';
 
@@ -129,27 +130,59 @@ describe('egress events: good input', () => {
     expect(parseAlertBody(body, undefined, opts).alerts.map((a) => a.requestId)).toEqual(['a', 'b']);
   });
 
-  it('keeps unicode names verbatim (emoji, RTL marks and overrides, combining marks, CJK)', () => {
-    const { alerts } = parseAlertBody(fixture('unicode.json'), 'application/json', opts);
-    expect(alerts.map((a) => [a.source.service, a.source.namespace, a.destination.name])).toEqual([
-      ['🚀-launcher', 'prod', 'xn--mgbh0fb.xn--kgbechtv'],
-      ['خدمة-الدفع', '\u200fprod', '\u202egnp.exe.example'],
-      ['cafe\u0301-api', 'z\u0335\u0321a\u0334\u0322l\u0336\u031bg\u0337\u0322o', '例え.テスト'],
+  it('keeps unicode verbatim where free text is allowed (destination names, identities, extras)', () => {
+    const { alerts } = parseEgressEvents(
+      [
+        { ...valid, dst_name: 'xn--mgbh0fb.xn--kgbechtv', comment: '👩‍👩‍👧 family emoji with ZWJ' },
+        { ...valid, dst_name: '\u202egnp.exe.example', src_identity: 'خدمة-الدفع' },
+        { ...valid, dst_name: '例え.テスト', src_identity: 'cafe\u0301-api' },
+      ],
+      opts,
+    );
+    expect(alerts.map((a) => [a.destination.name, a.source.identity])).toEqual([
+      ['xn--mgbh0fb.xn--kgbechtv', undefined],
+      ['\u202egnp.exe.example', 'خدمة-الدفع'],
+      ['例え.テスト', 'cafe\u0301-api'],
     ]);
     expect(alerts[0]?.extra).toEqual({ comment: '👩‍👩‍👧 family emoji with ZWJ' });
   });
 
-  it('keeps Slack control sequences and HTML metacharacters unchanged (escaping is the renderer’s job)', () => {
-    const [alert] = parseAlertBody(fixture('slack-control.json'), 'application/json', opts).alerts;
+  it('refuses unicode service and namespace names (emoji, RTL marks, combining marks): not Kubernetes names', () => {
+    const err = rejection(() => parseAlertBody(fixture('unicode.json'), 'application/json', opts));
+    expect(err.message).toBe('Rejected: all 3 egress events are invalid, nothing was recorded');
+    expect(err.issues.map((i) => [i.path, i.message, i.value])).toEqual([
+      ['[0].src_service', SERVICE_MESSAGE, '"🚀-launcher"'],
+      ['[1].src_service', SERVICE_MESSAGE, '"خدمة-الدفع"'],
+      ['[1].src_namespace', NAMESPACE_MESSAGE, '"\u200fprod"'],
+      ['[2].src_service', SERVICE_MESSAGE, '"cafe\u0301-api"'],
+      ['[2].src_namespace', NAMESPACE_MESSAGE, '"z\u0335\u0321a\u0334\u0322l\u0336\u031bg\u0337\u0322o"'],
+    ]);
+  });
+
+  it('keeps Slack control sequences and HTML metacharacters unchanged in free-text fields (escaping is the renderer’s job)', () => {
+    const event = {
+      ...JSON.parse(fixture('slack-control.json')),
+      src_service: 'payments-api',
+      src_namespace: 'prod',
+    };
+    const [alert] = parseEgressEvents(event, opts).alerts;
     expect(alert?.source).toEqual({
-      service: '<!channel>',
-      namespace: '<@U0AAA>',
+      service: 'payments-api',
+      namespace: 'prod',
       identity: '<!subteam^S0ABC|@security>',
     });
     expect(alert?.destination.name).toBe('<https://evil.example|click here>');
     expect(alert?.decision).toBe('&<>');
     expect(alert?.policyId).toBe('<!here>');
     expect(alert?.extra).toEqual({ comment: '<!everyone> *bold* `code` ~strike~ &amp; &lt;' });
+  });
+
+  it('refuses Slack control sequences as service and namespace names', () => {
+    const err = rejection(() => parseAlertBody(fixture('slack-control.json'), 'application/json', opts));
+    expect(err.issues).toEqual([
+      { path: 'src_service', message: SERVICE_MESSAGE, value: '"<!channel>"' },
+      { path: 'src_namespace', message: NAMESPACE_MESSAGE, value: '"<@U0AAA>"' },
+    ]);
   });
 
   it('cuts each extra value to 1024 characters and keeps a __proto__ key as a plain key', () => {
@@ -337,5 +370,113 @@ describe('egress events: bad input names each bad field', () => {
     const event = Object.assign(Object.create({ src_namespace: 'inherited' }) as object, rest);
     const err = rejection(() => parseEgressEvents(event, opts));
     expect(err.issues).toEqual([{ path: 'src_namespace', message: 'is required (the source namespace)' }]);
+  });
+});
+
+describe('egress events: Kubernetes names', () => {
+  const issuesFor = (event: Record<string, unknown>) =>
+    rejection(() => parseEgressEvents(event, opts)).issues;
+
+  it('names the field, the value and what was expected for a namespace that is not a DNS-1123 label', () => {
+    const err = rejection(() => parseEgressEvents({ ...valid, src_namespace: '..' }, opts));
+    expect(err.describe().split('\n')[1]).toBe(
+      `  - src_namespace: expected a Kubernetes namespace (a DNS-1123 label: lower-case letters, digits and '-', at most 63) (got "..")`,
+    );
+  });
+
+  it.each([
+    '..',
+    '.',
+    'a/b',
+    '../kube-system',
+    'Prod',
+    '-x',
+    'x-',
+    'a.b',
+    'a_b',
+    'a b',
+    'prod\n',
+    'a'.repeat(64),
+    'toString', // upper case: not a namespace Kubernetes would create
+    '__proto__',
+  ])('rejects src_namespace and dst_namespace %j', (ns) => {
+    expect(issuesFor({ ...valid, src_namespace: ns })).toEqual([
+      { path: 'src_namespace', message: NAMESPACE_MESSAGE, value: JSON.stringify(ns) },
+    ]);
+    const service = { ...valid, dst_type: 'service', dst_name: 'orders-api' };
+    expect(issuesFor({ ...service, dst_namespace: ns })).toEqual([
+      { path: 'dst_namespace', message: NAMESPACE_MESSAGE, value: JSON.stringify(ns) },
+    ]);
+    expect(issuesFor({ ...valid, dst_namespace: ns })).toEqual([
+      { path: 'dst_namespace', message: NAMESPACE_MESSAGE, value: JSON.stringify(ns) },
+    ]);
+  });
+
+  it.each([
+    'constructor',
+    'tostring',
+    'valueof',
+    'hasownproperty',
+    'prototype',
+    'prod',
+    '0',
+    'kube-system',
+    'a'.repeat(63),
+  ])('accepts the namespace %j (own value, never Object.prototype)', (ns) => {
+    const service = { ...valid, dst_type: 'service', dst_name: 'orders-api', dst_namespace: ns };
+    const [alert] = parseEgressEvents({ ...service, src_namespace: ns }, opts).alerts;
+    expect(alert?.source.namespace).toBe(ns);
+    expect(alert?.destination.namespace).toBe(ns);
+    expect(typeof alert?.source.namespace).toBe('string');
+  });
+
+  it.each([
+    'ledger-db,tier=database',
+    'app in (a,b)',
+    'a=b',
+    'a!=b',
+    'x/y',
+    'Payments',
+    'a..b',
+    '.a',
+    'a.',
+    '-a',
+    'a-',
+    'a_b',
+    '<!channel>',
+    'a'.repeat(64),
+  ])('rejects src_service %j, which could not be a label value', (service) => {
+    expect(issuesFor({ ...valid, src_service: service })).toEqual([
+      { path: 'src_service', message: SERVICE_MESSAGE, value: JSON.stringify(service) },
+    ]);
+  });
+
+  it('says what a service name must be, naming src_service', () => {
+    const err = rejection(() =>
+      parseEgressEvents({ ...valid, src_service: 'ledger-db,tier=database' }, opts),
+    );
+    expect(err.describe().split('\n')[1]).toBe(
+      "  - src_service: expected a Kubernetes object name usable as a label value (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit, at most 63) (got \"ledger-db,tier=database\")",
+    );
+  });
+
+  it.each(['payments-api', 'api.v2', 'constructor', 'tostring', '0', 'a'.repeat(63), 'a.b-c.d'])(
+    'accepts the service name %j',
+    (service) => {
+      expect(parseEgressEvents({ ...valid, src_service: service }, opts).alerts[0]?.source.service).toBe(
+        service,
+      );
+    },
+  );
+
+  it('still reports a wrong type or an empty value the way it did (the name rule comes after)', () => {
+    expect(issuesFor({ ...valid, src_service: 7, src_namespace: '  ' })).toEqual([
+      {
+        path: 'src_service',
+        message: 'expected a string (the source service name), got a number',
+        value: '7',
+      },
+      { path: 'src_namespace', message: 'must not be empty (the source namespace)', value: '"  "' },
+    ]);
   });
 });

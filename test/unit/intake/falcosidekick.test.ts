@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { EgressAlert } from '../../../src/domain/alert.js';
+import { showValue as show } from '../../../src/domain/errors.js';
 import { parseFalcosidekick, remoteOfFdName } from '../../../src/intake/falcosidekick.js';
+import { NAMESPACE_MESSAGE, POD_MESSAGE, SERVICE_MESSAGE } from '../../../src/intake/fields.js';
 import { parseAlertBody } from '../../../src/intake/parse.js';
 import { rejectedIssues, thrownCoded as rejection } from '../../support/coded.js';
 
@@ -259,6 +261,54 @@ describe('Falcosidekick: events that are not from a pod, or lack a destination',
         path: '[1].time',
         message: 'expected an RFC 3339 time with a zone (2026-11-25T14:03:12Z)',
         value: '"14:00:00"',
+      },
+    ]);
+  });
+});
+
+describe('Falcosidekick: Kubernetes names', () => {
+  const issuesFor = (fields: Record<string, unknown>) =>
+    rejection(() => parseFalcosidekick(falcoEvent(fields), opts)).issues;
+
+  it.each(['Payments-API-7d9f8b6c5d-x2x7q', 'a/b', 'pod,tier=db', '-pod', 'pod-', 'a..b', 'p'.repeat(254)])(
+    'rejects the pod name %j, naming k8s.pod.name',
+    (pod) => {
+      expect(issuesFor({ 'k8s.pod.name': pod })).toEqual([
+        { path: 'output_fields.k8s.pod.name', message: POD_MESSAGE, value: show(pod) },
+      ]);
+    },
+  );
+
+  it.each(['..', 'Prod', 'a/b', '-x', 'kube.system'])(
+    'rejects the namespace %j, naming k8s.ns.name',
+    (ns) => {
+      expect(issuesFor({ 'k8s.ns.name': ns })).toEqual([
+        { path: 'output_fields.k8s.ns.name', message: NAMESPACE_MESSAGE, value: JSON.stringify(ns) },
+      ]);
+    },
+  );
+
+  it('accepts a pod name of up to 253 characters, with dots, when its workload name is a service name', () => {
+    const pod = `${'a'.repeat(50)}.${'b'.repeat(5)}-0`;
+    expect(parseFalcosidekick(falcoEvent({ 'k8s.pod.name': pod }), opts).alerts[0]?.source).toEqual({
+      service: `${'a'.repeat(50)}.${'b'.repeat(5)}`,
+      namespace: 'prod',
+      pod,
+    });
+    const [alert] = parseFalcosidekick(
+      falcoEvent({ 'k8s.pod.name': 'constructor-0', 'k8s.ns.name': 'constructor' }),
+      opts,
+    ).alerts;
+    expect(alert?.source).toEqual({ service: 'constructor', namespace: 'constructor', pod: 'constructor-0' });
+  });
+
+  it('rejects a valid pod name whose workload name could not be a label value (longer than 63)', () => {
+    const pod = 'w'.repeat(200);
+    expect(issuesFor({ 'k8s.pod.name': pod })).toEqual([
+      {
+        path: 'output_fields.k8s.pod.name',
+        message: `its workload name ${show(pod)} is not a service name: ${SERVICE_MESSAGE}`,
+        value: show(pod),
       },
     ]);
   });

@@ -1,8 +1,13 @@
 import type { FieldIssue } from '../../../src/domain/errors.js';
 import {
+  checkNamespace,
   checkTime,
   ExtraBag,
   epochToMs,
+  isDnsLabel,
+  isDnsSubdomain,
+  isServiceName,
+  NAMESPACE_MESSAGE,
   nestsDeeperThan,
   parseRfc3339,
   truncate,
@@ -103,5 +108,76 @@ describe('small helpers', () => {
     expect(Object.keys(record)).toHaveLength(100);
     expect(record.k99).toBe('99');
     expect(record).not.toHaveProperty('k100');
+  });
+});
+
+describe('Kubernetes names', () => {
+  it.each([
+    ['a', true],
+    ['0', true],
+    ['prod', true],
+    ['kube-system', true],
+    ['constructor', true],
+    ['a'.repeat(63), true],
+    ['a'.repeat(64), false],
+    ['', false],
+    ['-a', false],
+    ['a-', false],
+    ['A', false],
+    ['a.b', false],
+    ['a_b', false],
+    ['..', false],
+    ['toString', false],
+    ['__proto__', false],
+    ['a\n', false],
+  ])('isDnsLabel(%j) is %s', (name, ok) => {
+    expect(isDnsLabel(name)).toBe(ok);
+  });
+
+  it.each([
+    ['a.b', true],
+    ['a-b.c-d', true],
+    ['a'.repeat(253), true],
+    ['a'.repeat(254), false],
+    ['a..b', false],
+    ['.a', false],
+    ['a.', false],
+    ['a.-b', false],
+    ['a,b', false],
+    ['a/b', false],
+  ])('isDnsSubdomain(%j) is %s', (name, ok) => {
+    expect(isDnsSubdomain(name)).toBe(ok);
+  });
+
+  it('a service name is a subdomain of at most 63 characters (a label value)', () => {
+    expect(isServiceName('payments-api')).toBe(true);
+    expect(isServiceName('api.v2')).toBe(true);
+    expect(isServiceName('a'.repeat(63))).toBe(true);
+    expect(isServiceName('a'.repeat(64))).toBe(false);
+    expect(isServiceName('ledger-db,tier=database')).toBe(false);
+  });
+
+  it('checks long hostile names in linear time', () => {
+    const started = performance.now();
+    for (const c of ['a', '-', 'a-', 'a.', '.a']) {
+      const long = c.repeat(100_000);
+      isDnsLabel(long);
+      isDnsSubdomain(`${long}!`, Number.POSITIVE_INFINITY);
+    }
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('checkNamespace: the name rule after the string checks, with the value shown', () => {
+    const issues: FieldIssue[] = [];
+    expect(checkNamespace('constructor', 'ns', 'the namespace', issues, { required: true })).toBe(
+      'constructor',
+    );
+    expect(checkNamespace('', 'ns', 'the namespace', issues, { required: false })).toBeUndefined();
+    expect(checkNamespace('a/b', 'ns', 'the namespace', issues, { required: true })).toBeUndefined();
+    expect(checkNamespace(undefined, 'ns', 'the namespace', issues, { required: true })).toBeUndefined();
+    expect(issues).toEqual([
+      { path: 'ns', message: NAMESPACE_MESSAGE, value: '"a/b"' },
+      { path: 'ns', message: 'is required (the namespace)' },
+    ]);
   });
 });
