@@ -265,6 +265,24 @@ describe('Alertmanager webhook: Kubernetes names in labels', () => {
     ]);
   });
 
+  it('never reads a label or annotation through a __proto__ key or Object.prototype', () => {
+    const { src_namespace: _ns, ...rest } = labels;
+    // As JSON text, so `__proto__` is an own key, as a sender's body would make it.
+    const proto = (json: string, inner: string) => json.replace(/^\{/, `{"__proto__":${inner},`);
+    const smuggled = proto(JSON.stringify(rest), '{"src_namespace":"prod"}');
+    const annotations = proto('{"toString":"t"}', '{"summary":"smuggled"}');
+    const alert = (l: string) =>
+      `{"status":"firing","startsAt":"2026-11-25T14:00:00Z","labels":${l},"annotations":${annotations}}`;
+    const body = `{"version":"4","status":"firing","alerts":[${alert(smuggled)},${alert(JSON.stringify(labels))}]}`;
+    const batch = parseAlertBody(body, undefined, opts);
+    expect(rejectedIssues(batch).map((i) => [i.path, i.message])).toEqual([
+      ['alerts[0].labels.src_namespace', 'is required (the source namespace)'],
+    ]);
+    expect(batch.alerts[0]?.source.namespace).toBe('prod');
+    expect(batch.alerts[0]?.summary).toBeUndefined();
+    expect(batch.alerts[0]?.extra['annotation.toString']).toBe('t');
+  });
+
   it('names the mapped label when its value is not a namespace', () => {
     const m = AlertmanagerLabelMapping.parse({ src_namespace: 'kubernetes_namespace' });
     const { src_namespace: _ns, ...rest } = labels;

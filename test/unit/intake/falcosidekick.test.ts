@@ -302,6 +302,18 @@ describe('Falcosidekick: Kubernetes names', () => {
     expect(alert?.source).toEqual({ service: 'constructor', namespace: 'constructor', pod: 'constructor-0' });
   });
 
+  it('never reads an output field through a __proto__ key', () => {
+    const event = falcoEvent({ 'k8s.ns.name': undefined });
+    const body = JSON.stringify(event).replace(
+      '"output_fields":{',
+      '"output_fields":{"__proto__":{"k8s.ns.name":"prod"},',
+    );
+    const issues = rejectedIssues(
+      parseAlertBody(`[${body},${JSON.stringify(falcoEvent())}]`, undefined, opts),
+    );
+    expect(issues.map((i) => i.path)).toEqual(['[0].output_fields.k8s.ns.name']);
+  });
+
   it('rejects a valid pod name whose workload name could not be a label value (longer than 63)', () => {
     const pod = 'w'.repeat(200);
     expect(issuesFor({ 'k8s.pod.name': pod })).toEqual([
