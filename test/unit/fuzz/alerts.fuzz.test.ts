@@ -292,7 +292,7 @@ describe('alert intake fuzzing', () => {
         const doc = clone(webhook);
         for (const alert of doc.alerts) {
           const labels: Record<string, string> = {};
-          const moved = new Set(Object.values(map));
+          const moved = new Set<string>(Object.values(map));
           for (const [k, v] of Object.entries(alert.labels)) if (!moved.has(k)) labels[k] = v;
           for (const [field, label] of Object.entries(map)) {
             const v = alert.labels[field];
