@@ -21,7 +21,7 @@ export const rotateActions: ActionDefinition[] = [
   certManagerRenew,
   k8sJob,
   deleteQuarantinedPods,
-] as unknown as ActionDefinition[];
+];
 
 /** What rotation does not cover: stated in the thread and the timeline after the rotation step. */
 export const rotationGaps: string[] = [

@@ -6,6 +6,11 @@
  * with an approval rule in the playbook. Deletes only the pods labelled `<label_key>=<label_value>` in
  * the source namespace. No revert.
  *
+ * The plan lists each pod with its uid and resourceVersion; apply deletes only those, each with both
+ * as delete preconditions (a pod replaced or changed since the plan is not deleted: the step fails
+ * with a conflict naming it). `drift` names listed pods gone, changed or no longer labelled, and new
+ * pods with the label.
+ *
  * ```yaml
  * - id: delete-quarantined
  *   approval: { from: approvers, count: 1 }
@@ -15,8 +20,26 @@
  * ```
  */
 import { z } from 'zod';
-import { type ActionContext, defineAction, type Outcome, type Plan } from '../define.js';
-import { allowedNamespace, NO_CLUSTER_NOTE, plural, requireCluster } from './k8s-common.js';
+import { CodedError } from '../../domain/errors.js';
+import type { Pod } from '../../k8s/types.js';
+import { type ActionContext, defineAction } from '../define.js';
+import {
+  allowedNamespace,
+  deleteListed,
+  laterAttempt,
+  NO_CLUSTER_NOTE,
+  NOT_READ_DRIFT,
+  NOT_READ_REASON,
+  names,
+  ObjectVersion,
+  plannedNamespace,
+  plural,
+  requireCluster,
+  versionDrift,
+  versionOf,
+} from './k8s-common.js';
+
+const ID = 'k8s.delete-quarantined-pods';
 
 const LABEL_KEY =
   /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
@@ -28,79 +51,170 @@ export const DeleteQuarantinedPodsParams = z.strictObject({
 });
 export type DeleteQuarantinedPodsParams = z.output<typeof DeleteQuarantinedPodsParams>;
 
-async function quarantinedPods(ctx: ActionContext, namespace: string, selector: string): Promise<string[]> {
-  const cluster = requireCluster(ctx, 'k8s.delete-quarantined-pods');
+export const DeleteQuarantinedPodsPlan = z.strictObject({
+  namespace: z.string(),
+  selector: z.string(),
+  /** False when planned without a cluster: nothing was listed, so nothing may be deleted. */
+  read: z.boolean(),
+  /** The pods confirmed for deletion, by name, as they were when planned. */
+  pods: z.array(ObjectVersion),
+});
+export type DeleteQuarantinedPodsPlan = z.output<typeof DeleteQuarantinedPodsPlan>;
+
+export const DeleteQuarantinedPodsOutcome = z.strictObject({
+  namespace: z.string(),
+  selector: z.string(),
+  deleted: z.array(z.string()),
+  /** Listed, but gone (or already terminating) when apply reached them. */
+  already_gone: z.array(z.string()),
+  dry_run: z.boolean(),
+});
+export type DeleteQuarantinedPodsOutcome = z.output<typeof DeleteQuarantinedPodsOutcome>;
+
+function selectorOf(params: DeleteQuarantinedPodsParams): string {
+  return `${params.label_key}=${params.label_value}`;
+}
+
+async function quarantinedPods(ctx: ActionContext, namespace: string, selector: string): Promise<Pod[]> {
+  const cluster = requireCluster(ctx, ID);
   const pods = await cluster.listPods(namespace, { labelSelector: selector, signal: ctx.signal });
   return pods
-    .map((p) => p.metadata.name ?? '')
-    .filter((n) => n !== '')
-    .sort();
+    .filter((p) => (p.metadata.name ?? '') !== '')
+    .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+}
+
+async function podNamed(ctx: ActionContext, namespace: string, name: string): Promise<Pod | undefined> {
+  const cluster = requireCluster(ctx, ID);
+  // A list by name, not a get: the RBAC this action needs stays list + delete.
+  const pods = await cluster.listPods(namespace, {
+    fieldSelector: `metadata.name=${name}`,
+    signal: ctx.signal,
+  });
+  return pods.find((p) => p.metadata.name === name);
 }
 
 export const deleteQuarantinedPods = defineAction({
-  id: 'k8s.delete-quarantined-pods',
+  id: ID,
   description:
     'Delete the quarantined pods (label quarantine=true by default) in the source namespace: a kept pod keeps its bound ServiceAccount token. Run after evidence is collected; needs approval in the playbook; no revert',
   params: DeleteQuarantinedPodsParams,
+  planData: DeleteQuarantinedPodsPlan,
+  outcomeData: DeleteQuarantinedPodsOutcome,
   rbac: [{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'delete'] }],
   destructive: true,
   needsCluster: true,
   example: { label_key: 'quarantine', label_value: 'true' },
 
-  async plan(ctx, params): Promise<Plan> {
+  async plan(ctx, params) {
     const namespace = allowedNamespace(ctx);
-    const selector = `${params.label_key}=${params.label_value}`;
+    const selector = selectorOf(params);
     if (!ctx.cluster) {
       return {
         summary: `delete the pods labelled ${selector} in ${namespace} (${NO_CLUSTER_NOTE})`,
         changes: true,
-        data: { namespace, selector, pods: [] },
+        data: { namespace, selector, read: false, pods: [] },
       };
     }
-    const pods = await quarantinedPods(ctx, namespace, selector);
+    const pods = (await quarantinedPods(ctx, namespace, selector)).map(versionOf);
     if (pods.length === 0) {
       return {
         summary: `no pods labelled ${selector} in ${namespace}`,
         changes: false,
-        data: { namespace, selector, pods: [] },
+        data: { namespace, selector, read: true, pods: [] },
       };
     }
     return {
       summary: `delete ${plural(pods.length, 'quarantined pod')} in ${namespace} (labelled ${selector})`,
-      preview: pods.map((p) => `- Pod ${namespace}/${p}`).join('\n'),
+      preview: pods.map((p) => `- Pod ${namespace}/${p.name}`).join('\n'),
       changes: true,
-      data: { namespace, selector, pods },
+      data: { namespace, selector, read: true, pods },
     };
   },
 
-  async apply(ctx, _plan, params): Promise<Outcome> {
-    const cluster = requireCluster(ctx, 'k8s.delete-quarantined-pods');
-    const namespace = allowedNamespace(ctx);
-    const selector = `${params.label_key}=${params.label_value}`;
-    const pods = await quarantinedPods(ctx, namespace, selector);
-    if (pods.length === 0) {
+  async drift(ctx, plan, params) {
+    if (!ctx.cluster) return [];
+    const { namespace, selector } = plan.data;
+    const now = await quarantinedPods(ctx, namespace, selector);
+    const wanted = selectorOf(params);
+    return [
+      ...(plan.data.read ? [] : [NOT_READ_DRIFT]),
+      ...(wanted === selector ? [] : [`the step now selects pods labelled ${wanted}, not ${selector}`]),
+      ...(await versionDrift('pod', plan.data.pods, now, {
+        async whyMissing(v) {
+          const pod = await podNamed(ctx, namespace, v.name);
+          if (!pod) return undefined;
+          if (v.uid !== '' && pod.metadata.uid !== v.uid)
+            return `pod ${v.name} replaced since the preview (new uid, not labelled ${selector})`;
+          return `pod ${v.name} no longer labelled ${selector}`;
+        },
+      })),
+    ];
+  },
+
+  async apply(ctx, plan) {
+    const cluster = requireCluster(ctx, ID);
+    const { selector, read, pods } = plan.data;
+    const namespace = plannedNamespace(ctx, plan.data.namespace);
+    const base = { namespace, selector, dry_run: ctx.dryRun };
+    if (!read || pods.length === 0) {
       return {
         status: 'skipped',
         summary: 'no pods deleted',
-        reason: `no pods labelled ${selector} in ${namespace}`,
-        data: { namespace, selector, deleted: [] },
+        reason: read ? `no pods labelled ${selector} in ${namespace}` : NOT_READ_REASON,
+        data: { ...base, deleted: [], already_gone: [] },
       };
     }
-    const deleted: string[] = [];
-    for (const name of pods) {
-      if (
-        await cluster.delete(
-          { apiVersion: 'v1', kind: 'Pod', namespace, name },
-          { dryRun: ctx.dryRun, signal: ctx.signal },
-        )
-      ) {
-        deleted.push(name);
-      }
+    const result = await deleteListed(
+      ctx,
+      cluster,
+      'pod',
+      (name) => ({ apiVersion: 'v1', kind: 'Pod', namespace, name }),
+      pods,
+      (name) => podNamed(ctx, namespace, name),
+    );
+    if (result.conflicts.length > 0) {
+      throw new CodedError(
+        'k8s_conflict',
+        `${ID}: ${result.conflicts.join('; ')}: not deleted. Deleted: ${names(result.deleted)}; nothing the plan did not list was touched. Plan the step again to see the pods as they are now`,
+        {
+          details: {
+            namespace,
+            deleted: result.deleted,
+            already_gone: result.gone,
+            conflicts: result.conflicts,
+          },
+        },
+      );
+    }
+    const data = { ...base, deleted: result.deleted, already_gone: result.gone };
+    const resumed = ctx.attempt > 1;
+    const goneNote =
+      result.gone.length === 0
+        ? ''
+        : resumed
+          ? `already gone ${laterAttempt(ctx)} (deleted before it): ${names(result.gone)}`
+          : `already gone: ${names(result.gone)}`;
+    if (result.deleted.length === 0) {
+      return resumed
+        ? {
+            status: 'applied',
+            summary: `no pods deleted now: every listed quarantined pod in ${namespace} was ${goneNote}`,
+            data,
+          }
+        : {
+            status: 'skipped',
+            summary: 'no pods deleted',
+            reason: `every listed pod was already gone: ${names(result.gone)}`,
+            data,
+          };
     }
     return {
       status: 'applied',
-      summary: `deleted ${plural(deleted.length, 'quarantined pod')} in ${namespace}: ${deleted.join(', ')}`,
-      data: { namespace, selector, deleted, dry_run: ctx.dryRun },
+      summary: [
+        `deleted ${plural(result.deleted.length, 'quarantined pod')} in ${namespace}: ${names(result.deleted)}`,
+        ...(goneNote ? [goneNote] : []),
+      ].join('; '),
+      data,
     };
   },
 });

@@ -47,7 +47,15 @@
  * signature in constant time. Dedupe on the idempotency key; answer 2xx quickly (202 and rotate
  * asynchronously) — the first 300 characters of the answer are recorded in the timeline, so never echo
  * credentials. With `dry_run: true` change nothing; answer what you would do.
+ *
+ * ## Plan and apply
+ * The plan carries the request as confirmed: the URL as shown, the body (all but `requested_by` and
+ * `sent_at`, set when sent), the extra headers and the delivery settings. Apply sends exactly that;
+ * only the secret (from `secret_env`) and the URL's credentials come from outside the plan, and apply
+ * refuses when the playbook's URL no longer matches the planned one. `drift` names what in the
+ * playbook's step differs from the plan (URL, body fields, headers, delivery settings).
  */
+import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { describeDestination, describeSource } from '../../domain/alert.js';
 import { DurationText } from '../../domain/duration.js';
@@ -132,19 +140,68 @@ export const RotateWebhookParams = z.strictObject({
 });
 export type RotateWebhookParams = z.output<typeof RotateWebhookParams>;
 
+/** The body as planned: everything but `requested_by` and `sent_at` (set when sent). */
+export const PlannedWebhookBody = z.strictObject({
+  incident_id: z.string(),
+  service: z.string(),
+  namespace: z.string(),
+  identity: z.string().nullable(),
+  destination: z.strictObject({
+    type: z.string(),
+    name: z.string(),
+    namespace: z.string().nullable(),
+    port: z.number(),
+    protocol: z.string(),
+  }),
+  reason: z.string(),
+  dry_run: z.boolean(),
+  idempotency_key: z.string(),
+});
+export type PlannedWebhookBody = z.output<typeof PlannedWebhookBody>;
+
 /** What the receiver gets (JSON). */
-export interface RotateWebhookBody {
-  incident_id: string;
-  service: string;
-  namespace: string;
-  identity: string | null;
-  destination: { type: string; name: string; namespace: string | null; port: number; protocol: string };
-  reason: string;
-  dry_run: boolean;
-  idempotency_key: string;
+export interface RotateWebhookBody extends PlannedWebhookBody {
   requested_by: string;
   sent_at: string;
 }
+
+export const RotateWebhookPlan = z.strictObject({
+  method: z.literal('POST'),
+  /** As shown: no userinfo, query values redacted. The real URL (credentials) is never recorded. */
+  url: z.string(),
+  dry_run: z.boolean(),
+  /** False in a drill with on_dry_run: skip. */
+  sends: z.boolean(),
+  /** The environment variable holding the HMAC secret (its name, never its value). */
+  secret_env: z.string(),
+  timeout_ms: z.number(),
+  retries: z.number(),
+  backoff_ms: z.number(),
+  idempotency_key: z.string(),
+  /** Every header name sent, in order. */
+  headers: z.array(z.string()),
+  /** The playbook's extra headers (never credentials: the params refuse those). */
+  extra_headers: z.record(z.string(), z.string()),
+  body: PlannedWebhookBody,
+});
+export type RotateWebhookPlan = z.output<typeof RotateWebhookPlan>;
+
+export const RotateWebhookOutcome = z.discriminatedUnion('sent', [
+  z.strictObject({
+    sent: z.literal(true),
+    url: z.string(),
+    status: z.number(),
+    statusText: z.string(),
+    attempts: z.number(),
+    history: z.array(z.string()),
+    bodyExcerpt: z.string(),
+    bodyTruncated: z.boolean(),
+    dry_run: z.boolean(),
+    idempotency_key: z.string(),
+  }),
+  z.strictObject({ sent: z.literal(false), url: z.string(), dry_run: z.boolean() }),
+]);
+export type RotateWebhookOutcome = z.output<typeof RotateWebhookOutcome>;
 
 export const DRY_RUN_SKIP_REASON = 'dry-run: webhook not called (on_dry_run: skip)';
 
@@ -153,6 +210,8 @@ export const rotateWebhook = defineAction({
   description:
     'POST a signed (HMAC-SHA256) rotation request for the source service to a webhook; retried on 5xx/429/timeouts, never on 4xx',
   params: RotateWebhookParams,
+  planData: RotateWebhookPlan,
+  outcomeData: RotateWebhookOutcome,
   rbac: [],
   destructive: true,
   needsCluster: false,
@@ -164,86 +223,89 @@ export const rotateWebhook = defineAction({
   },
 
   async plan(ctx, params) {
-    const url = displayUrl(params.url);
-    const sends = !(ctx.dryRun && params.on_dry_run === 'skip');
-    const body = { ...webhookBody(ctx, params), sent_at: '(set when sent)' };
-    const headerNames = [
-      'Content-Type',
-      'User-Agent',
-      WEBHOOK_HEADERS.timestamp,
-      WEBHOOK_HEADERS.signature,
-      WEBHOOK_HEADERS.idempotencyKey,
-      ...Object.keys(params.headers ?? {}),
-    ];
+    const data = planData(ctx, params);
+    const url = data.url;
+    const shownBody = {
+      ...data.body,
+      requested_by: '(set when sent: who applies it)',
+      sent_at: '(set when sent)',
+    };
     return {
-      summary: sends
+      summary: data.sends
         ? `POST ${url} (signed; dry_run: ${ctx.dryRun})`
         : `POST ${url} not sent (dry-run; on_dry_run: skip)`,
       preview: [
         `POST ${url}`,
-        ...headerNames.map((h) => `${h}: ${previewHeader(h, params, ctx)}`),
+        ...data.headers.map((h) => `${h}: ${previewHeader(h, data)}`),
         '',
-        JSON.stringify(body, null, 2),
+        JSON.stringify(shownBody, null, 2),
       ].join('\n'),
-      changes: sends,
-      data: {
-        method: 'POST',
-        url,
-        dry_run: ctx.dryRun,
-        sends,
-        secret_env: params.secret_env,
-        timeout_ms: params.timeout,
-        retries: params.retries,
-        idempotency_key: ctx.idempotencyKey,
-        headers: headerNames,
-      },
+      changes: data.sends,
+      data,
     };
   },
 
-  async apply(ctx, _plan, params): Promise<Outcome> {
-    const url = displayUrl(params.url);
-    if (ctx.dryRun && params.on_dry_run === 'skip') {
-      const unset = process.env[params.secret_env] ? '' : `; note: ${params.secret_env} is not set here`;
+  async drift(ctx, plan, params) {
+    return planDrift(plan.data, planData(ctx, params));
+  },
+
+  async apply(ctx, plan, params): Promise<Outcome<RotateWebhookOutcome>> {
+    const d = plan.data;
+    const url = d.url;
+    if (!d.sends) {
+      const unset = process.env[d.secret_env] ? '' : `; note: ${d.secret_env} is not set here`;
       return {
         status: 'skipped',
         summary: `POST ${url} not sent${unset}`,
         reason: DRY_RUN_SKIP_REASON,
-        data: { url, dry_run: true, sent: false },
+        data: { sent: false, url, dry_run: true },
       };
     }
-    const secret = process.env[params.secret_env];
+    // The real URL (with any credentials) is not in the plan: it must still be the planned one.
+    if (displayUrl(params.url) !== url) {
+      throw new CodedError(
+        'action_failed',
+        `rotate.webhook: the playbook's url is now ${displayUrl(params.url)}, not ${url} as planned; nothing was sent. Plan the step again`,
+        { details: { planned: url, now: displayUrl(params.url) } },
+      );
+    }
+    const secret = process.env[d.secret_env];
     if (!secret) {
       throw new CodedError(
         'config_invalid',
-        `rotate.webhook: environment variable ${params.secret_env} is not set (it must hold the HMAC secret for ${url}); nothing was sent`,
-        { details: { secret_env: params.secret_env, url } },
+        `rotate.webhook: environment variable ${d.secret_env} is not set (it must hold the HMAC secret for ${url}); nothing was sent`,
+        { details: { secret_env: d.secret_env, url } },
       );
     }
     const target = fetchTarget(params.url);
     const scrub = scrubber([secret, ...target.sensitive]);
-    const unsigned = webhookBody(ctx, params);
     const delivery = await deliver({
       url: target.url,
-      timeoutMs: params.timeout,
-      retries: params.retries,
-      backoffMs: params.backoff_ms,
+      timeoutMs: d.timeout_ms,
+      retries: d.retries,
+      backoffMs: d.backoff_ms,
       signal: ctx.signal,
       scrub,
       log: ctx.log.child({ webhook: url }),
       build: () => {
         const now = Date.now();
         const timestamp = Math.floor(now / 1000);
-        const body = JSON.stringify({ ...unsigned, sent_at: new Date(now).toISOString() });
+        const sent: RotateWebhookBody = {
+          ...d.body,
+          requested_by: ctx.actor,
+          sent_at: new Date(now).toISOString(),
+        };
+        const body = JSON.stringify(sent);
         return {
           body,
           headers: {
-            ...params.headers,
+            ...d.extra_headers,
             ...(target.authorization ? { Authorization: target.authorization } : {}),
             'Content-Type': 'application/json',
             'User-Agent': userAgent(),
             [WEBHOOK_HEADERS.timestamp]: String(timestamp),
             [WEBHOOK_HEADERS.signature]: signWebhook(secret, timestamp, body),
-            [WEBHOOK_HEADERS.idempotencyKey]: ctx.idempotencyKey,
+            [WEBHOOK_HEADERS.idempotencyKey]: d.idempotency_key,
           },
         };
       },
@@ -254,6 +316,7 @@ export const rotateWebhook = defineAction({
         status: 'applied',
         summary: `POST ${url} → ${statusLine(last.status, last.statusText)} after ${plural(delivery.attempts, 'attempt')}`,
         data: {
+          sent: true,
           url,
           status: last.status,
           statusText: last.statusText,
@@ -261,12 +324,12 @@ export const rotateWebhook = defineAction({
           history: delivery.history,
           bodyExcerpt: last.bodyExcerpt,
           bodyTruncated: last.bodyTruncated,
-          dry_run: ctx.dryRun,
-          idempotency_key: ctx.idempotencyKey,
+          dry_run: d.dry_run,
+          idempotency_key: d.idempotency_key,
         },
       };
     }
-    throw new CodedError('action_failed', scrub(failureMessage(url, params, delivery)), {
+    throw new CodedError('action_failed', scrub(failureMessage(url, d.retries, delivery)), {
       details: {
         url,
         attempts: delivery.attempts,
@@ -277,25 +340,69 @@ export const rotateWebhook = defineAction({
   },
 
   async verify(_ctx, outcome) {
-    const data = outcome.data as { status?: unknown; statusText?: unknown; attempts?: unknown };
-    const status = typeof data.status === 'number' ? data.status : undefined;
-    const text = typeof data.statusText === 'string' ? data.statusText : '';
+    const data = outcome.data;
+    const status = data.sent ? data.status : undefined;
+    const text = data.sent ? data.statusText : '';
     const ok = status !== undefined && status >= 200 && status < 300;
     return {
       ok,
       line: ok
         ? `Rotation webhook acknowledged: ${statusLine(status, text)}`
         : `Rotation webhook not acknowledged: ${status === undefined ? 'no response' : statusLine(status, text)}`,
-      data: { status: status ?? null, attempts: typeof data.attempts === 'number' ? data.attempts : null },
+      data: { status: status ?? null, attempts: data.sent ? data.attempts : null },
     };
   },
 });
 
-/** The body minus `sent_at` (set per attempt). Everything comes from the incident's first alert. */
-export function webhookBody(
-  ctx: ActionContext,
-  params: RotateWebhookParams,
-): Omit<RotateWebhookBody, 'sent_at'> {
+/** The plan's data: what apply sends (no secret, no URL credentials). */
+function planData(ctx: ActionContext, params: RotateWebhookParams): RotateWebhookPlan {
+  const extra = { ...(params.headers ?? {}) };
+  return {
+    method: 'POST',
+    url: displayUrl(params.url),
+    dry_run: ctx.dryRun,
+    sends: !(ctx.dryRun && params.on_dry_run === 'skip'),
+    secret_env: params.secret_env,
+    timeout_ms: params.timeout,
+    retries: params.retries,
+    backoff_ms: params.backoff_ms,
+    idempotency_key: ctx.idempotencyKey,
+    headers: [
+      'Content-Type',
+      'User-Agent',
+      WEBHOOK_HEADERS.timestamp,
+      WEBHOOK_HEADERS.signature,
+      WEBHOOK_HEADERS.idempotencyKey,
+      ...Object.keys(extra),
+    ],
+    extra_headers: extra,
+    body: webhookBody(ctx, params),
+  };
+}
+
+/** What differs between the confirmed plan and the step as it would be planned now, in words. */
+export function planDrift(planned: RotateWebhookPlan, now: RotateWebhookPlan): string[] {
+  const out: string[] = [];
+  if (now.url !== planned.url) out.push(`webhook url changed since the preview (now ${now.url})`);
+  const fields = (Object.keys(planned.body) as (keyof PlannedWebhookBody)[]).filter(
+    (k) => !isDeepStrictEqual(planned.body[k], now.body[k]),
+  );
+  if (fields.length > 0) out.push(`request body changed since the preview (${fields.join(', ')})`);
+  if (!isDeepStrictEqual(planned.extra_headers, now.extra_headers))
+    out.push('extra headers changed since the preview');
+  const settings = (['secret_env', 'timeout_ms', 'retries', 'backoff_ms', 'sends'] as const).filter(
+    (k) => planned[k] !== now[k],
+  );
+  if (settings.length > 0) {
+    out.push(
+      `delivery settings changed since the preview (${settings.map((k) => `${k} ${planned[k]} → ${now[k]}`).join(', ')})`,
+    );
+  }
+  return out;
+}
+
+/** The body minus `requested_by` and `sent_at` (set when sent). Everything comes from the incident's first alert. */
+export function webhookBody(ctx: ActionContext, params: RotateWebhookParams): PlannedWebhookBody {
   const { source, destination } = ctx.incident.alert;
   return {
     incident_id: ctx.incident.id,
@@ -314,11 +421,10 @@ export function webhookBody(
       `egress incident ${ctx.incident.id}: ${describeSource(source)} → ${describeDestination(destination)} (${ctx.incident.verdict.message})`,
     dry_run: ctx.dryRun,
     idempotency_key: ctx.idempotencyKey,
-    requested_by: ctx.actor,
   };
 }
 
-function failureMessage(url: string, params: RotateWebhookParams, delivery: Delivery): string {
+function failureMessage(url: string, retries: number, delivery: Delivery): string {
   const { last, attempts, history, stop } = delivery;
   const what = describeResult(last);
   const notes: string[] = [];
@@ -329,7 +435,7 @@ function failureMessage(url: string, params: RotateWebhookParams, delivery: Deli
         : 'not retried: a 4xx other than 429 means the receiver refused the request',
     );
   } else if (stop === 'exhausted') {
-    notes.push(`retries exhausted (${params.retries})`);
+    notes.push(`retries exhausted (${retries})`);
   } else if (stop === 'aborted') {
     notes.push('stopped: the step ran out of time or was cancelled');
   }
@@ -358,7 +464,7 @@ function describeResult(result: AttemptResult): string {
   }
 }
 
-function previewHeader(name: string, params: RotateWebhookParams, ctx: ActionContext): string {
+function previewHeader(name: string, data: RotateWebhookPlan): string {
   switch (name) {
     case 'Content-Type':
       return 'application/json';
@@ -367,11 +473,11 @@ function previewHeader(name: string, params: RotateWebhookParams, ctx: ActionCon
     case WEBHOOK_HEADERS.timestamp:
       return '<unix seconds when sent>';
     case WEBHOOK_HEADERS.signature:
-      return `v1=<HMAC-SHA256 with $${params.secret_env}>`;
+      return `v1=<HMAC-SHA256 with $${data.secret_env}>`;
     case WEBHOOK_HEADERS.idempotencyKey:
-      return ctx.idempotencyKey;
+      return data.idempotency_key;
     default:
-      return params.headers?.[name] ?? '';
+      return data.extra_headers[name] ?? '';
   }
 }
 

@@ -2,7 +2,6 @@ import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Logger, pino } from 'pino';
-import type { ActionDefinition } from '../../../src/actions/define.js';
 import {
   backoffDelay,
   displayUrl,
@@ -28,7 +27,7 @@ const SECRET = 'whsec-test-9c41f07d2be84a31';
 function rotateEngine(params: Record<string, unknown>, log: Logger = silentLogger()) {
   const t = testEngine({
     yaml: oneStepPlaybook('rotate', 'rotate.webhook', params),
-    actions: [rotateWebhook as unknown as ActionDefinition],
+    actions: [rotateWebhook],
     idPrefix: 'EGR-ROT',
     deps: { log },
   });
