@@ -11,7 +11,9 @@ import { loadContracts } from './contracts/load.js';
 import { type AccessPolicy, accessFromLists, allowAll } from './domain/access.js';
 import type { LoadedContract } from './domain/contract.js';
 import { CodedError } from './domain/errors.js';
-import { Engine, type EngineObserver } from './engine/engine.js';
+import { Engine } from './engine/engine.js';
+import type { AlertRecorderDeps } from './incidents/record-alerts.js';
+import { type IncidentObserver, Journal } from './journal/journal.js';
 import type { Cluster } from './k8s/cluster.js';
 import { type Clock, systemClock } from './observability/clock.js';
 import type { Logger } from './observability/logger.js';
@@ -19,6 +21,7 @@ import { createMetrics } from './observability/metrics.js';
 import { loadPlaybooks } from './playbooks/load.js';
 import type { LoadedPlaybook } from './playbooks/schema.js';
 import { createHttpServer } from './server/http.js';
+import { createSlackGuard } from './server/slack-guard.js';
 import { expandUserGroups, type RoleLists } from './slack/access.js';
 import type { SlackApp } from './slack/app.js';
 import { createMemoryStore } from './store/memory.js';
@@ -64,23 +67,48 @@ export interface EngineParts {
   log: Logger;
   clock?: Clock;
   access?: AccessPolicy;
-  observers?: EngineObserver[];
+  /** Told about every event and incident change (the Slack presenter). */
+  observers?: IncidentObserver[];
 }
 
-export function createEngine(parts: EngineParts): Engine {
+/** The engine, the journal it writes through, and the intake stage that opens incidents on the same journal. */
+export interface Core {
+  engine: Engine;
+  journal: Journal;
+  recorder: AlertRecorderDeps;
+}
+
+export function createCore(parts: EngineParts): Core {
   const slack = parts.config.slack;
-  return new Engine({
+  const clock = parts.clock ?? systemClock;
+  const journal = new Journal({
     store: parts.store,
+    clock,
+    log: parts.log,
+    observers: parts.observers ?? [],
+  });
+  const engine = new Engine({
+    store: parts.store,
+    journal,
     registry: parts.registry,
     playbooks: () => parts.policy.playbooks,
     contracts: () => parts.policy.contracts,
     cluster: parts.cluster,
-    clock: parts.clock ?? systemClock,
+    clock,
     log: parts.log,
     access: parts.access ?? (slack ? accessFromLists(slack) : allowAll),
     namespaces: parts.config.namespaces,
-    observers: parts.observers ?? [],
   });
+  const recorder: AlertRecorderDeps = {
+    store: parts.store,
+    journal,
+    clock,
+    contracts: () => parts.policy.contracts,
+    playbooks: () => parts.policy.playbooks,
+    modes: parts.config.modes,
+    retryWindowMs: parts.config.intake.retryWindow,
+  };
+  return { engine, journal, recorder };
 }
 
 // ---------------------------------------------------------------- serve
@@ -90,7 +118,50 @@ export interface RunningServer {
   engine: Engine;
   store: Store;
   slack: SlackApp;
+  /** Do what the schedule says is due now (tests; the worker does it every second anyway). */
+  work(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The loop that takes due work from the store's schedule: queued playbook runs, runs whose process
+ * died (resumed with no click), SLA reminders. One pass at a time; `wake` asks for one at once.
+ */
+function startWorker(engine: Engine, log: Logger, intervalMs: number) {
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+  const pass = (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        const done = await engine.work().catch((err: unknown) => {
+          log.warn({ err: (err as Error).message }, 'scheduled work failed; retrying on the next pass');
+          return undefined;
+        });
+        if (done && done.advanced + done.reminders + done.failed >= 20) again = true; // more may be due
+      } while (again && !stopped);
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+  const timer = setInterval(() => void pass(), intervalMs);
+  timer.unref();
+  void pass(); // at start-up: whatever an earlier process left due
+  return {
+    wake: () => void pass(),
+    runNow: pass,
+    async stop(graceMs: number) {
+      stopped = true;
+      clearInterval(timer);
+      if (running) await Promise.race([running, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    },
+  };
 }
 
 /**
@@ -115,7 +186,7 @@ export async function createClusterIfConfigured(config: Config, log: Logger): Pr
 export async function startServer(
   config: Config,
   log: Logger,
-  opts: { cluster?: Cluster; coalesceMs?: number; slackRetries?: number } = {},
+  opts: { cluster?: Cluster; coalesceMs?: number; slackRetries?: number; workIntervalMs?: number } = {},
 ): Promise<RunningServer> {
   const missing = [
     ['SLACK_BOT_TOKEN', config.env.slackBotToken],
@@ -149,19 +220,23 @@ export async function startServer(
     });
   }
   const store = createStore(config, log);
-  await store.ping();
+  await store.ping().catch(async (err: unknown) => {
+    await store.close().catch(() => undefined);
+    throw new CodedError(
+      'store_unavailable',
+      `cannot start: the store does not answer (${(err as Error).message})`,
+      {
+        cause: err,
+      },
+    );
+  });
   const cluster = opts.cluster ?? (await createClusterIfConfigured(config, log));
   // Read live by the access policy; user groups (S…) are expanded into members below and refreshed.
-  const roles: RoleLists = { responders: [...slackConfig.responders], approvers: [...slackConfig.approvers] };
-  const engine = createEngine({
-    config,
-    store,
-    registry,
-    policy,
-    cluster,
-    log,
-    access: accessFromLists(roles),
-  });
+  const roles: RoleLists = {
+    responders: [...slackConfig.responders],
+    approvers: [...slackConfig.approvers],
+    viewers: [...slackConfig.viewers],
+  };
   const { createSlackApp } = await import('./slack/app.js');
   const slack = await createSlackApp({
     botToken: config.env.slackBotToken!.reveal(),
@@ -169,8 +244,6 @@ export async function startServer(
     ...(config.env.slackAppToken ? { appToken: config.env.slackAppToken.reveal() } : {}),
     ...(config.env.slackApiUrl ? { apiUrl: config.env.slackApiUrl } : {}),
     incidentChannel: slackConfig.incidentChannel,
-    engine,
-    store,
     log,
     ...(opts.coalesceMs !== undefined ? { coalesceMs: opts.coalesceMs } : {}),
     ...(opts.slackRetries !== undefined ? { retries: opts.slackRetries } : {}),
@@ -178,29 +251,35 @@ export async function startServer(
     await store.close().catch(() => undefined);
     throw err;
   });
-  engine.deps.observers?.push(slack.presenter);
+  const { engine, recorder } = createCore({
+    config,
+    store,
+    registry,
+    policy,
+    cluster,
+    log,
+    access: accessFromLists(roles),
+    observers: [slack.presenter],
+  });
+  slack.listen({ reader: engine, commands: engine });
   const refreshRoles = () => expandUserGroups(slack.app.client, slackConfig, roles, log);
   await refreshRoles();
   const roleRefresher = setInterval(() => void refreshRoles(), 10 * 60_000);
 
-  // Playbook runs started by alerts continue after the 202; shutdown waits for them (bounded).
-  const inFlight = new Set<Promise<unknown>>();
-  const advance = (id: string) => {
-    const run = engine.advance(id).catch((err) => log.error({ err, incident: id }, 'playbook run failed'));
-    inFlight.add(run);
-    void run.finally(() => inFlight.delete(run));
-  };
+  // Playbook runs start from stored state: recording an alert queues its incident's run in the same
+  // step, and this worker (on every replica) takes what is due. Recording only wakes it up early.
+  const worker = startWorker(engine, log, opts.workIntervalMs ?? 1000);
   const server = createHttpServer({
     alerts: {
-      engine,
+      recorder,
       token: config.env.alertWebhookToken!.reveal(),
       parse: {
         maxAlerts: config.intake.maxAlertsPerRequest,
         ...(config.intake.alertmanagerLabels ? { alertmanagerLabels: config.intake.alertmanagerLabels } : {}),
       },
-      ingest: { modes: config.modes, retryWindowMs: config.intake.retryWindow },
       log,
       storeTimeoutMs: 2000,
+      now: () => systemClock.now(),
       ...(cluster
         ? {
             resolveWorkload: async (ns: string, pod: string) =>
@@ -208,21 +287,27 @@ export async function startServer(
           }
         : {}),
       onRecorded: (results) => {
-        for (const r of results) if (r.status === 'opened' && r.id) advance(r.id);
+        if (results.some((r) => r.status === 'opened')) worker.wake();
       },
     },
     store,
     clock: systemClock,
     log,
     metrics: createMetrics(),
-    ...(slack.http ? { slack: slack.http } : {}),
+    ...(slack.http
+      ? {
+          slack: slack.http,
+          slackGuard: createSlackGuard({
+            signingSecret: config.env.slackSigningSecret!.reveal(),
+            claim: (key, ttlMs) => store.dedupe.claim(key, ttlMs),
+            allowedResponseHosts: config.env.slackApiUrl ? [new URL(config.env.slackApiUrl).origin] : [],
+            log,
+          }),
+        }
+      : {}),
   });
   await new Promise<void>((resolve) => server.listen(config.env.port, resolve));
   await slack.start();
-  // Things due at a time (SLA reminders) fire whatever happened to the process that scheduled them.
-  const reconciler = setInterval(() => {
-    engine.fireDue().catch((err) => log.warn({ err }, 'schedule reconciler failed'));
-  }, 15_000);
   const port = (server.address() as AddressInfo).port;
   log.info({ port, store: store.kind, cluster: cluster?.name ?? null }, 'egress-responder serving');
   return {
@@ -230,14 +315,12 @@ export async function startServer(
     engine,
     store,
     slack,
+    work: () => worker.runNow(),
     async close() {
-      clearInterval(reconciler);
       clearInterval(roleRefresher);
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.race([
-        Promise.allSettled([...inFlight]),
-        new Promise((r) => setTimeout(r, 10_000).unref()),
-      ]);
+      // Runs in flight finish (bounded); anything left is resumed by the next process from the store.
+      await worker.stop(10_000);
       await slack.stop();
       await store.close();
     },

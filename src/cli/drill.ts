@@ -7,7 +7,7 @@ import { CodedError } from '../domain/errors.js';
 import { runDrill } from '../drills/runner.js';
 import { loadScenarios, parseScenario } from '../drills/scenario.js';
 import { renderScorecard } from '../drills/scorecard.js';
-import { createClusterIfConfigured, createEngine, createRegistry, loadPolicy } from '../main.js';
+import { createClusterIfConfigured, createCore, createRegistry, loadPolicy } from '../main.js';
 import { systemClock } from '../observability/clock.js';
 import { silentLogger } from '../observability/logger.js';
 import { createMemoryStore } from '../store/memory.js';
@@ -69,10 +69,8 @@ export async function drillCommand(args: DrillArgs, io: Io): Promise<number> {
       '--cluster needs KUBECONFIG (or running in a pod) to reach a cluster',
     );
   }
-  const engine = createEngine({ config, store, registry, policy, cluster, log, access: allowAll });
-  const report = await runDrill(engine, loaded, {
-    modes: config.modes,
-    retryWindowMs: config.intake.retryWindow,
+  const core = createCore({ config, store, registry, policy, cluster, log, access: allowAll });
+  const report = await runDrill(core, loaded, {
     parse: {
       maxAlerts: config.intake.maxAlertsPerRequest,
       ...(config.intake.alertmanagerLabels ? { alertmanagerLabels: config.intake.alertmanagerLabels } : {}),

@@ -16,6 +16,8 @@ export const SlackConfig = z.strictObject({
   responders: z.array(SlackId('user or user-group', /^[UWS][A-Z0-9]{2,}$/)).default([]),
   /** Allowed to approve break-glass grants and quarantine release. */
   approvers: z.array(SlackId('user or user-group', /^[UWS][A-Z0-9]{2,}$/)).default([]),
+  /** Allowed to read incidents (`/egress status`, `timeline`) without acting; responders and approvers may too. */
+  viewers: z.array(SlackId('user or user-group', /^[UWS][A-Z0-9]{2,}$/)).default([]),
 });
 
 /** The config file. Relative paths resolve against the config file's own directory. */

@@ -47,7 +47,6 @@ export function isUserSafeCode(code: ErrorCode): boolean {
   return codeTable[code] === 'user';
 }
 
-
 /** One precise problem with an input: where, what was there, what was expected. */
 export interface FieldIssue {
   /** Dotted path into the input, e.g. `alerts[3].labels.dst_port` or `steps[1].actions[0].uses`. */

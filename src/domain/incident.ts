@@ -88,6 +88,8 @@ export const ActionState = z.strictObject({
   dryRun: z.boolean(),
   /** Bumped each time apply is (re)started: a resumed `applying` shows up as attempt 2. */
   attempts: z.number().int().min(0),
+  /** How many times the plan was made again because the cluster drifted from the confirmed one. */
+  replans: z.number().int().min(1).optional(),
   plan: Json.optional(),
   outcome: Json.optional(),
   verification: Json.optional(),
@@ -111,6 +113,13 @@ export const StepState = z.strictObject({
   approvals: z.array(Mark.extend({ decision: z.enum(['approve', 'deny']) })),
   actions: z.array(ActionState),
   slaNotifiedAt: UtcTimestamp.optional(),
+  /**
+   * A step that is not in the playbook: one action run on request (`/egress rotate <id> <hook>`),
+   * persisted and resumed exactly like a playbook step.
+   */
+  adhoc: z
+    .strictObject({ title: z.string(), uses: z.string(), with: z.record(z.string(), z.json()) })
+    .optional(),
 });
 export type StepState = z.infer<typeof StepState>;
 

@@ -23,6 +23,7 @@ export const TimelineKind = z.enum([
   'action.skipped',
   'action.failed',
   'action.reverted',
+  'plan.drift',
   'approval.requested',
   'approval.granted',
   'approval.denied',
@@ -30,6 +31,7 @@ export const TimelineKind = z.enum([
   'note',
   'sla.breached',
   'engine.resumed',
+  'slack.posted',
 ]);
 export type TimelineKind = z.infer<typeof TimelineKind>;
 

@@ -2,12 +2,12 @@ import type { EgressAlert } from '../domain/alert.js';
 import type { Incident } from '../domain/incident.js';
 import type { TimelineEvent } from '../domain/timeline.js';
 import type { Engine } from '../engine/engine.js';
-import { type IngestOptions, type IngestResult, ingest } from '../engine/ingest.js';
+import { type AlertRecorderDeps, type AlertResult, recordAlerts } from '../incidents/record-alerts.js';
 import { type ParseOptions, parseAlertBody } from '../intake/parse.js';
 import type { LoadedScenario } from './scenario.js';
 import { type Scorecard, scoreDrill } from './scorecard.js';
 
-export interface DrillOptions extends Omit<IngestOptions, 'drill'> {
+export interface DrillOptions {
   parse: Omit<ParseOptions, 'receivedAt'>;
   /** Upper bound on pilot rounds, so a playbook that never settles cannot loop forever. */
   maxRounds?: number;
@@ -16,7 +16,7 @@ export interface DrillOptions extends Omit<IngestOptions, 'drill'> {
 export interface DrillReport {
   incident: Incident;
   events: TimelineEvent[];
-  intake: IngestResult[];
+  intake: AlertResult[];
   scorecard: Scorecard;
 }
 
@@ -34,25 +34,28 @@ const DRILL_APPROVERS = [
  * manual steps answered by stand-in people (ticks, confirmations, approvals from distinct approvers).
  */
 export async function runDrill(
-  engine: Engine,
+  core: { engine: Engine; recorder: AlertRecorderDeps },
   loaded: LoadedScenario,
   opts: DrillOptions,
 ): Promise<DrillReport> {
+  const { engine, recorder } = core;
   const { scenario } = loaded;
   const body = JSON.stringify(scenario.alert);
-  const now = engine.deps.clock.now();
+  const now = recorder.clock.now();
   const parsed = parseAlertBody(body, 'application/json', { ...opts.parse, receivedAt: now });
   // A drill happens now, whatever time the scenario's payload was captured at.
   const stamp = new Date(now).toISOString();
-  const batch = {
-    ...parsed,
-    alerts: parsed.alerts.map((a) => ({ ...a, firstSeen: stamp, lastSeen: stamp })),
-  };
-  const ingestOpts: IngestOptions = { ...opts, drill: true };
-  const intake = await ingest(engine, batch, ingestOpts);
+  const stamped = (alerts: EgressAlert[]) => ({
+    format: parsed.format,
+    alerts,
+    items: alerts.map((alert, index) => ({ index, at: `[${index}]`, alert })),
+  });
+  const batch = stamped(parsed.alerts.map((a) => ({ ...a, firstSeen: stamp, lastSeen: stamp })));
+  const intake = await recordAlerts(recorder, batch, { drill: true });
   for (let i = 1; i <= scenario.repeats; i++) {
-    const repeat = { ...batch, alerts: batch.alerts.map((a) => asRepeat(a, i)) };
-    intake.push(...(await ingest(engine, repeat, ingestOpts)));
+    intake.push(
+      ...(await recordAlerts(recorder, stamped(batch.alerts.map((a) => asRepeat(a, i))), { drill: true })),
+    );
   }
   const id = intake.find((r) => r.id !== null)?.id;
   if (!id)
@@ -61,7 +64,7 @@ export async function runDrill(
     );
 
   const incident = await autopilot(engine, id, opts.maxRounds ?? 50);
-  const events = await engine.deps.store.timeline.read(id);
+  const events = await engine.timeline(id);
   return { incident, events, intake, scorecard: scoreDrill(loaded, incident, events) };
 }
 
@@ -76,7 +79,7 @@ export async function autopilot(engine: Engine, id: string, maxRounds = 50): Pro
     incident = await engine.advance(id, { actor: 'drill' });
     const waiting = incident.steps.find((s) => s.status.startsWith('awaiting_'));
     if (!waiting) break;
-    const step = engine.playbookOf(incident)?.playbook.steps.find((s) => s.id === waiting.id);
+    const step = engine.stepOf(incident, waiting.id);
     if (!step) break;
     if (waiting.status === 'awaiting_input') {
       for (const item of step.checklist) {

@@ -7,15 +7,50 @@ import { CodedError, type FieldIssue, showValue } from '../domain/errors.js';
 import { matchesAny } from '../domain/glob.js';
 import { readYaml, validateYaml, withLines } from '../domain/yaml.js';
 import { zodIssues } from '../domain/zod-issues.js';
-import { type LoadedPlaybook, Playbook } from './schema.js';
+import { type LoadedPlaybook, Playbook, type StepRole, uniqueRoles } from './schema.js';
 
 /** Parse and check one playbook: schema, unique ids, and every action and parameter against the registry. */
 export function parsePlaybook(text: string, file: string, registry: ActionRegistry): LoadedPlaybook {
   const src = readYaml(text, file, 'playbook_invalid');
   const playbook = validateYaml(src, Playbook, 'playbook_invalid', () => 'invalid playbook');
-  const issues = withLines(src, [...duplicateIds(playbook), ...actionIssues(playbook, registry)]);
+  const issues = withLines(src, [
+    ...duplicateIds(playbook),
+    ...roleIssues(playbook),
+    ...actionIssues(playbook, registry),
+  ]);
   if (issues.length > 0) throw new CodedError('playbook_invalid', `${file}: invalid playbook`, { issues });
   return { file, playbook };
+}
+
+/** A button finds its step by role: two steps of one such role would make it guess. */
+function roleIssues(playbook: Playbook): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  for (const role of uniqueRoles) {
+    const steps = playbook.steps.map((s, i) => [s, i] as const).filter(([s]) => s.role === role);
+    for (const [step, i] of steps.slice(1)) {
+      issues.push({
+        path: `steps[${i}].role`,
+        message: `a playbook has at most one ${role} step (the ${role} button and command run it); ${steps[0]![0].id} already is one`,
+        value: showValue(step.role),
+      });
+    }
+  }
+  return issues;
+}
+
+/** What people will miss in Slack for incidents of this playbook: buttons no step can answer. */
+export function playbookWarnings(loaded: LoadedPlaybook): string[] {
+  const has = (role: StepRole) => loaded.playbook.steps.some((s) => s.role === role);
+  const missing: Array<[StepRole, string]> = [
+    ['contain', 'the Contain and Release buttons and /egress contain|release'],
+    ['rotate', 'the Rotate button and /egress rotate'],
+  ];
+  return missing
+    .filter(([role]) => !has(role))
+    .map(
+      ([role, what]) =>
+        `${loaded.file}: no step has role ${role}: ${what} will refuse incidents of playbook ${loaded.playbook.id}`,
+    );
 }
 
 function duplicateIds(playbook: Playbook): FieldIssue[] {

@@ -44,9 +44,20 @@ export const Approval = z.strictObject({
 });
 export type Approval = z.infer<typeof Approval>;
 
+/**
+ * What a step is for. Slack's buttons and `/egress contain|rotate|release` find steps by role, never
+ * by id or by guessing from their actions.
+ */
+export const StepRole = z.enum(['triage', 'contain', 'rotate', 'handoff', 'cleanup', 'close']);
+export type StepRole = z.infer<typeof StepRole>;
+
+/** Roles a button or command finds: a playbook may have at most one step of each. */
+export const uniqueRoles: readonly StepRole[] = ['contain', 'rotate'];
+
 export const Step = z.strictObject({
   id: Slug,
   title: z.string().min(1),
+  role: StepRole.optional(),
   description: z.string().optional(),
   when: When.optional(),
   sla: DurationText.optional(),

@@ -1,25 +1,29 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ParsedBatch } from '../domain/alert.js';
-import { asCodedError, CodedError } from '../domain/errors.js';
-import type { Engine } from '../engine/engine.js';
-import { type IngestOptions, type IngestResult, ingest } from '../engine/ingest.js';
+import { asCodedError } from '../domain/errors.js';
+import {
+  type AlertRecorderDeps,
+  type AlertResult,
+  type AlertStatus,
+  recordAlerts,
+} from '../incidents/record-alerts.js';
 import { type ParseOptions, parseAlertBody } from '../intake/parse.js';
 
 /** What the /alerts endpoint needs; the HTTP server owns sockets and body limits, this owns meaning. */
 export interface AlertsEndpoint {
-  engine: Engine;
+  recorder: AlertRecorderDeps;
   /** The shared bearer token senders present; undefined refuses every request (fail closed). */
   token: string | undefined;
   parse: Omit<ParseOptions, 'receivedAt'>;
-  ingest: IngestOptions;
   log: Logger;
-  /** Answer 503 when recording takes longer than this (the store is down or reconnecting). */
+  /** After this long no further alert of a request is sent to the store (the rest: not_recorded, 503). */
   storeTimeoutMs: number;
   /** Source workload from a pod name when the cluster can be asked (Falco names pods, not workloads). */
   resolveWorkload?: (namespace: string, pod: string) => Promise<string | undefined>;
-  /** Called with the results once recorded (the server starts the playbook for opened incidents). */
-  onRecorded?: (results: IngestResult[]) => void;
+  /** Told when alerts were recorded (the server wakes its worker, which runs the queued playbooks). */
+  onRecorded?: (results: AlertResult[]) => void;
+  now: () => number;
 }
 
 export interface EndpointResponse {
@@ -35,34 +39,45 @@ function tokenMatches(expected: string | undefined, header: string | undefined):
   return given.length === want.length && timingSafeEqual(given, want);
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(new CodedError('store_unavailable', `the store did not record the alerts within ${ms} ms`)),
-      ms,
-    );
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function resolveWorkloads(batch: ParsedBatch, ep: AlertsEndpoint): Promise<ParsedBatch> {
+async function resolveWorkloads(
+  batch: ParsedBatch,
+  ep: AlertsEndpoint,
+  deadline: number,
+): Promise<ParsedBatch> {
   const resolve = ep.resolveWorkload;
   if (!resolve) return batch;
-  const alerts = await Promise.all(
-    batch.alerts.map(async (a) => {
-      if (!a.source.pod) return a;
-      const owner = await resolve(a.source.namespace, a.source.pod).catch(() => undefined);
-      return owner ? { ...a, source: { ...a.source, service: owner } } : a;
+  const lookup = async (namespace: string, pod: string): Promise<string | undefined> => {
+    const left = deadline - ep.now();
+    if (left <= 0) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((r) => {
+      timer = setTimeout(() => r(undefined), left);
+    });
+    return Promise.race([resolve(namespace, pod).catch(() => undefined), late]).finally(() =>
+      clearTimeout(timer),
+    );
+  };
+  const items = await Promise.all(
+    batch.items.map(async (item) => {
+      const a = item.alert;
+      if (!a?.source.pod) return item;
+      const owner = await lookup(a.source.namespace, a.source.pod);
+      return owner ? { ...item, alert: { ...a, source: { ...a.source, service: owner } } } : item;
     }),
   );
-  return { ...batch, alerts };
+  return { ...batch, items, alerts: items.flatMap((i) => (i.alert ? [i.alert] : [])) };
 }
 
+const countOf = (results: AlertResult[], status: AlertStatus) =>
+  results.filter((r) => r.status === status).length;
+
 /**
- * POST /alerts: 401 without the bearer token, 400 with every bad field named, 503 (so the sender
- * retries) when the store cannot record in time, 202 with one entry per alert otherwise.
+ * POST /alerts. 401 without the bearer token; 400 when the body is not alerts or every alert in it is
+ * invalid; otherwise each alert is recorded on its own, and the answer says per alert what happened
+ * (`alerts[]`, in body order): 202 when every valid alert was recorded (invalid ones are listed as
+ * `rejected` with their field errors), 503 when some were not, naming exactly which (`not_recorded`:
+ * certainly not; `unknown`: sent to the store without an answer — a retry is safe when the alert has a
+ * request id, which makes it a duplicate).
  */
 export async function handleAlerts(
   ep: AlertsEndpoint,
@@ -71,9 +86,15 @@ export async function handleAlerts(
     contentType: string | undefined;
     body: string;
     receivedAt: number;
+    source?: string;
   },
 ): Promise<EndpointResponse> {
+  const log = ep.log.child({ source: req.source ?? 'unknown' });
   if (!tokenMatches(ep.token, req.authorization)) {
+    log.warn(
+      { status: 401, reason: req.authorization ? 'wrong bearer token' : 'no bearer token' },
+      'alerts refused',
+    );
     return {
       status: 401,
       body: { error: 'unauthorized', message: 'send Authorization: Bearer <ALERT_WEBHOOK_TOKEN>' },
@@ -85,27 +106,82 @@ export async function handleAlerts(
     batch = parseAlertBody(req.body, req.contentType, { ...ep.parse, receivedAt: req.receivedAt });
   } catch (err) {
     const coded = asCodedError(err);
-    if (!coded.userSafe) ep.log.error({ err }, 'alert parser failed unexpectedly');
+    if (!coded.userSafe) log.error({ err }, 'alert parser failed unexpectedly');
+    log.warn(
+      {
+        status: 400,
+        code: coded.code,
+        reason: coded.message,
+        issues: coded.issues.slice(0, 5).map((i) => i.path),
+      },
+      'alerts refused',
+    );
     return { status: 400, body: { error: coded.code, message: coded.message, issues: coded.issues } };
   }
-  try {
-    const resolved = await withTimeout(resolveWorkloads(batch, ep), ep.storeTimeoutMs);
-    const results = await withTimeout(ingest(ep.engine, resolved, ep.ingest), ep.storeTimeoutMs);
-    ep.onRecorded?.(results);
-    return {
-      status: 202,
-      body: { format: batch.format, incidents: results.map((r) => ({ id: r.id, status: r.status })) },
-    };
-  } catch (err) {
-    const coded = asCodedError(err);
-    ep.log.error({ err, code: coded.code }, 'could not record alerts');
-    if (coded.code === 'store_unavailable' || coded.code === 'lock_busy') {
-      return {
-        status: 503,
-        body: { error: 'store_unavailable', message: 'alerts not recorded; retry later' },
-        headers: { 'Retry-After': '5' },
-      };
-    }
-    return { status: 500, body: { error: 'internal', message: 'alerts not recorded; see the server log' } };
+  const deadline = req.receivedAt + ep.storeTimeoutMs;
+  const resolved = await resolveWorkloads(batch, ep, deadline);
+  const results = await recordAlerts(ep.recorder, resolved, { deadline });
+  const failed = results.filter((r) => r.status === 'not_recorded' || r.status === 'unknown');
+  const rejected = countOf(results, 'rejected');
+  if (rejected > 0) {
+    log.warn(
+      {
+        status: failed.length > 0 ? 503 : 202,
+        rejected,
+        issues: results.flatMap((r) => r.issues ?? []).slice(0, 5),
+      },
+      'alerts: some items rejected',
+    );
   }
+  ep.onRecorded?.(results);
+  const body = {
+    format: batch.format,
+    /** One entry per valid alert, as before: where it went. */
+    incidents: results.filter((r) => r.status !== 'rejected').map((r) => ({ id: r.id, status: r.status })),
+    alerts: results.map((r) => ({
+      index: r.index,
+      ...(r.at ? { at: r.at } : {}),
+      status: r.status,
+      id: r.id,
+      ...(r.issues ? { issues: r.issues } : {}),
+      ...(r.error ? { error: r.error } : {}),
+    })),
+    summary: Object.fromEntries(
+      (
+        [
+          'opened',
+          'folded',
+          'duplicate',
+          'resolved',
+          'ignored',
+          'rejected',
+          'not_recorded',
+          'unknown',
+        ] as const
+      )
+        .map((s) => [s, countOf(results, s)] as const)
+        .filter(([, n]) => n > 0),
+    ),
+  };
+  if (failed.length > 0) {
+    log.error(
+      {
+        status: 503,
+        notRecorded: countOf(results, 'not_recorded'),
+        unknown: countOf(results, 'unknown'),
+        reason: failed[0]?.error,
+      },
+      'alerts: the store did not record every alert',
+    );
+    return {
+      status: 503,
+      body: {
+        error: 'store_unavailable',
+        message: `${failed.length} of ${results.length - rejected} alert(s) not recorded; see alerts[] and retry those`,
+        ...body,
+      },
+      headers: { 'Retry-After': '5' },
+    };
+  }
+  return { status: 202, body };
 }

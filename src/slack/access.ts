@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 export interface RoleLists {
   responders: string[];
   approvers: string[];
+  viewers: string[];
 }
 
 const isGroup = (id: string) => id.startsWith('S');
@@ -32,7 +33,7 @@ export async function expandUserGroups(
       return undefined;
     }
   };
-  for (const role of ['responders', 'approvers'] as const) {
+  for (const role of ['responders', 'approvers', 'viewers'] as const) {
     const groups = configured[role].filter(isGroup);
     if (groups.length === 0) continue;
     const expanded = new Set(configured[role]);

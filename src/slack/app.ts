@@ -3,8 +3,7 @@ import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { CodedError } from '../domain/errors.js';
-import type { Engine } from '../engine/engine.js';
-import type { Store } from '../store/store.js';
+import type { EngineCommands, IncidentReader } from '../engine/ports.js';
 import type { SlackDeps } from './deps.js';
 import { registerActions } from './listeners/actions.js';
 import { registerCommands } from './listeners/commands.js';
@@ -19,8 +18,6 @@ export interface SlackAppOptions {
   /** Web API base URL ending in /api/ (a proxy or a test fake). */
   apiUrl?: string;
   incidentChannel: string;
-  engine: Engine;
-  store: Store;
   log: Logger;
   coalesceMs?: number;
   /** Web API retries (429 honours Retry-After); tests set 0. */
@@ -29,9 +26,12 @@ export interface SlackAppOptions {
 
 export interface SlackApp {
   app: App;
+  /** Give it to the journal as an observer; it presents once `listen` gives it the engine's ports. */
   presenter: SlackPresenter;
   /** Bolt's HTTP listener for /slack/events; undefined in Socket Mode. */
   http?: RequestListener;
+  /** Register the listeners and start presenting, on the engine's reader and commands. */
+  listen(ports: { reader: IncidentReader; commands: EngineCommands }): void;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -110,29 +110,32 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
   const presenter = new SlackPresenter({
     client: app.client,
     channel: opts.incidentChannel,
-    store: opts.store,
     log: opts.log,
     ...(opts.coalesceMs !== undefined ? { coalesceMs: opts.coalesceMs } : {}),
   });
-  presenter.attach(opts.engine);
-  const deps: SlackDeps = {
-    engine: opts.engine,
-    store: opts.store,
-    presenter,
-    client: app.client,
-    log: opts.log,
-    incidentChannel: opts.incidentChannel,
-  };
-  registerCommands(app, deps);
-  registerActions(app, deps);
-  registerEvents(app, deps);
   app.error(async (err) => {
-    opts.log.error({ err }, 'unhandled Slack listener error');
+    opts.log.error(
+      { err: { name: err.name, message: err.message, code: err.code } },
+      'unhandled Slack listener error',
+    );
   });
   return {
     app,
     presenter,
     ...(receiver ? { http: receiver.requestListener } : {}),
+    listen(ports) {
+      const deps: SlackDeps = {
+        ...ports,
+        presenter,
+        client: app.client,
+        log: opts.log,
+        incidentChannel: opts.incidentChannel,
+      };
+      registerCommands(app, deps);
+      registerActions(app, deps);
+      registerEvents(app, deps);
+      presenter.start(ports);
+    },
     start: async () => {
       if (!receiver) await app.start();
     },

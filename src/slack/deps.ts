@@ -1,14 +1,15 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import type { Engine } from '../engine/engine.js';
-import type { Playbook } from '../playbooks/schema.js';
-import type { Store } from '../store/store.js';
+import { CodedError, publicMessage } from '../domain/errors.js';
+import type { Incident } from '../domain/incident.js';
+import type { Caller, EngineCommands, IncidentReader } from '../engine/ports.js';
+import type { Step, StepRole } from '../playbooks/schema.js';
 import type { SlackPresenter } from './presenter.js';
 
-/** What every listener gets: the engine (all state changes), the store (dedupe only), Slack output. */
+/** What every listener gets: a reader of incidents and the engine's commands (every state change), and Slack output. */
 export interface SlackDeps {
-  engine: Engine;
-  store: Store;
+  reader: IncidentReader;
+  commands: EngineCommands;
   presenter: SlackPresenter;
   client: WebClient;
   log: Logger;
@@ -17,17 +18,43 @@ export interface SlackDeps {
 
 export const actorOf = (userId: string) => `slack:${userId}`;
 
-type StepDef = Playbook['steps'][number];
-
-function findStep(deps: SlackDeps, playbookId: string, test: (s: StepDef) => boolean): string | undefined {
-  const pb = deps.engine.deps.playbooks().find((p) => p.playbook.id === playbookId);
-  return pb?.playbook.steps.find(test)?.id;
+/** A Slack user and the request they came with (so a retried delivery records once). */
+export function callerOf(userId: string, requestId?: string): Caller {
+  return { actor: actorOf(userId), ...(requestId ? { requestId } : {}) };
 }
 
-/** The containment step: the one that sets `contained` when it succeeds. */
-export const containStepId = (deps: SlackDeps, playbookId: string) =>
-  findStep(deps, playbookId, (s) => s.sets_status?.success === 'contained');
+const roleNames: Record<StepRole, string> = {
+  triage: 'triage',
+  contain: 'containment',
+  rotate: 'rotation',
+  handoff: 'hand-off',
+  cleanup: 'clean-up',
+  close: 'closing',
+};
 
-/** The rotation step: named `rotate`, or the one that runs rotation hooks. */
-export const rotateStepId = (deps: SlackDeps, playbookId: string) =>
-  findStep(deps, playbookId, (s) => s.id === 'rotate' || s.actions.some((a) => a.uses.startsWith('rotate.')));
+/** The incident's step with `role`; refuses clearly when its playbook has none. */
+export function stepWithRole(deps: SlackDeps, incident: Incident, role: StepRole): Step {
+  const step = deps.reader.stepFor(incident, role);
+  if (!step) {
+    throw new CodedError(
+      'command_invalid',
+      `playbook ${incident.playbook.id} has no ${roleNames[role]} step (no step with role: ${role})`,
+    );
+  }
+  return step;
+}
+
+/** The one way any error becomes words in Slack: user-safe messages as they are, the rest logged. */
+export function slackReply(
+  deps: Pick<SlackDeps, 'log'>,
+  err: unknown,
+  context: Record<string, unknown> = {},
+): string {
+  const message = publicMessage(
+    err,
+    typeof context.incident === 'string' ? `incident ${context.incident}` : undefined,
+  );
+  if (err instanceof CodedError && err.userSafe) return message;
+  deps.log.error({ err, ...context }, 'slack request failed');
+  return message;
+}

@@ -2,8 +2,8 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { Incident } from '../domain/incident.js';
 import type { TimelineEvent } from '../domain/timeline.js';
-import type { Engine, EngineObserver } from '../engine/engine.js';
-import type { Store } from '../store/store.js';
+import type { EngineCommands, IncidentReader } from '../engine/ports.js';
+import type { IncidentObserver } from '../journal/journal.js';
 import {
   enforceMessage,
   escapeMrkdwn,
@@ -12,44 +12,79 @@ import {
   renderReleaseRequest,
   renderStep,
   renderVerification,
+  timelineLine,
 } from './blocks/index.js';
 
 export interface PresenterOptions {
   client: WebClient;
   channel: string;
-  store: Store;
   log: Logger;
   /** Root-message updates within this window are coalesced into one chat.update (alert storms). */
   coalesceMs?: number;
-  /** Extra lines posted under a step's results (e.g. what containment does not cover). */
+  /** How often incidents still without a thread are looked for (Slack was down when they opened). */
+  sweepMs?: number;
 }
 
-/** Events that are worth their own message in the thread, beyond the per-step message. */
+/** What the presenter reads and the two things it records (the messages it posted). */
+export type PresenterPorts = {
+  reader: IncidentReader;
+  commands: Pick<EngineCommands, 'attachThread' | 'attachStepMessage'>;
+};
+
+/** Events worth their own line in the thread, keyed by kind (never by their text). */
 const threadLines: Partial<Record<TimelineEvent['kind'], (e: TimelineEvent) => string>> = {
   'sla.breached': (e) => `:alarm_clock: ${escapeMrkdwn(e.summary)}`,
   'status.changed': (e) => `:information_source: ${escapeMrkdwn(e.summary)}`,
   'incident.closed': (e) => `:white_check_mark: ${escapeMrkdwn(e.summary)}`,
   'engine.resumed': (e) => `:arrows_counterclockwise: ${escapeMrkdwn(e.summary)}`,
+  'plan.drift': (e) => `:warning: ${escapeMrkdwn(e.summary)}`,
+  'alert.resolved': (e) =>
+    `:large_green_circle: ${escapeMrkdwn(e.summary)}. If nothing else is open, \`/egress close ${e.incidentId} resolved\` closes the incident.`,
 };
+
+/** What a late thread is told happened before it (the steps get their own messages). */
+const catchUpKinds = new Set<TimelineEvent['kind']>([
+  'alert.resolved',
+  'status.changed',
+  'action.applied',
+  'action.verified',
+  'action.failed',
+  'sla.breached',
+  'engine.resumed',
+  'plan.drift',
+]);
+
+/** Actions whose applied result is said in the thread as it is. */
+const announcedActions = new Set(['notify.message']);
+
+const ROOT_RETRY_MAX_MS = 30_000;
 
 /**
  * Renders incidents into Slack: one root message per incident in the incident channel (updated,
  * coalesced, never re-posted), one thread message per step (edited as the step moves), and a few
  * thread lines for verifications, SLA breaches and status changes. Work per incident is serialised.
+ * A root message Slack refused is retried with backoff, and a periodic sweep catches up incidents
+ * that opened while Slack was unreachable (the thread is then rebuilt from the stored incident).
  */
-export class SlackPresenter implements EngineObserver {
-  readonly #o: Required<Omit<PresenterOptions, 'coalesceMs'>> & { coalesceMs: number };
-  #engine: Engine | undefined;
+export class SlackPresenter implements IncidentObserver {
+  readonly #o: Required<PresenterOptions>;
+  #ports: PresenterPorts | undefined;
   readonly #queues = new Map<string, Promise<void>>();
   readonly #rootTimers = new Map<string, NodeJS.Timeout>();
   readonly #stepTimers = new Map<string, NodeJS.Timeout>();
+  readonly #retries = new Map<string, { timer: NodeJS.Timeout; delay: number }>();
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(opts: PresenterOptions) {
-    this.#o = { coalesceMs: 1000, ...opts };
+    this.#o = { coalesceMs: 1000, sweepMs: 30_000, ...opts };
   }
 
-  attach(engine: Engine): void {
-    this.#engine = engine;
+  /** Start presenting: the reader and commands exist once the engine does. */
+  start(ports: PresenterPorts): void {
+    this.#ports = ports;
+    this.#sweeper = setInterval(() => void this.sweep(), this.#o.sweepMs);
+    this.#sweeper.unref();
+    void this.sweep();
   }
 
   onEvent(event: TimelineEvent, incident: Incident): void {
@@ -60,15 +95,16 @@ export class SlackPresenter implements EngineObserver {
     const step = typeof event.details.step === 'string' ? event.details.step : undefined;
     if (step) this.#scheduleStep(incident.id, step);
     if (event.kind === 'action.verified') {
-      const v = event.details.verification as { ok?: boolean; line?: string } | undefined;
-      this.#enqueue(incident.id, () =>
-        this.#postInThread(incident.id, [renderVerification(v?.line ?? event.summary, v?.ok)], event.summary),
-      );
+      const v = event.details.verification;
+      const fields = v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {};
+      const line = typeof fields.line === 'string' ? fields.line : event.summary;
+      const ok = typeof fields.ok === 'boolean' ? fields.ok : undefined;
+      this.#enqueue(incident.id, () => this.#postBlocks(incident.id, [renderVerification(line, ok)], line));
     }
     if (
       event.kind === 'action.applied' &&
-      event.details.action &&
-      String(event.summary).includes('notify.message')
+      typeof event.details.uses === 'string' &&
+      announcedActions.has(event.details.uses)
     ) {
       this.#enqueue(incident.id, () => this.#postText(incident.id, `:mega: ${escapeMrkdwn(event.summary)}`));
     }
@@ -84,13 +120,31 @@ export class SlackPresenter implements EngineObserver {
     this.#scheduleRoot(incident.id);
   }
 
-  /** Wait for everything queued (tests, shutdown). */
-  async flush(): Promise<void> {
-    for (let i = 0; i < 5; i++) {
-      const timers = [...this.#rootTimers.keys(), ...this.#stepTimers.keys()];
-      for (const key of timers) {
-        clearTimeout(this.#rootTimers.get(key) ?? this.#stepTimers.get(key));
+  /** Post the root message of every recent active incident that has none (Slack was down, or we were). */
+  async sweep(): Promise<void> {
+    const ports = this.#ports;
+    if (!ports) return;
+    try {
+      const open = await ports.reader.list({ activeOnly: true, limit: 200 });
+      for (const incident of open) {
+        if (!incident.slack && !this.#retries.has(incident.id))
+          this.#enqueue(incident.id, () => this.#openThread(incident.id));
       }
+    } catch (err) {
+      this.#o.log.warn(
+        { err: (err as Error).message },
+        'slack: could not look for incidents without a thread',
+      );
+    }
+  }
+
+  /** Wait for everything queued (tests, shutdown); stops the sweep and pending retries. */
+  async flush(): Promise<void> {
+    clearInterval(this.#sweeper);
+    for (const r of this.#retries.values()) clearTimeout(r.timer);
+    this.#retries.clear();
+    for (let i = 0; i < 5; i++) {
+      for (const t of [...this.#rootTimers.values(), ...this.#stepTimers.values()]) clearTimeout(t);
       const roots = [...this.#rootTimers.keys()];
       const steps = [...this.#stepTimers.keys()];
       this.#rootTimers.clear();
@@ -142,55 +196,86 @@ export class SlackPresenter implements EngineObserver {
     );
   }
 
-  #playbookTitle(incident: Incident): string | undefined {
-    return this.#engine?.playbookOf(incident)?.playbook.title;
+  #root(incident: Incident) {
+    const title = this.#ports?.reader.playbookOf(incident)?.playbook.title;
+    return enforceMessage(renderIncidentRoot(incidentView(incident, title)));
   }
 
+  /** Post the root message (once: the engine keeps the first thread), then catch the thread up. */
   async #openThread(id: string): Promise<void> {
-    const engine = this.#engine;
-    if (!engine) return;
-    // One replica posts the root message; the others see it on the incident.
-    const claim = `slack:root:${id}`;
-    if (!(await this.#o.store.dedupe.claim(claim, 24 * 3_600_000))) return;
-    const incident = await engine.get(id);
+    const ports = this.#ports;
+    if (!ports) return;
+    const incident = await ports.reader.get(id);
     if (incident.slack) return;
-    const message = enforceMessage(renderIncidentRoot(incidentView(incident, this.#playbookTitle(incident))));
-    let ts: string;
     let posted: Awaited<ReturnType<WebClient['chat']['postMessage']>>;
     try {
-      posted = await this.#o.client.chat.postMessage({ channel: this.#o.channel, ...message });
+      posted = await this.#o.client.chat.postMessage({ channel: this.#o.channel, ...this.#root(incident) });
       if (!posted.ts) throw new Error('chat.postMessage returned no ts');
-      ts = posted.ts;
     } catch (err) {
-      // Let the next update of this incident try again instead of leaving it without a thread.
-      await this.#o.store.dedupe.release(claim);
+      this.#retryLater(id);
       throw err;
     }
-    const channel = posted.channel ?? this.#o.channel;
-    await engine.mutate(id, (d) => {
-      d.slack = { channel, ts, steps: {} };
+    this.#retries.delete(id);
+    const attached = await ports.commands.attachThread(id, {
+      channel: posted.channel ?? this.#o.channel,
+      ts: posted.ts,
     });
+    if (attached.slack?.ts !== posted.ts) {
+      // Another replica posted first: ours is a duplicate root message.
+      await this.#o.client.chat
+        .delete({ channel: posted.channel ?? this.#o.channel, ts: posted.ts })
+        .catch(() => undefined);
+      return;
+    }
     if (incident.mode === 'hard') {
       await this.#postText(
         id,
         ':rotating_light: *Hard mode*: containment starts at once; every action is recorded here.',
       );
     }
+    // The thread catches up from the timeline: what happened before it existed, then each step.
+    const earlier = (await ports.reader.timeline(id)).filter((e) => catchUpKinds.has(e.kind));
+    if (earlier.length > 0) {
+      const shown = earlier.slice(-15);
+      await this.#postText(
+        id,
+        [
+          `:rewind: Before this thread existed (${earlier.length} event${earlier.length === 1 ? '' : 's'}${earlier.length > shown.length ? `, last ${shown.length} shown` : ''}):`,
+          ...shown.map((e) => `• ${timelineLine(e)}`),
+        ].join('\n'),
+      );
+    }
+    for (const s of attached.steps) this.#scheduleStep(id, s.id);
+  }
+
+  /** Exponential backoff from 1 s to 30 s until the root message is posted. */
+  #retryLater(id: string): void {
+    const delay = Math.min(ROOT_RETRY_MAX_MS, (this.#retries.get(id)?.delay ?? 500) * 2);
+    clearTimeout(this.#retries.get(id)?.timer);
+    const timer = setTimeout(() => this.#enqueue(id, () => this.#openThread(id)), delay);
+    timer.unref();
+    this.#retries.set(id, { timer, delay });
   }
 
   async #updateRoot(id: string): Promise<void> {
-    const incident = await this.#engine?.get(id);
+    const incident = await this.#ports?.reader.get(id);
     if (!incident) return;
-    if (!incident.slack) return this.#openThread(id);
-    const message = enforceMessage(renderIncidentRoot(incidentView(incident, this.#playbookTitle(incident))));
-    await this.#o.client.chat.update({ channel: incident.slack.channel, ts: incident.slack.ts, ...message });
+    if (!incident.slack) {
+      if (!this.#retries.has(id)) await this.#openThread(id);
+      return;
+    }
+    await this.#o.client.chat.update({
+      channel: incident.slack.channel,
+      ts: incident.slack.ts,
+      ...this.#root(incident),
+    });
   }
 
   async #renderStep(id: string, stepId: string): Promise<void> {
-    const engine = this.#engine;
-    const incident = await engine?.get(id);
-    if (!engine || !incident?.slack) return;
-    const step = engine.playbookOf(incident)?.playbook.steps.find((s) => s.id === stepId);
+    const ports = this.#ports;
+    const incident = await ports?.reader.get(id);
+    if (!ports || !incident?.slack) return;
+    const step = ports.reader.stepOf(incident, stepId);
     const state = incident.steps.find((s) => s.id === stepId);
     if (!step || !state) return;
     const message = enforceMessage(renderStep(incident, step, state));
@@ -204,19 +289,13 @@ export class SlackPresenter implements EngineObserver {
       thread_ts: incident.slack.ts,
       ...message,
     });
-    if (posted.ts) {
-      const ts = posted.ts;
-      await engine.mutate(id, (d) => {
-        if (d.slack) d.slack.steps[stepId] = ts;
-      });
-    }
+    if (posted.ts) await ports.commands.attachStepMessage(id, stepId, posted.ts);
   }
 
   async #postReleaseRequest(id: string, stepId: string, requestedBy: string): Promise<void> {
-    const incident = await this.#engine?.get(id);
+    const incident = await this.#ports?.reader.get(id);
     if (!incident?.slack) return;
-    const title =
-      this.#engine?.playbookOf(incident)?.playbook.steps.find((s) => s.id === stepId)?.title ?? stepId;
+    const title = this.#ports?.reader.stepOf(incident, stepId)?.title ?? stepId;
     await this.#o.client.chat.postMessage({
       channel: incident.slack.channel,
       thread_ts: incident.slack.ts,
@@ -225,7 +304,7 @@ export class SlackPresenter implements EngineObserver {
   }
 
   async #postText(id: string, text: string): Promise<void> {
-    const incident = await this.#engine?.get(id);
+    const incident = await this.#ports?.reader.get(id);
     if (!incident?.slack) return;
     await this.#o.client.chat.postMessage({
       channel: incident.slack.channel,
@@ -234,12 +313,12 @@ export class SlackPresenter implements EngineObserver {
     });
   }
 
-  async #postInThread(
+  async #postBlocks(
     id: string,
     blocks: ReturnType<typeof renderVerification>[],
     text: string,
   ): Promise<void> {
-    const incident = await this.#engine?.get(id);
+    const incident = await this.#ports?.reader.get(id);
     if (!incident?.slack) return;
     const message = enforceMessage({ text: escapeMrkdwn(text), blocks });
     await this.#o.client.chat.postMessage({

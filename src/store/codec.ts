@@ -131,7 +131,9 @@ export function lockBusy(key: string, waitedMs: number): CodedError {
 }
 
 export function closedStore(kind: string): CodedError {
-  return new CodedError('store_unavailable', `the ${kind} store is closed`, { details: { closed: true } });
+  return new CodedError('store_unavailable', `the ${kind} store is closed`, {
+    details: { closed: true, sent: false },
+  });
 }
 
 /** A TTL in whole milliseconds (Redis PX wants an integer > 0). */

@@ -354,15 +354,18 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function unavailable(op: string, err: unknown): CodedError {
+/**
+ * `sent`: whether the command left this process. A command never sent certainly did not run; one
+ * sent without an answer may have (intake tells its senders which).
+ */
+function unavailable(op: string, err: unknown, sent: boolean): CodedError {
   if (err instanceof CodedError) return err;
   return new CodedError(
     'store_unavailable',
     'the incident store (Redis) is not answering; try again shortly',
     {
-      userSafe: true,
       cause: err,
-      details: { op, reason: errorMessage(err) },
+      details: { op, reason: errorMessage(err), sent },
     },
   );
 }
@@ -472,7 +475,7 @@ export function createRedisStore(opts: RedisStoreOptions): Store {
     if (closed) throw closedStore('redis');
     const status = client.status;
     const connecting = status === 'wait' || status === 'connecting' || status === 'connect';
-    if (status !== 'ready' && !connecting) throw unavailable(op, new Error(`connection is ${status}`));
+    if (status !== 'ready' && !connecting) throw unavailable(op, new Error(`connection is ${status}`), false);
     let onLost: (err: Error) => void = () => {};
     const lost = new Promise<never>((_, reject) => {
       onLost = reject;
@@ -488,7 +491,7 @@ export function createRedisStore(opts: RedisStoreOptions): Store {
       return await Promise.race([pending, lost]);
     } catch (err) {
       pending?.catch(() => {}); // it settles later (timeout); nobody is waiting for it any more
-      throw unavailable(op, err);
+      throw unavailable(op, err, pending !== undefined);
     } finally {
       clearTimeout(budget);
       inflight.delete(onLost);

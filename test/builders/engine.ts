@@ -7,6 +7,8 @@ import { CodedError } from '../../src/domain/errors.js';
 import type { Incident } from '../../src/domain/incident.js';
 import { NamespacePolicy } from '../../src/domain/namespace-policy.js';
 import { Engine, type EngineDeps } from '../../src/engine/engine.js';
+import type { AlertRecorderDeps } from '../../src/incidents/record-alerts.js';
+import { type IncidentObserver, Journal } from '../../src/journal/journal.js';
 import type { Clock } from '../../src/observability/clock.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { parsePlaybook } from '../../src/playbooks/load.js';
@@ -35,6 +37,9 @@ export function effectLedger() {
     id: 'test.mark',
     description: 'records an effect',
     params: z.strictObject({ verify: z.enum(['ok', 'incomplete']).default('ok') }),
+    planData: z.strictObject({ key: z.string() }),
+    outcomeData: z.strictObject({ key: z.string() }),
+    example: {},
     rbac: [],
     destructive: true,
     needsCluster: false,
@@ -60,7 +65,7 @@ export function effectLedger() {
       return { status: 'applied', summary: `unmarked ${ctx.actionKey}`, data: {} };
     },
   });
-  return { action: action as unknown as ActionDefinition, effects, calls, failing };
+  return { action: action as ActionDefinition, effects, calls, failing };
 }
 
 export const testPlaybookYaml = `
@@ -114,12 +119,15 @@ steps:
 export interface TestEngine {
   engine: Engine;
   store: Store;
+  journal: Journal;
   ledger: ReturnType<typeof effectLedger>;
   playbook: LoadedPlaybook;
   clock: ReturnType<typeof manualClock>;
   open(over?: Partial<Incident>): Promise<Incident>;
   /** A new engine over the same store and ledger: what a restarted process would build. */
   restart(over?: Partial<EngineDeps>): Engine;
+  /** The intake stage on the same store and journal (incidents of the test playbook). */
+  recorder(over?: Partial<AlertRecorderDeps>): AlertRecorderDeps;
 }
 
 export function testEngine(
@@ -128,6 +136,8 @@ export function testEngine(
     access?: AccessPolicy;
     store?: Store;
     deps?: Partial<EngineDeps>;
+    /** Told about every event and incident change (the Slack presenter, in its tests). */
+    observers?: IncidentObserver[];
     /** Registered next to the built-in actions and the test ledger's `test.mark`. */
     actions?: readonly ActionDefinition[];
     /** Incident ids are `<idPrefix>-<n>`; default `EGR-TEST`. */
@@ -139,15 +149,18 @@ export function testEngine(
   const playbook = parsePlaybook(opts.yaml ?? testPlaybookYaml, 'test-playbook.yaml', registry);
   const clock = manualClock();
   const store = opts.store ?? createMemoryStore({ clock });
+  const log = silentLogger();
+  const journal = new Journal({ store, clock, log, observers: opts.observers ?? [] });
   const build = (over: Partial<EngineDeps> = {}) =>
     new Engine({
       store,
+      journal,
       registry,
       playbooks: () => [playbook],
       contracts: () => [],
       cluster: undefined,
       clock,
-      log: silentLogger(),
+      log,
       access: opts.access ?? allowAll,
       namespaces: NamespacePolicy.parse({}),
       lock: { ttlMs: 10_000, waitMs: 5_000 },
@@ -159,6 +172,7 @@ export function testEngine(
   return {
     engine,
     store,
+    journal,
     ledger,
     playbook,
     clock,
@@ -173,5 +187,15 @@ export function testEngine(
       return (await store.incidents.createOrGetByFingerprint(incident)).incident;
     },
     restart: build,
+    recorder: (over = {}) => ({
+      store,
+      journal,
+      clock,
+      contracts: () => [],
+      playbooks: () => [playbook],
+      modes: {},
+      retryWindowMs: 60_000,
+      ...over,
+    }),
   };
 }

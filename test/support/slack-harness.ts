@@ -135,7 +135,11 @@ export async function bootBot(opts: BootOptions = {}): Promise<Bot> {
         event_time: Math.floor(Date.now() / 1000),
         event,
       });
-      const headers: Record<string, string> = signed(body, { contentType: 'application/json' });
+      // Slack signs every delivery anew: a retry carries a later timestamp (the same bytes twice are a replay).
+      const headers: Record<string, string> = signed(body, {
+        contentType: 'application/json',
+        ageSeconds: -(o.retryNum ?? 0),
+      });
       if (o.retryNum) headers['X-Slack-Retry-Num'] = String(o.retryNum);
       return slackPost(body, headers);
     },

@@ -4,10 +4,14 @@ import { z } from 'zod';
 import { exportTimeline, timelineFormats, timelineToJson } from '../../timeline/export.js';
 import { defineAction } from '../define.js';
 
+const Message = z.strictObject({ text: z.string(), to: z.array(z.string()) });
+
 export const noteAdd = defineAction({
   id: 'note.add',
   description: 'Add a fixed note to the timeline (e.g. a reminder of what containment does not cover)',
   params: z.strictObject({ text: z.string().min(1).max(3000) }),
+  planData: z.strictObject({ text: z.string() }),
+  outcomeData: z.strictObject({ text: z.string() }),
   rbac: [],
   destructive: false,
   needsCluster: false,
@@ -28,6 +32,8 @@ export const notifyMessage = defineAction({
   id: 'notify.message',
   description: 'Post a message in the incident thread, optionally mentioning people or a team',
   params: z.strictObject({ text: z.string().min(1).max(3000), to: z.array(z.string().min(1)).default([]) }),
+  planData: Message,
+  outcomeData: Message,
   rbac: [],
   destructive: false,
   needsCluster: false,
@@ -53,6 +59,13 @@ export const timelineExport = defineAction({
     formats: z.array(z.enum(timelineFormats)).min(1).default(['md', 'json']),
     dir: z.string().min(1).optional(),
   }),
+  planData: z.strictObject({}),
+  outcomeData: z.strictObject({
+    events: z.number().int(),
+    sha256: z.string(),
+    files: z.array(z.string()),
+    formats: z.array(z.enum(timelineFormats)),
+  }),
   rbac: [],
   destructive: false,
   needsCluster: false,
@@ -66,7 +79,7 @@ export const timelineExport = defineAction({
     };
   },
   async apply(ctx, _plan, params) {
-    const events = await ctx.store.timeline.read(ctx.incident.id);
+    const events = await ctx.timeline();
     const digest = timelineToJson(ctx.incident, events).eventsSha256;
     const files: string[] = [];
     if (params.dir && !ctx.dryRun) {

@@ -10,4 +10,4 @@ export const builtinActions: ActionDefinition[] = [
   noteAdd,
   notifyMessage,
   timelineExport,
-] as ActionDefinition[];
+];

@@ -2,7 +2,8 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { evaluate } from '../../contracts/evaluate.js';
 import { describeDestination } from '../../domain/alert.js';
-import { defineAction, type Json, type Plan } from '../define.js';
+import { Verdict } from '../../domain/contract.js';
+import { defineAction, type Plan } from '../define.js';
 
 // Triage checks are read-only actions: their "plan" is the finding, "apply" records it as done.
 // They never need confirmation and run in every mode.
@@ -10,20 +11,42 @@ import { defineAction, type Json, type Plan } from '../define.js';
 const NoParams = z.strictObject({});
 
 /** Findings are computed in plan(); apply() only confirms them so the step shows them as done. */
-function finding(summary: string, data: Json, preview?: string): Plan {
-  return preview === undefined
-    ? { summary, changes: false, data }
-    : { summary, changes: false, data, preview };
+function finding<D>(summary: string, data: D): Plan<D> {
+  return { summary, changes: false, data };
 }
+
+const Nullable = z.string().nullable();
+const SourceFinding = z.strictObject({
+  service: z.string(),
+  namespace: z.string(),
+  identity: Nullable,
+  declaredIdentity: Nullable,
+  pod: Nullable,
+});
+const DestinationFinding = z.strictObject({
+  type: z.enum(['service', 'fqdn', 'ip']),
+  name: z.string(),
+  port: z.number().int(),
+  protocol: z.string(),
+  scope: z.string(),
+  allowedFor: z.array(z.string()),
+});
+const VerdictFinding = z.strictObject({
+  verdict: Verdict,
+  atOpen: z.enum(['violation', 'allowed', 'no-contract']),
+});
 
 export const sourceIdentity = defineAction({
   id: 'triage.source-identity',
   description:
     'Identify the source workload and its identity (alert, egress contract, and cluster when available)',
   params: NoParams,
+  planData: SourceFinding,
+  outcomeData: SourceFinding,
   rbac: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }],
   destructive: false,
   needsCluster: false,
+  example: {},
   async plan(ctx) {
     const { source } = ctx.incident.alert;
     const contract = ctx.contracts.find(
@@ -78,9 +101,12 @@ export const destination = defineAction({
   description:
     'Identify the destination: in-cluster service, FQDN or IP (private or public), and who else may call it',
   params: NoParams,
+  planData: DestinationFinding,
+  outcomeData: DestinationFinding,
   rbac: [],
   destructive: false,
   needsCluster: false,
+  example: {},
   async plan(ctx) {
     const d = ctx.incident.alert.destination;
     const scope =
@@ -119,15 +145,18 @@ export const contractVerdict = defineAction({
   description:
     "Check the alert against the source service's egress contract (re-evaluated with the contracts loaded now)",
   params: NoParams,
+  planData: VerdictFinding,
+  outcomeData: VerdictFinding,
   rbac: [],
   destructive: false,
   needsCluster: false,
+  example: {},
   async plan(ctx) {
     const now = evaluate(ctx.contracts, ctx.incident.alert);
     const atOpen = ctx.incident.verdict;
     const changed = now.kind !== atOpen.kind ? ` (was ${atOpen.kind} when the incident opened)` : '';
     return finding(`${now.kind}: ${now.message}${changed}`, {
-      verdict: now as unknown as Json,
+      verdict: now,
       atOpen: atOpen.kind,
     });
   },

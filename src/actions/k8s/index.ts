@@ -4,4 +4,4 @@ import { denyEgress, l7Deny, quarantine } from './contain/index.js';
 export { containmentGaps } from './contain/index.js';
 
 /** Kubernetes containment, in the order a playbook runs them: quarantine, deny-egress, l7-deny. */
-export const k8sContainActions: ActionDefinition[] = [quarantine, denyEgress, l7Deny] as ActionDefinition[];
+export const k8sContainActions: ActionDefinition[] = [quarantine, denyEgress, l7Deny];

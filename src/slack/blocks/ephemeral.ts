@@ -19,7 +19,7 @@ export function renderNotice(message: string): SlackMessage {
   return one('ℹ️', escapeMrkdwn(message), escapeInline(message));
 }
 
-const roleNames: Record<Role, string> = { responder: 'responders', approver: 'approvers' };
+const roleNames: Record<Role, string> = { responder: 'responders', approver: 'approvers', viewer: 'viewers' };
 
 /** Someone without the role tried something: `You can't contain the incident: only responders can.` */
 export function renderRefusal(what: string, role: Role): SlackMessage {

@@ -39,12 +39,25 @@ export function escapeMrkdwn(text: string): string {
 }
 
 /**
- * escapeMrkdwn for a value shown on one line (a service name, a reason): line breaks, tabs and other
- * control characters become single spaces, so a field cannot fake extra lines of the message.
+ * What a single-line field loses: control characters, line and paragraph separators (they would fake
+ * extra lines of the message) and bidirectional controls (RLO and friends reorder what people read:
+ * `exe.txt` shown as `txt.exe`).
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we replace
+const NOT_ONE_LINE = /[\u0000-\u001F\u007F-\u009F\u2028\u2029\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]+/g;
+
+/** A value for one line: breaks, controls and bidi overrides become single spaces. */
+export function oneLine(text: string): string {
+  return text.replace(NOT_ONE_LINE, ' ').trim();
+}
+
+/**
+ * escapeMrkdwn for a value shown on one line (a service name, a reason): line breaks, tabs, other
+ * control characters and bidi controls become single spaces, so a field can neither fake extra
+ * lines of the message nor reorder what people read.
  */
 export function escapeInline(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we replace
-  return escapeMrkdwn(text.replace(/[\u0000-\u001F\u007F\u2028\u2029]+/g, ' ').trim());
+  return escapeMrkdwn(oneLine(text));
 }
 
 /**
@@ -64,8 +77,7 @@ export function inlineCode(text: string): string {
 
 /** Plain text fields (headers, buttons) for our own strings: Slack does not parse them, but keep them single-line. */
 export function plainLine(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we replace
-  return text.replace(/[\u0000-\u001F\u007F\u2028\u2029]+/g, ' ').trim();
+  return oneLine(text);
 }
 
 // -------------------------------------------------------------------------------------------------

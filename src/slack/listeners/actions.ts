@@ -1,7 +1,8 @@
 import type { App, BlockAction, ButtonAction, CheckboxesAction } from '@slack/bolt';
-import { asCodedError } from '../../domain/errors.js';
+import { CodedError } from '../../domain/errors.js';
+import type { Caller } from '../../engine/ports.js';
 import { ACTION_IDS, parseChecklistValue, parseStepValue, renderError } from '../blocks/index.js';
-import { actorOf, type SlackDeps } from '../deps.js';
+import { callerOf, type SlackDeps, slackReply } from '../deps.js';
 import { contain, decideRelease, postTimeline, release, rotate } from './operations.js';
 
 type Respond = (msg: {
@@ -10,70 +11,102 @@ type Respond = (msg: {
   replace_original: false;
 }) => Promise<unknown>;
 
-/** Buttons and checkboxes. Every handler acks first; engine operations are idempotent, so double clicks are harmless. */
+/** Where a click came from: the channel of the message its button is on. */
+function channelOf(body: BlockAction): string | undefined {
+  return body.channel?.id ?? body.container?.channel_id;
+}
+
+/**
+ * Buttons and checkboxes. Every handler acks first; engine commands are idempotent (and keyed by the
+ * click), so double clicks are harmless. A click counts only in the incident's own channel.
+ */
 export function registerActions(app: App, deps: SlackDeps): void {
-  const run = async (respond: Respond, work: () => Promise<string | undefined>) => {
+  const run = async (
+    respond: Respond,
+    incidentId: string | undefined,
+    work: () => Promise<string | undefined>,
+  ) => {
     try {
       const text = await work();
       if (text) await respond({ response_type: 'ephemeral', text, replace_original: false });
     } catch (err) {
-      const coded = asCodedError(err);
-      if (!coded.userSafe) deps.log.error({ err }, 'slack action failed');
-      const message = coded.userSafe ? coded.message : 'Something went wrong; the error is in the bot log.';
-      await respond({ response_type: 'ephemeral', text: renderError(message).text, replace_original: false });
+      const text = renderError(slackReply(deps, err, { incident: incidentId, from: 'button' })).text;
+      await respond({ response_type: 'ephemeral', text, replace_original: false }).catch(() => undefined);
     }
   };
 
-  const button = (id: string, handler: (value: string, actor: string) => Promise<string | undefined>) =>
+  /** A button on an incident's messages is honoured only in the incident's thread's channel. */
+  const sameChannel = async (incidentId: string, body: BlockAction) => {
+    const incident = await deps.reader.get(incidentId);
+    const channel = channelOf(body);
+    if (incident.slack && channel !== incident.slack.channel) {
+      deps.log.warn(
+        { incident: incidentId, channel, user: body.user.id },
+        'slack: click from another channel refused',
+      );
+      throw new CodedError(
+        'request_refused',
+        `this button belongs to ${incidentId}'s thread in another channel`,
+      );
+    }
+  };
+
+  const requestOf = (body: BlockAction, actionTs: string | undefined) =>
+    `${body.user.id}:${actionTs ?? body.trigger_id}`;
+
+  const button = (
+    id: string,
+    handler: (incidentId: string, by: Caller, value: string) => Promise<string | undefined>,
+  ) =>
     app.action<BlockAction<ButtonAction>>(id, async ({ ack, action, body, respond }) => {
       await ack();
-      await run(respond as Respond, () => handler(action.value ?? '', actorOf(body.user.id)));
+      const value = action.value ?? '';
+      const incidentId = parseStepValue(value)?.incidentId ?? value;
+      await run(respond as Respond, incidentId, async () => {
+        await sameChannel(incidentId, body);
+        return handler(incidentId, callerOf(body.user.id, requestOf(body, action.action_ts)), value);
+      });
     });
 
   const stepButton = (
     id: string,
-    handler: (incidentId: string, stepId: string, actor: string) => Promise<string | undefined>,
+    handler: (incidentId: string, stepId: string, by: Caller) => Promise<string | undefined>,
   ) =>
-    button(id, async (value, actor) => {
+    button(id, async (_incidentId, by, value) => {
       const parsed = parseStepValue(value);
       if (!parsed) return 'This button is out of date.';
-      return handler(parsed.incidentId, parsed.stepId, actor);
+      return handler(parsed.incidentId, parsed.stepId, by);
     });
 
-  button(ACTION_IDS.ack, async (id, actor) => {
-    await deps.engine.acknowledge(id, actor);
-    return undefined;
-  });
-  button(ACTION_IDS.containPreview, (id, actor) => contain(deps, id, actor));
-  button(ACTION_IDS.falsePositive, async (id, actor) => {
-    await deps.engine.close(id, actor, 'false positive');
-    return undefined;
-  });
-  button(ACTION_IDS.timeline, (id, actor) => postTimeline(deps, id, 'md', actor));
-  button(ACTION_IDS.rotate, (id, actor) => rotate(deps, id, actor));
-  button(ACTION_IDS.release, (id, actor) => release(deps, id, actor));
-  button(ACTION_IDS.releaseApprove, (id, actor) => decideRelease(deps, id, actor, 'approve'));
-  button(ACTION_IDS.releaseDeny, (id, actor) => decideRelease(deps, id, actor, 'deny'));
-  stepButton(ACTION_IDS.confirm, async (id, step, actor) => {
-    await deps.engine.confirm(id, step, actor);
-    return undefined;
-  });
-  stepButton(ACTION_IDS.approve, async (id, step, actor) => {
-    await deps.engine.decide(id, step, actor, 'approve');
-    return undefined;
-  });
-  stepButton(ACTION_IDS.deny, async (id, step, actor) => {
-    await deps.engine.decide(id, step, actor, 'deny');
-    return undefined;
-  });
+  const quiet = (p: Promise<unknown>) => p.then(() => undefined);
+
+  button(ACTION_IDS.ack, (id, by) => quiet(deps.commands.acknowledge(id, by)));
+  button(ACTION_IDS.containPreview, (id, by) => contain(deps, id, by));
+  button(ACTION_IDS.falsePositive, (id, by) => quiet(deps.commands.close(id, by, 'false positive')));
+  button(ACTION_IDS.timeline, (id, by) => postTimeline(deps, id, 'md', by));
+  button(ACTION_IDS.rotate, (id, by) => rotate(deps, id, by));
+  button(ACTION_IDS.release, (id, by) => release(deps, id, by));
+  button(ACTION_IDS.releaseApprove, (id, by) => decideRelease(deps, id, by, 'approve'));
+  button(ACTION_IDS.releaseDeny, (id, by) => decideRelease(deps, id, by, 'deny'));
+  stepButton(ACTION_IDS.confirm, (id, step, by) => quiet(deps.commands.confirm(id, step, by)));
+  stepButton(ACTION_IDS.approve, (id, step, by) => quiet(deps.commands.decide(id, step, by, 'approve')));
+  stepButton(ACTION_IDS.deny, (id, step, by) => quiet(deps.commands.decide(id, step, by, 'deny')));
 
   app.action<BlockAction<CheckboxesAction>>(ACTION_IDS.tick, async ({ ack, action, body, respond }) => {
     await ack();
-    const actor = actorOf(body.user.id);
-    await run(respond as Respond, async () => {
-      for (const option of action.selected_options) {
-        const parsed = parseChecklistValue(option.value ?? '');
-        if (parsed) await deps.engine.tick(parsed.incidentId, parsed.stepId, parsed.itemId, actor);
+    const ticks = action.selected_options
+      .map((o) => parseChecklistValue(o.value ?? ''))
+      .filter((p) => p !== undefined);
+    const incidentId = ticks[0]?.incidentId;
+    await run(respond as Respond, incidentId, async () => {
+      if (incidentId) await sameChannel(incidentId, body);
+      for (const t of ticks) {
+        await deps.commands.tick(
+          t.incidentId,
+          t.stepId,
+          t.itemId,
+          callerOf(body.user.id, requestOf(body, action.action_ts)),
+        );
       }
       return undefined;
     });

@@ -1,8 +1,7 @@
 import type { App } from '@slack/bolt';
-import { asCodedError } from '../../domain/errors.js';
 import { escapeMrkdwn, renderError, renderHelp } from '../blocks/index.js';
 import { parseEgressCommand, subcommands } from '../commands.js';
-import { actorOf, type SlackDeps } from '../deps.js';
+import { callerOf, type SlackDeps, slackReply } from '../deps.js';
 import { contain, postTimeline, release, rotate, statusLine } from './operations.js';
 
 const notYet = (what: string) => `\`/egress ${what}\` is not yet available in this version.`;
@@ -11,10 +10,13 @@ const notYet = (what: string) => `\`/egress ${what}\` is not yet available in th
 export function registerCommands(app: App, deps: SlackDeps): void {
   app.command('/egress', async ({ command, ack, respond }) => {
     await ack();
-    const actor = actorOf(command.user_id);
+    // The trigger id is unique per invocation: what the command records is keyed by it.
+    const by = callerOf(command.user_id, command.trigger_id);
+    const say = (text: string) => respond({ response_type: 'ephemeral', text: escapeMrkdwn(text) });
+    let incident: string | undefined;
     try {
       const cmd = parseEgressCommand(command.text ?? '');
-      const say = (text: string) => respond({ response_type: 'ephemeral', text: escapeMrkdwn(text) });
+      incident = 'id' in cmd ? cmd.id : undefined;
       switch (cmd.name) {
         case 'help':
           await respond({
@@ -26,36 +28,35 @@ export function registerCommands(app: App, deps: SlackDeps): void {
           return;
         case 'status': {
           if (cmd.id) {
-            await say(statusLine(await deps.engine.get(cmd.id)));
+            await say(statusLine(await deps.commands.view(cmd.id, by)));
             return;
           }
-          const open = await deps.store.incidents.list({ activeOnly: true, limit: 20 });
+          const open = await deps.commands.viewOpen(by, 20);
           await say(open.length === 0 ? 'No open incidents.' : open.map(statusLine).join('\n'));
           return;
         }
         case 'ack':
-          await deps.engine.acknowledge(cmd.id, actor);
+          await deps.commands.acknowledge(cmd.id, by);
           await say(`You have command of ${cmd.id}.`);
           return;
         case 'contain':
-          await say(await contain(deps, cmd.id, actor));
+          await say(await contain(deps, cmd.id, by));
           return;
         case 'release':
-          await say(await release(deps, cmd.id, actor));
+          await say(await release(deps, cmd.id, by));
           return;
         case 'rotate':
-          await say(await rotate(deps, cmd.id, actor, cmd.hook));
+          await say(await rotate(deps, cmd.id, by, cmd.hook));
           return;
         case 'note':
-          await deps.engine.get(cmd.id);
-          await deps.engine.note(cmd.id, actor, cmd.text);
+          await deps.commands.note(cmd.id, by, cmd.text);
           await say(`Note added to ${cmd.id}.`);
           return;
         case 'timeline':
-          await say(await postTimeline(deps, cmd.id, cmd.format, actor));
+          await say(await postTimeline(deps, cmd.id, cmd.format, by));
           return;
         case 'close':
-          await deps.engine.close(cmd.id, actor, cmd.reason);
+          await deps.commands.close(cmd.id, by, cmd.reason);
           await say(`${cmd.id} closed: ${cmd.reason}.`);
           return;
         case 'breakglass':
@@ -65,12 +66,10 @@ export function registerCommands(app: App, deps: SlackDeps): void {
           return;
       }
     } catch (err) {
-      const coded = asCodedError(err);
-      if (!coded.userSafe) deps.log.error({ err, command: command.text }, '/egress failed');
       await respond({
         response_type: 'ephemeral',
-        ...renderError(coded.userSafe ? coded.message : 'Something went wrong; the error is in the bot log.'),
-      });
+        ...renderError(slackReply(deps, err, { incident, command: (command.text ?? '').slice(0, 200) })),
+      }).catch(() => undefined);
     }
   });
 }

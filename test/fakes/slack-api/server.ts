@@ -645,6 +645,8 @@ export class FakeSlackApi {
         return this.#postMessage(a);
       case 'chat.update':
         return this.#update(a);
+      case 'chat.delete':
+        return this.#delete(a);
       case 'chat.postEphemeral':
         return this.#postEphemeral(a);
       case 'chat.getPermalink':
@@ -781,6 +783,18 @@ export class FakeSlackApi {
     if (Array.isArray(a.blocks)) msg.blocks = a.blocks;
     msg.edited = { user: this.bot.userId, ts: this.nextTs() };
     return { channel, ts: msg.ts, text: msg.text, message: clone(msg) };
+  }
+
+  #delete(a: Obj): Obj {
+    const channel = this.#requireChannel(a.channel);
+    const msg = this.#requireMessage(channel, asString(a.ts));
+    if (msg.user !== this.bot.userId) throw new SlackFail('cant_delete_message');
+    const list = this.#messages.get(channel) ?? [];
+    this.#messages.set(
+      channel,
+      list.filter((m) => m !== msg),
+    );
+    return { channel, ts: msg.ts };
   }
 
   #postEphemeral(a: Obj): Obj {

@@ -208,9 +208,7 @@ describe('k8s containment through the engine', () => {
     const q = actionsOf(inc)[0]!;
     expect(q.status).toBe('failed');
     expect(q.error?.code).toBe('action_failed');
-    expect(q.error?.message).toContain(
-      'could not label any of the 2 pod(s) matching app=payments-api in prod',
-    );
+    expect(q.error?.message).toContain('could not label any of the 2 pod(s) of the plan in prod');
     expect(q.error?.message).toContain('may not patch pods in namespace "prod"');
     expect(fake.get('NetworkPolicy', NS, 'quarantine-deny-egress')).toBeUndefined();
   });
@@ -244,9 +242,10 @@ describe('k8s containment through the engine', () => {
       'egress-responder.io/applied-by': 'slack:U7',
     });
     const patches = fake.requestsMatching({ method: 'PATCH', path: /\/pods\// }).length;
-    const again = await h.engine.runAction(id, 'k8s.quarantine', {}, 'slack:U7', { dryRun: false });
-    expect(again.plan.changes).toBe(false);
-    expect(again.outcome?.summary).toContain('2 already quarantined (no-op');
+    const after = await h.engine.runAction(id, { uses: 'k8s.quarantine', with: {} }, 'slack:U7');
+    const again = after.steps.find((s) => s.adhoc)!.actions[0]!;
+    expect((again.plan as { changes: boolean }).changes).toBe(false);
+    expect((again.outcome as { summary: string }).summary).toContain('2 already quarantined (no-op');
     expect(fake.requestsMatching({ method: 'PATCH', path: /\/pods\// }).length).toBe(patches);
   });
 
@@ -266,10 +265,13 @@ describe('k8s containment through the engine', () => {
     seed();
     fake.put(aPod({ namespace: NS, name: 'other-1', labels: { app: 'other' }, serviceAccountName: 'other' }));
     const h = harness();
-    const { id } = await h.open();
-    const { plan } = await h.engine.runAction(id, 'k8s.quarantine', { by: 'service-account' }, 'slack:U1', {
-      dryRun: true,
-    });
+    const { id } = await h.open({ drill: true });
+    const after = await h.engine.runAction(
+      id,
+      { uses: 'k8s.quarantine', with: { by: 'service-account' } },
+      'slack:U1',
+    );
+    const plan = after.steps.find((s) => s.adhoc)!.actions[0]!.plan as { summary: string };
     expect(plan.summary).toBe(
       'label 2 of 2 pod(s) matching serviceAccountName=payments-api in prod quarantine=true',
     );

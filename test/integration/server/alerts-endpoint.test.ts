@@ -2,12 +2,11 @@ import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { parseConfig, readEnv } from '../../../src/config/load.js';
 import { packageRoot } from '../../../src/config/paths.js';
 import { loadContracts } from '../../../src/contracts/load.js';
 import { allowAll } from '../../../src/domain/access.js';
-import { NamespacePolicy } from '../../../src/domain/namespace-policy.js';
-import { Engine } from '../../../src/engine/engine.js';
-import { createRegistry } from '../../../src/main.js';
+import { createCore, createRegistry } from '../../../src/main.js';
 import { systemClock } from '../../../src/observability/clock.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
@@ -21,31 +20,31 @@ import { startRedisServer } from '../../support/redis.js';
 const TOKEN = 'test-alert-token';
 const fixtures = join(packageRoot, 'test', 'fixtures');
 
-async function serve(store: Store) {
+async function serve(store: Store, opts: { storeTimeoutMs?: number } = {}) {
   const registry = createRegistry();
   const [pb, ct] = await Promise.all([
     loadPlaybooks(join(packageRoot, 'playbooks'), registry),
     loadContracts(join(packageRoot, 'playbooks', 'contracts')),
   ]);
-  const engine = new Engine({
+  const config = parseConfig('{}', 'test-config.yaml', packageRoot, readEnv({}));
+  const policy = { playbooks: pb.playbooks, contracts: ct.contracts, errors: [] };
+  const { engine, recorder } = createCore({
+    config,
     store,
     registry,
-    playbooks: () => pb.playbooks,
-    contracts: () => ct.contracts,
+    policy,
     cluster: undefined,
-    clock: systemClock,
     log: silentLogger(),
     access: allowAll,
-    namespaces: NamespacePolicy.parse({}),
   });
   const server: Server = createHttpServer({
     alerts: {
-      engine,
+      recorder: { ...recorder, retryWindowMs: 60_000 },
       token: TOKEN,
       parse: {},
-      ingest: { modes: {}, retryWindowMs: 60_000 },
       log: silentLogger(),
-      storeTimeoutMs: 2000,
+      storeTimeoutMs: opts.storeTimeoutMs ?? 2000,
+      now: () => Date.now(),
     },
     store,
     clock: systemClock,
@@ -114,16 +113,28 @@ describe('POST /alerts', () => {
     expect(((await falco.json()) as { format: string }).format).toBe('falcosidekick');
   });
 
-  it('answers 400 naming each bad field, and records nothing of a bad batch', async () => {
+  it('records the valid alerts of a mixed batch and names each invalid one (202); all invalid is 400', async () => {
     const res = await ctx.post(
       `[${event({ dst_name: 'ok.example', request_id: 'good-1' })},${event({ dst_port: 'https' })}]`,
     );
-    expect(res.status).toBe(400);
-    const body = (await res.json()) as { error: string; issues: { path: string; message: string }[] };
-    expect(body.error).toBe('alert_invalid');
-    expect(body.issues.map((i) => i.path)).toEqual(['[1].dst_port']);
-    const open = await ctx.engine.deps.store.incidents.list({ activeOnly: true });
-    expect(open.some((i) => i.alert.destination.name === 'ok.example')).toBe(false);
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as {
+      alerts: { index: number; status: string; id: string | null; issues?: { path: string }[] }[];
+      summary: Record<string, number>;
+    };
+    expect(body.alerts.map((a) => [a.index, a.status])).toEqual([
+      [0, 'opened'],
+      [1, 'rejected'],
+    ]);
+    expect(body.alerts[1]!.issues!.map((i) => i.path)).toEqual(['[1].dst_port']);
+    expect(body.summary).toEqual({ opened: 1, rejected: 1 });
+    expect((await ctx.engine.get(body.alerts[0]!.id!)).alert.destination.name).toBe('ok.example');
+
+    const bad = await ctx.post(`[${event({ dst_port: 'https' })},${event({ src_namespace: '..' })}]`);
+    expect(bad.status).toBe(400);
+    const err = (await bad.json()) as { error: string; issues: { path: string; message: string }[] };
+    expect(err.error).toBe('alert_invalid');
+    expect(err.issues.map((i) => i.path)).toEqual(['[0].dst_port', '[1].src_namespace']);
   });
 
   it('answers 413 above 1 MiB', async () => {

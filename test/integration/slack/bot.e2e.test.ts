@@ -179,7 +179,7 @@ describe('the Slack bot end to end (real Bolt over HTTP, fake Slack Web API)', (
       async () => (await bot.server.engine.get(id)).steps[0]?.status === 'awaiting_input',
       'triage to wait',
     );
-    expect(await bot.server.engine.fireDue(Date.now() + 16 * 60_000)).toBe(1);
+    expect((await bot.server.engine.work(Date.now() + 16 * 60_000)).reminders).toBe(1);
     await bot.server.slack.presenter.flush();
     const root = bot.rootMessages()[0]!;
     expect(bot.fake.thread(CHANNEL, root.ts).some((m) => m.text.includes('SLA breached: step'))).toBe(true);

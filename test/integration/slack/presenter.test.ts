@@ -1,9 +1,11 @@
 import { WebClient } from '@slack/web-api';
+import type { Incident } from '../../../src/domain/incident.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { SlackPresenter } from '../../../src/slack/presenter.js';
 import { createMemoryStore } from '../../../src/store/memory.js';
 import { testEngine } from '../../builders/engine.js';
 import { type FakeSlackApi, startFakeSlackApi } from '../../fakes/slack-api/index.js';
+import { eventually } from '../../support/slack-harness.js';
 
 const CHANNEL = 'C0PRESENT';
 const yaml = `
@@ -28,22 +30,19 @@ describe('SlackPresenter', () => {
   function setup() {
     const client = new WebClient('xoxb-test', { slackApiUrl: fake.url, retryConfig: { retries: 0 } });
     const store = createMemoryStore();
-    const presenter = new SlackPresenter({
-      client,
-      channel: CHANNEL,
-      store,
-      log: silentLogger(),
-      coalesceMs: 10,
-    });
-    const t = testEngine({ yaml, store, deps: { observers: [presenter] } });
-    presenter.attach(t.engine);
-    return { t, presenter };
+    const presenter = new SlackPresenter({ client, channel: CHANNEL, log: silentLogger(), coalesceMs: 10 });
+    const t = testEngine({ yaml, store, observers: [presenter] });
+    const opened = (inc: Incident) =>
+      t.journal.record({ incident: inc, kind: 'incident.opened', summary: 'opened', key: 'opened' });
+    return { t, presenter, opened, start: () => presenter.start({ reader: t.engine, commands: t.engine }) };
   }
+  const roots = () => fake.messages(CHANNEL).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
 
   it('posts a notify.message in the thread, escaped', async () => {
-    const { t, presenter } = setup();
+    const { t, presenter, opened, start } = setup();
+    start();
     const inc = await t.open({ mode: 'hard', playbook: { id: 'notify-test', file: 'n.yaml' } });
-    await t.engine.record(inc, 'incident.opened', 'opened', {}, { id: `${inc.id}:opened` });
+    await opened(inc);
     await presenter.flush();
     await t.engine.advance(inc.id);
     await presenter.flush();
@@ -52,17 +51,32 @@ describe('SlackPresenter', () => {
     expect(mega?.text).toContain('Forensics: evidence is ready &lt;!channel&gt;');
   });
 
-  it('a failed root post is retried with the next update instead of leaving the incident threadless', async () => {
-    const { t, presenter } = setup();
-    fake.fail('chat.postMessage', 'internal_error', 1);
+  it('a root message Slack refused is retried with backoff until it is posted, once', async () => {
+    const { t, presenter, opened, start } = setup();
+    start();
+    fake.fail('chat.postMessage', 'internal_error', 2);
     const inc = await t.open({ playbook: { id: 'notify-test', file: 'n.yaml' } });
-    await t.engine.record(inc, 'incident.opened', 'opened', {}, { id: `${inc.id}:opened` });
+    await opened(inc);
+    await eventually(
+      async () => (await t.engine.get(inc.id)).slack,
+      'the root message after two refusals',
+      10_000,
+    );
     await presenter.flush();
-    expect((await t.engine.get(inc.id)).slack).toBeUndefined();
-    await t.engine.acknowledge(inc.id, 'slack:U1');
+    expect(roots()).toHaveLength(1);
+    // The thread is recorded in the timeline: a change Slack caused, through an engine command.
+    expect((await t.store.timeline.read(inc.id)).map((e) => e.kind)).toContain('slack.posted');
+  });
+
+  it('catches up an incident that opened while the presenter was not running: root, then what happened before', async () => {
+    const { t, presenter, start } = setup();
+    const inc = await t.open({ mode: 'hard', playbook: { id: 'notify-test', file: 'n.yaml' } });
+    await t.engine.advance(inc.id); // notify.message applied while nobody presented
+    start(); // the sweep finds it
+    await eventually(async () => (await t.engine.get(inc.id)).slack, 'the swept root message');
     await presenter.flush();
-    const slack = (await t.engine.get(inc.id)).slack;
-    expect(slack?.ts).toBeDefined();
-    expect(fake.messages(CHANNEL).filter((m) => !m.thread_ts || m.thread_ts === m.ts)).toHaveLength(1);
+    const thread = fake.thread(CHANNEL, roots()[0]!.ts).map((m) => m.text);
+    expect(thread.some((text) => text.startsWith(':rewind: Before this thread existed'))).toBe(true);
+    expect(thread.join('\n')).toContain('notify.message done');
   });
 });

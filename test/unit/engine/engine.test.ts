@@ -205,7 +205,7 @@ describe('engine: approvals and authorization', () => {
     const { t, id } = await atApproval();
     await expect(t.engine.decide(id, 'approve', 'slack:U2', 'approve')).rejects.toMatchObject({
       code: 'approval_refused',
-      message: 'the requester may not approve their own request',
+      message: 'the person who asked for or confirmed this step may not approve it (two-person rule)',
     });
     let inc = await t.engine.decide(id, 'approve', 'slack:U3', 'approve');
     expect(inc.steps.find((s) => s.id === 'approve')!.status).toBe('awaiting_approval');
@@ -255,7 +255,7 @@ describe('engine: approvals and authorization', () => {
     inc = await t.engine.requestRevert(id, 'contain', 'slack:U2');
     expect(inc.pendingRevert).toMatchObject({ stepId: 'contain', requestedBy: 'slack:U2' });
     await expect(t.engine.decideRevert(id, 'slack:U2', 'approve')).rejects.toMatchObject({
-      message: 'the requester may not approve their own request',
+      message: 'the requester may not approve their own request (two-person rule)',
     });
     await expect(t.engine.decideRevert(id, 'slack:U1', 'approve')).rejects.toMatchObject({
       message: 'only approvers may decide a release',
@@ -309,10 +309,10 @@ describe('engine: SLAs, notes, status', () => {
     const t = testEngine();
     const { id } = await t.open();
     await t.engine.advance(id);
-    expect(await t.engine.fireDue()).toBe(0);
+    expect((await t.engine.work(t.clock.now())).reminders).toBe(0);
     t.clock.advance(15 * 60_000 + 1);
-    expect(await t.engine.fireDue()).toBe(1);
-    expect(await t.engine.fireDue()).toBe(0);
+    expect((await t.engine.work(t.clock.now())).reminders).toBe(1);
+    expect((await t.engine.work(t.clock.now())).reminders).toBe(0);
     const breach = (await t.store.timeline.read(id)).filter((e) => e.kind === 'sla.breached');
     expect(breach.map((e) => e.summary)).toEqual(['SLA breached: step "Triage" is still awaiting_input']);
   });
@@ -323,7 +323,7 @@ describe('engine: SLAs, notes, status', () => {
     await t.engine.advance(id);
     await t.engine.tick(id, 'triage', 'looked', 'system');
     t.clock.advance(60 * 60_000);
-    expect(await t.engine.fireDue()).toBe(0);
+    expect((await t.engine.work(t.clock.now())).reminders).toBe(0);
   });
 
   it('keeps a note with its original time and author, once per source message', async () => {

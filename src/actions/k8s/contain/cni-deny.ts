@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { type Json, toJson } from '../../../domain/json.js';
 import type { Cluster } from '../../../k8s/cluster.js';
 import type { KubeObject, ObjectRef } from '../../../k8s/types.js';
-import type { Json } from '../../define.js';
 import {
   analyzeEgress,
   canonicalJson,
@@ -14,6 +15,7 @@ import {
   verificationLine,
 } from '../netpol.js';
 import { ANNOTATION_SPEC_SHA256 } from './common.js';
+import { KubeObjectJson } from './kube-json.js';
 
 // The `cni-deny` remedy of k8s.deny-egress: where the cluster serves it, an AdminNetworkPolicy
 // (policy.networking.k8s.io/v1alpha1, cluster-scoped) with action Deny, else a CiliumNetworkPolicy
@@ -43,19 +45,20 @@ const DASH = '—';
 const NAMED_PODS = 5;
 
 /** What the apply recorded: exactly the object revert deletes. */
-export type CniRecord = {
-  kind: CniKind;
-  apiVersion: string;
+export const CniRecordJson = z.strictObject({
+  kind: z.enum(['AdminNetworkPolicy', 'CiliumNetworkPolicy']),
+  apiVersion: z.string(),
   /** Absent for the cluster-scoped AdminNetworkPolicy. */
-  namespace?: string;
-  name: string;
+  namespace: z.string().optional(),
+  name: z.string(),
   /** False when it existed before this incident (revert keeps it). */
-  created: boolean;
-  ok: boolean;
-  error?: string;
+  created: z.boolean(),
+  ok: z.boolean(),
+  error: z.string().optional(),
   /** The object as sent: what a dry run's verification judges. */
-  object: Json;
-};
+  object: KubeObjectJson,
+});
+export type CniRecord = z.output<typeof CniRecordJson>;
 
 /** AdminNetworkPolicy first (it is the Kubernetes API), else Cilium's; undefined when neither is served. */
 export async function servedCniDeny(cluster: Cluster, signal?: AbortSignal): Promise<CniKind | undefined> {
@@ -284,7 +287,7 @@ export function cniVerdict(
     return {
       ok: false,
       line: `${PREFIX} incomplete ${DASH} ${parts.join('; ')}, before ${label} (priority ${ours}) denies it`,
-      data: { ...base, preceding: preceding as unknown as Json },
+      data: { ...base, preceding: toJson(preceding) },
     };
   }
   const overridden = [...new Set(analyzeEgress(covered, policies).leaks.map((l) => l.policy))];
@@ -312,5 +315,6 @@ export function cniVerdict(
 }
 
 function toData(analysis: ReturnType<typeof analyzeEgress>): { [key: string]: Json } {
-  return analysis as unknown as { [key: string]: Json };
+  const json = toJson(analysis);
+  return json !== null && typeof json === 'object' && !Array.isArray(json) ? json : {};
 }

@@ -1,8 +1,9 @@
+import { z } from 'zod';
 import type { LoadedContract } from '../../../domain/contract.js';
 import { CodedError } from '../../../domain/errors.js';
 import type { Cluster } from '../../../k8s/cluster.js';
 import type { KubeObject, Pod } from '../../../k8s/types.js';
-import type { ActionContext, Json } from '../../define.js';
+import type { ActionContext } from '../../define.js';
 import type { NetworkPolicy, PodInfo } from '../netpol.js';
 
 // Shared by the containment actions: where the source workload lives, which contract describes it,
@@ -30,19 +31,67 @@ export function sourceOf(ctx: ActionContext): { service: string; namespace: stri
   return { service: s.service, namespace: s.namespace, ...(s.identity ? { identity: s.identity } : {}) };
 }
 
-/** `app={service}` → `app=payments-api`; `{namespace}` too. */
-export function renderSelector(template: string, ctx: ActionContext): string {
-  const s = sourceOf(ctx);
-  return template.replaceAll('{service}', s.service).replaceAll('{namespace}', s.namespace);
+// Label selectors are built from structured labels, never by pasting alert text into a selector
+// string: the playbook's template says which label keys select the workload (`app={service}`), the
+// alert only fills in values, and every value must be a valid label value.
+
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+const PLACEHOLDER = /\{(service|namespace)\}/g;
+
+/** The `key=value` terms of a selector template, or why it is not one (for the params schema). */
+export function parseSelectorTemplate(template: string): Array<[string, string]> | string {
+  const terms = template.split(',').map((t) => t.trim());
+  const out: Array<[string, string]> = [];
+  for (const term of terms) {
+    const m = /^([^=!\s]+)\s*==?\s*([^=\s]*)$/.exec(term);
+    if (!m) return `"${term}" is not a key=value term (only equality terms select a workload)`;
+    const [, key = '', value = ''] = m;
+    if (!LABEL_KEY.test(key)) return `"${key}" is not a Kubernetes label key`;
+    if (!LABEL_VALUE.test(value.replace(PLACEHOLDER, 'x')))
+      return `"${value}" is not a label value or a {service}/{namespace} template`;
+    out.push([key, value]);
+  }
+  return out;
 }
 
-/** The keys of a label selector's equality terms (`app=x,tier==web` → app, tier): the workload labels. */
-export function equalityKeys(selector: string): string[] {
-  return selector
-    .split(',')
-    .map((t) => t.trim())
-    .filter((t) => /^[^!=\s]+\s*==?\s*[^=\s]*$/.test(t))
-    .map((t) => t.split('=')[0]!.trim());
+/** A selector template as a params field: checked when the playbook loads. */
+export const SelectorTemplate = z
+  .string()
+  .min(1)
+  .refine((t) => typeof parseSelectorTemplate(t) !== 'string', {
+    error: (issue) =>
+      `expected key=value terms such as app={service}: ${String(parseSelectorTemplate(String(issue.input)))}`,
+  });
+
+/** `app={service}` → `{ app: 'payments-api' }`; refuses a value that is not a label value. */
+export function selectorLabels(template: string, ctx: ActionContext): Record<string, string> {
+  const terms = parseSelectorTemplate(template);
+  if (typeof terms === 'string')
+    throw new CodedError('action_params_invalid', `selector ${template}: ${terms}`);
+  const s = sourceOf(ctx);
+  const labels = new Map<string, string>();
+  for (const [key, value] of terms) {
+    const filled = value.replace(PLACEHOLDER, (_, name: string) =>
+      name === 'service' ? s.service : s.namespace,
+    );
+    if (!LABEL_VALUE.test(filled)) {
+      throw new CodedError(
+        'action_failed',
+        `cannot select the source pods: ${key}=${JSON.stringify(filled)} is not a valid label value (from the alert's source ${s.service}.${s.namespace})`,
+      );
+    }
+    labels.set(key, filled);
+  }
+  return Object.fromEntries(labels);
+}
+
+/** Structured labels → the API's selector string (keys and values already valid, so nothing to escape). */
+export function formatSelector(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 }
 
 export function contractFor(ctx: ActionContext): LoadedContract | undefined {
@@ -65,6 +114,27 @@ export function serviceAccountOf(ctx: ActionContext): string {
     'action_failed',
     `No service account known for ${sourceOf(ctx).service}: no contract names k8s_service_account and the alert identity (${identity ?? 'none'}) has no /sa/<name> suffix.`,
   );
+}
+
+/**
+ * An object of a confirmed plan as it is sent: the same spec people saw, with the audit annotations
+ * of who approved and who applied it set now (they are not known when the plan is made).
+ */
+export function stampedForApply<T extends { metadata: { annotations?: Record<string, string> } }>(
+  obj: T,
+  ctx: ActionContext,
+): T {
+  return {
+    ...obj,
+    metadata: {
+      ...obj.metadata,
+      annotations: {
+        ...obj.metadata.annotations,
+        [ANNOTATION_APPROVED_BY]: approvedBy(ctx),
+        [ANNOTATION_APPLIED_BY]: ctx.actor,
+      },
+    },
+  };
 }
 
 /** Who approved the step: the confirming responder, else the approvers, else `n/a`. */
@@ -90,19 +160,20 @@ export function podInfo(pod: Pod): PodInfo {
 
 /** A NetworkPolicy as the pure analysis reads it (the API's JSON, with name and namespace required). */
 export function asNetpol(obj: KubeObject, namespace: string): NetworkPolicy {
+  const spec = obj.spec !== null && typeof obj.spec === 'object' ? obj.spec : {};
   return {
-    ...(obj as unknown as NetworkPolicy),
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
     metadata: {
-      ...(obj.metadata as NetworkPolicy['metadata']),
+      ...obj.metadata,
       name: obj.metadata.name ?? '',
       namespace: obj.metadata.namespace ?? namespace,
     },
+    spec: spec as NetworkPolicy['spec'],
   };
 }
 
-export function toJson(value: unknown): Json {
-  return JSON.parse(JSON.stringify(value ?? null)) as Json;
-}
+export { toJson } from '../../../domain/json.js';
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -1,32 +1,27 @@
 import { stringify } from 'yaml';
 import { z } from 'zod';
+import { CodedError } from '../../../domain/errors.js';
+import { toJson } from '../../../domain/json.js';
 import { assertNamespaceAllowed } from '../../../domain/namespace-policy.js';
 import type { KubeObject, ObjectRef } from '../../../k8s/types.js';
-import { type ActionContext, defineAction, type Json, type Plan } from '../../define.js';
+import { type ActionContext, defineAction } from '../../define.js';
 import {
   analyzeEgress,
   canonicalSpecSha256,
   denyAllEgressPolicy,
-  isolatePatch,
   type NetworkPolicy,
   type PodInfo,
   verificationLine,
-  withIsolatePatch,
 } from '../netpol.js';
 import {
   ANP_GROUP,
   anpsBefore,
-  buildCniDeny,
   CILIUM_GROUP,
-  type CniKind,
-  type CniRecord,
   cniDenyCovers,
   cniRef,
   cniVerdict,
   DEFAULT_ANP_PRIORITY,
-  NO_CNI_DENY_REASON,
   type PrecedingAnp,
-  servedCniDeny,
 } from './cni-deny.js';
 import {
   ANNOTATION_APPLIED_BY,
@@ -40,17 +35,24 @@ import {
   DEFAULT_QUARANTINE_KEY,
   DEFAULT_QUARANTINE_VALUE,
   DEFAULT_SELECTOR,
-  equalityKeys,
-  errorCode,
   errorMessage,
   FIELD_MANAGER,
   podInfo,
-  renderSelector,
   requireCluster,
+  SelectorTemplate,
   sourceOf,
-  toJson,
+  stampedForApply,
 } from './common.js';
+import { asKubeJson, KubeObjectJson } from './kube-json.js';
 import { resolvePods } from './quarantine.js';
+import {
+  DenyOutcome,
+  leakingPolicies,
+  RemedyKind,
+  RemedyPlan,
+  type RemedyScene,
+  remedies,
+} from './remedies.js';
 
 export const DenyEgressParams = z.strictObject({
   name: z.string().min(1).default('quarantine-deny-egress'),
@@ -61,29 +63,27 @@ export const DenyEgressParams = z.strictObject({
    * them, `cni-deny` (an AdminNetworkPolicy or CiliumNetworkPolicy Deny that wins over them, where
    * served; else report only), or `report-only`.
    */
-  remedy: z.enum(['report-only', 'isolate', 'detach', 'cni-deny']).default('report-only'),
+  remedy: RemedyKind.default('report-only'),
   /** cni-deny's AdminNetworkPolicy priority (0–1000; lower is evaluated first). */
   anp_priority: z.number().int().min(0).max(1000).default(DEFAULT_ANP_PRIORITY),
   /** The workload selector template (as k8s.quarantine's): finds the pods before they are labelled; `detach` removes its keys. */
-  selector: z.string().min(1).default(DEFAULT_SELECTOR),
+  selector: SelectorTemplate.default(DEFAULT_SELECTOR),
 });
 export type DenyEgressParams = z.output<typeof DenyEgressParams>;
 
-type Remedied = { name: string; original: Json; ok: boolean; error?: string };
-type Detached = { name: string; labels: Record<string, string>; ok: boolean; error?: string };
-type DenyData = {
-  namespace: string;
-  name: string;
-  created: boolean;
-  remedy: DenyEgressParams['remedy'];
-  labelKey: string;
-  remedied: Remedied[];
-  detached: Detached[];
-  /** cni-deny: the AdminNetworkPolicy / CiliumNetworkPolicy applied; null when neither is served. */
-  cni?: CniRecord | null;
-  /** Why the remedy fell back to reporting only. */
-  fallback?: string;
-};
+/** What the responder confirmed: the policy to apply, the pods it is for, and the remedy's changes. */
+const DenyPlan = z.strictObject({
+  namespace: z.string(),
+  policy: KubeObjectJson,
+  /** False when no cluster was there to list anything (the embedded drill). */
+  listed: z.boolean(),
+  pods: z.array(z.string()),
+  selectingPolicies: z.array(z.string()),
+  leakingPolicies: z.array(z.string()),
+  /** Null when nothing could be listed (no cluster): such a plan is never applied. */
+  remedy: RemedyPlan.nullable(),
+});
+type DenyPlan = z.output<typeof DenyPlan>;
 
 const NETPOL = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' } as const;
 
@@ -104,25 +104,6 @@ function buildPolicy(ctx: ActionContext, params: DenyEgressParams): NetworkPolic
     [ANNOTATION_APPLIED_BY]: ctx.actor,
   };
   return base;
-}
-
-/** The cni-deny object, annotated for audit as the deny policy is. */
-function buildCni(ctx: ActionContext, params: DenyEgressParams, kind: CniKind): KubeObject {
-  const { namespace } = sourceOf(ctx);
-  return buildCniDeny(kind, {
-    namespace,
-    incidentId: ctx.incident.id,
-    quarantineKey: params.label_key,
-    quarantineValue: params.label_value,
-    anpPriority: params.anp_priority,
-    ciliumName: `${params.name}-cilium`,
-    annotations: {
-      [ANNOTATION_INCIDENT]: ctx.incident.id,
-      [ANNOTATION_CONTRACT]: contractFor(ctx)?.file ?? 'none',
-      [ANNOTATION_APPROVED_BY]: approvedBy(ctx),
-      [ANNOTATION_APPLIED_BY]: ctx.actor,
-    },
-  });
 }
 
 /**
@@ -173,31 +154,23 @@ async function targetPods(
   return [...pods.values()];
 }
 
-async function policiesOf(ctx: ActionContext): Promise<KubeObject[]> {
-  return requireCluster(ctx).listNetworkPolicies(sourceOf(ctx).namespace, { signal: ctx.signal });
-}
-
-/** Allow-policies that still let the pods out next to the deny policy: what `isolate` patches. */
-function leakingPolicies(pods: PodInfo[], others: NetworkPolicy[]): string[] {
-  return [...new Set(analyzeEgress(pods, others).leaks.map((l) => l.policy))];
-}
-
-function detachKeys(ctx: ActionContext, params: DenyEgressParams): string[] {
-  return equalityKeys(renderSelector(params.selector, ctx));
-}
-
-function withoutKeys(pod: PodInfo, keys: string[]): PodInfo {
-  const labels = { ...pod.labels };
-  for (const k of keys) delete labels[k];
-  return { ...pod, labels };
+/** The pods and the other NetworkPolicies, as they are now. */
+async function scene(ctx: ActionContext, params: DenyEgressParams): Promise<RemedyScene> {
+  const { namespace } = sourceOf(ctx);
+  const pods = await targetPods(ctx, params, true);
+  const others = (await requireCluster(ctx).listNetworkPolicies(namespace, { signal: ctx.signal })).filter(
+    (p) => p.metadata.name !== params.name,
+  );
+  return { ctx, params, namespace, pods, others };
 }
 
 /** Pods k8s.quarantine (same step) failed to label: still the source's pods, and not contained. */
 function quarantineFailures(ctx: ActionContext): string[] {
   const step = ctx.incident.steps.find((s) => s.id === ctx.stepId);
+  const Failed = z.object({ data: z.object({ failed: z.array(z.string()) }) });
   return (step?.actions ?? [])
     .filter((a) => a.uses === 'k8s.quarantine' && (a.status === 'applied' || a.status === 'verified'))
-    .flatMap((a) => (a.outcome as { data?: { failed?: string[] } } | undefined)?.data?.failed ?? []);
+    .flatMap((a) => Failed.safeParse(a.outcome).data?.data.failed ?? []);
 }
 
 /** Add (or put back, unlabelled) the pods quarantine could not label, so verification counts them. */
@@ -214,35 +187,13 @@ async function withUnquarantined(ctx: ActionContext, pods: PodInfo[]): Promise<P
   return out;
 }
 
-/** Server-side apply of the cni-deny object; a failure is recorded, not thrown (the deny policy is in). */
-async function applyCni(ctx: ActionContext, obj: KubeObject): Promise<CniRecord> {
-  const cluster = requireCluster(ctx);
-  const ref = cniRef(obj);
-  const record: CniRecord = {
-    kind: obj.kind as CniKind,
-    apiVersion: obj.apiVersion,
-    ...(ref.namespace ? { namespace: ref.namespace } : {}),
-    name: ref.name,
-    created: true,
-    ok: true,
-    object: toJson(obj),
-  };
-  try {
-    const existing = await cluster.get(ref, { signal: ctx.signal });
-    record.created = !existing || existing.metadata.annotations?.[ANNOTATION_INCIDENT] === ctx.incident.id;
-    await cluster.apply(obj, { fieldManager: FIELD_MANAGER, dryRun: ctx.dryRun, signal: ctx.signal });
-  } catch (err) {
-    record.ok = false;
-    record.error = errorMessage(err);
-  }
-  return record;
-}
-
 export const denyEgress = defineAction({
   id: 'k8s.deny-egress',
   description:
     'Apply a deny-all egress NetworkPolicy selecting the quarantine label, verify egress is really blocked, optionally remedy allow-policies',
   params: DenyEgressParams,
+  planData: DenyPlan,
+  outcomeData: DenyOutcome,
   rbac: [
     {
       apiGroups: ['networking.k8s.io'],
@@ -266,7 +217,7 @@ export const denyEgress = defineAction({
   needsCluster: true,
   example: { name: 'quarantine-deny-egress', remedy: 'isolate' },
 
-  async plan(ctx, params): Promise<Plan> {
+  async plan(ctx, params) {
     const { namespace } = sourceOf(ctx);
     assertNamespaceAllowed(ctx.namespaces, namespace);
     const policy = buildPolicy(ctx, params);
@@ -276,57 +227,24 @@ export const denyEgress = defineAction({
         summary: `apply NetworkPolicy ${params.name} (deny all egress for ${params.label_key}=${params.label_value}) in ${namespace}; remedy ${params.remedy}`,
         preview: yaml,
         changes: true,
-        data: { namespace, policy: toJson(policy), remedy: params.remedy },
+        data: {
+          namespace,
+          policy: asKubeJson(policy),
+          listed: false,
+          pods: [],
+          selectingPolicies: [],
+          leakingPolicies: [],
+          remedy: null,
+        },
       };
     }
-    const pods = await targetPods(ctx, params, true);
-    const others = (await policiesOf(ctx))
-      .map((p) => asNetpol(p, namespace))
-      .filter((p) => p.metadata.name !== params.name);
-    const selecting = analyzeEgress(pods, others).isolatedBy;
-    const leaking = leakingPolicies(pods, others);
-    const remedyLines: string[] = [];
-    let cni: KubeObject | undefined;
-    let remedyText = '';
-    let wouldBe = { pods, policies: [...others, policy] };
-    if (params.remedy === 'isolate') {
-      for (const name of leaking) {
-        const p = others.find((o) => o.metadata.name === name)!;
-        remedyLines.push(
-          `# isolate: merge-patch NetworkPolicy ${name}`,
-          stringify({ spec: isolatePatch(p, params.label_key) }),
-        );
-      }
-      wouldBe = {
-        pods,
-        policies: [
-          ...others.map((o) =>
-            leaking.includes(o.metadata.name) ? withIsolatePatch(o, params.label_key) : o,
-          ),
-          policy,
-        ],
-      };
-    } else if (params.remedy === 'detach') {
-      const keys = detachKeys(ctx, params);
-      remedyLines.push(
-        `# detach: remove label(s) ${keys.join(', ')} from ${pods.map((p) => p.name).join(', ') || 'no pods'} (originals recorded; the controller replaces them)`,
-      );
-      wouldBe = { pods: pods.map((p) => withoutKeys(p, keys)), policies: wouldBe.policies };
-    } else if (params.remedy === 'cni-deny') {
-      const kind = await servedCniDeny(requireCluster(ctx), ctx.signal);
-      if (kind) {
-        cni = buildCni(ctx, params, kind);
-        remedyText = ` (${kind} ${cni.metadata.name})`;
-        remedyLines.push(
-          `# cni-deny: ${kind} (${cni.apiVersion}) is served; its Deny overrides every NetworkPolicy allow${leaking.length > 0 ? ` (here: ${leaking.join(', ')})` : ''}`,
-        );
-      } else {
-        remedyText = `: ${NO_CNI_DENY_REASON}`;
-        remedyLines.push(`# ${NO_CNI_DENY_REASON} (apply falls back to report-only)`);
-      }
-    } else {
-      remedyLines.push('# report-only: no other object changes');
-    }
+    const now = await scene(ctx, params);
+    const others = now.others.map((p) => asNetpol(p, namespace));
+    const selecting = analyzeEgress(now.pods, others).isolatedBy;
+    const leaking = leakingPolicies(now.pods, others);
+    const planned = await remedies[params.remedy].plan(now);
+    const wouldBe = { pods: planned.wouldBe.pods, policies: [...planned.wouldBe.policies, policy] };
+    const cni = planned.plan.kind === 'cni-deny' ? planned.plan.object : null;
     const expected = cni
       ? cniVerdict(cni, wouldBe.pods, wouldBe.policies, await precedingFor(ctx, cni, wouldBe.pods)).line
       : verificationLine(analyzeEgress(wouldBe.pods, wouldBe.policies));
@@ -334,154 +252,106 @@ export const denyEgress = defineAction({
       yaml.trimEnd(),
       '---',
       ...(cni ? [stringify(cni).trimEnd(), '---'] : []),
-      `# pods: ${pods.map((p) => p.name).join(', ') || 'none yet'}`,
+      `# pods: ${now.pods.map((p) => p.name).join(', ') || 'none yet'}`,
       `# other policies selecting them: ${selecting.join(', ') || 'none'}`,
       `# allow-policies that would still let them out: ${leaking.join(', ') || 'none'}`,
-      ...remedyLines.map((l) => l.trimEnd()),
+      ...planned.lines.map((l) => l.trimEnd()),
       `# expected after apply: ${expected}`,
     ].join('\n');
     return {
-      summary: `apply NetworkPolicy ${params.name} (deny all egress for ${params.label_key}=${params.label_value}) in ${namespace}; remedy ${params.remedy}${remedyText}${leaking.length > 0 ? ` (allow-policies selecting the pods: ${leaking.join(', ')})` : ''}`,
+      summary: `apply NetworkPolicy ${params.name} (deny all egress for ${params.label_key}=${params.label_value}) in ${namespace}; remedy ${params.remedy}${planned.text}${leaking.length > 0 ? ` (allow-policies selecting the pods: ${leaking.join(', ')})` : ''}`,
       preview,
       changes: true,
       data: {
         namespace,
-        policy: toJson(policy),
-        pods: pods.map((p) => p.name),
+        policy: asKubeJson(policy),
+        listed: true,
+        pods: now.pods.map((p) => p.name),
         selectingPolicies: selecting,
         leakingPolicies: leaking,
-        remedy: params.remedy,
-        ...(params.remedy === 'cni-deny'
-          ? { cni: cni ? { kind: cni.kind, name: cni.metadata.name ?? '' } : null }
-          : {}),
+        remedy: planned.plan,
       },
     };
   },
 
-  async apply(ctx, _plan, params) {
+  async drift(ctx, plan, params) {
+    if (!plan.data.listed || !plan.data.remedy) return [];
+    const now = await scene(ctx, params);
+    const names = new Set(now.pods.map((p) => p.name));
+    const planned = new Set(plan.data.pods);
+    return [
+      ...plan.data.pods.filter((n) => !names.has(n)).map((n) => `pod ${n} gone since the preview`),
+      ...[...names].filter((n) => !planned.has(n)).map((n) => `pod ${n} new since the preview`),
+      ...(await remedies[plan.data.remedy.kind].drift(now, plan.data.remedy)),
+    ];
+  },
+
+  /** Applies the deny policy of the plan, then exactly the remedy's changes the plan listed. */
+  async apply(ctx, plan, params) {
     const cluster = requireCluster(ctx);
-    const { namespace } = sourceOf(ctx);
+    const { namespace, remedy } = plan.data;
+    const policy = stampedForApply(plan.data.policy, ctx);
     assertNamespaceAllowed(ctx.namespaces, namespace);
-    const policy = buildPolicy(ctx, params);
+    if (!remedy)
+      throw new CodedError('internal', 'k8s.deny-egress: a plan made without a cluster cannot be applied', {
+        userSafe: false,
+      });
     const ref: ObjectRef = { ...NETPOL, namespace, name: params.name };
     const existing = await cluster.get(ref, { signal: ctx.signal });
     const created = !existing || existing.metadata.annotations?.[ANNOTATION_INCIDENT] === ctx.incident.id;
-    await cluster.apply(policy as unknown as KubeObject, {
-      fieldManager: FIELD_MANAGER,
-      dryRun: ctx.dryRun,
-      signal: ctx.signal,
-    });
-    const data: DenyData = {
+    await cluster.apply(policy, { fieldManager: FIELD_MANAGER, dryRun: ctx.dryRun, signal: ctx.signal });
+    const out: DenyOutcome = {
       namespace,
       name: params.name,
       created,
-      remedy: params.remedy,
+      remedy: remedy.kind,
       labelKey: params.label_key,
+      policy,
       remedied: [],
       detached: [],
     };
-    const pods = await targetPods(ctx, params, ctx.dryRun);
-    if (params.remedy === 'isolate') {
-      const raw = (await policiesOf(ctx)).filter((p) => p.metadata.name !== params.name);
-      const others = raw.map((p) => asNetpol(p, namespace));
-      for (const name of leakingPolicies(pods, others)) {
-        const original = raw.find((p) => p.metadata.name === name)!;
-        const entry: Remedied = { name, original: toJson(original), ok: true };
-        try {
-          await cluster.patch(
-            { ...NETPOL, namespace, name },
-            { spec: isolatePatch(asNetpol(original, namespace), params.label_key) },
-            'merge',
-            { dryRun: ctx.dryRun, signal: ctx.signal },
-          );
-        } catch (err) {
-          entry.ok = false;
-          entry.error = errorMessage(err);
-        }
-        data.remedied.push(entry);
-      }
-    } else if (params.remedy === 'detach') {
-      const keys = detachKeys(ctx, params);
-      for (const pod of pods) {
-        const labels = Object.fromEntries(
-          keys.filter((k) => Object.hasOwn(pod.labels, k)).map((k) => [k, pod.labels[k]!]),
-        );
-        if (Object.keys(labels).length === 0) continue;
-        const entry: Detached = { name: pod.name, labels, ok: true };
-        try {
-          await cluster.patch(
-            { apiVersion: 'v1', kind: 'Pod', namespace, name: pod.name },
-            { metadata: { labels: Object.fromEntries(Object.keys(labels).map((k) => [k, null])) } },
-            'merge',
-            { dryRun: ctx.dryRun, signal: ctx.signal },
-          );
-        } catch (err) {
-          entry.ok = false;
-          entry.error = errorMessage(err);
-        }
-        data.detached.push(entry);
-      }
-    } else if (params.remedy === 'cni-deny') {
-      const kind = await servedCniDeny(cluster, ctx.signal);
-      if (kind) data.cni = await applyCni(ctx, buildCni(ctx, params, kind));
-      else {
-        data.cni = null;
-        data.fallback = NO_CNI_DENY_REASON;
-      }
-    }
-    const failures = [...data.remedied, ...data.detached]
+    const strategy = remedies[remedy.kind];
+    await strategy.apply(ctx, remedy, out);
+    const failures = [...out.remedied, ...out.detached]
       .filter((e) => !e.ok)
       .map((e) => `${e.name}: ${e.error}`);
-    if (data.cni && !data.cni.ok) failures.push(`${data.cni.kind} ${data.cni.name}: ${data.cni.error}`);
-    const remedyText =
-      params.remedy === 'isolate'
-        ? `; isolated ${data.remedied.filter((r) => r.ok).length} allow-policy(ies)${data.remedied.length > 0 ? ` (${data.remedied.map((r) => r.name).join(', ')})` : ''}`
-        : params.remedy === 'detach'
-          ? `; detached ${data.detached.filter((d) => d.ok).length} pod(s) from their workload labels`
-          : data.cni?.ok
-            ? `; ${data.cni.kind} ${data.cni.name} applied${data.cni.namespace ? ` in ${data.cni.namespace}` : ''} (deny all egress of ${params.label_key}=${params.label_value}${data.cni.kind === 'AdminNetworkPolicy' ? `, priority ${params.anp_priority}` : ''})`
-            : '';
+    if (out.cni && !out.cni.ok) failures.push(`${out.cni.kind} ${out.cni.name}: ${out.cni.error}`);
     return {
-      status: 'applied',
-      summary: `NetworkPolicy ${params.name} applied in ${namespace} (sha256 ${policy.metadata.annotations?.[ANNOTATION_SPEC_SHA256]?.slice(0, 12)})${remedyText}${failures.length > 0 ? `; FAILED: ${failures.join('; ')}` : ''}`,
-      ...(data.fallback ? { reason: data.fallback } : {}),
-      data: data as unknown as Json,
+      status: 'applied' as const,
+      summary: `NetworkPolicy ${params.name} applied in ${namespace} (sha256 ${policy.metadata.annotations?.[ANNOTATION_SPEC_SHA256]?.slice(0, 12)})${strategy.done(out, params)}${failures.length > 0 ? `; FAILED: ${failures.join('; ')}` : ''}`,
+      ...(out.fallback ? { reason: out.fallback } : {}),
+      data: out,
     };
   },
 
   async verify(ctx, outcome, params) {
     const { namespace } = sourceOf(ctx);
-    const data = outcome.data as unknown as DenyData;
+    const data = outcome.data;
+    const strategy = remedies[data.remedy];
+    const live = (await requireCluster(ctx).listNetworkPolicies(namespace, { signal: ctx.signal })).map((p) =>
+      asNetpol(p, namespace),
+    );
     let pods: PodInfo[];
     let policies: NetworkPolicy[];
     if (ctx.dryRun) {
       // Nothing changed in the cluster: evaluate the policies as they would be.
-      const keys = detachKeys(ctx, params);
-      const detached = new Set(data.detached.filter((d) => d.ok).map((d) => d.name));
-      const isolated = new Set(data.remedied.filter((r) => r.ok).map((r) => r.name));
-      pods = (await targetPods(ctx, params, true)).map((p) =>
-        detached.has(p.name) ? withoutKeys(p, keys) : p,
+      const view = strategy.asApplied(
+        await targetPods(ctx, params, true),
+        live.filter((p) => p.metadata.name !== params.name),
+        data,
       );
-      pods = await withUnquarantined(ctx, pods);
-      policies = [
-        ...(await policiesOf(ctx))
-          .map((p) => asNetpol(p, namespace))
-          .filter((p) => p.metadata.name !== params.name)
-          .map((p) => (isolated.has(p.metadata.name) ? withIsolatePatch(p, params.label_key) : p)),
-        buildPolicy(ctx, params),
-      ];
+      pods = await withUnquarantined(ctx, view.pods);
+      policies = [...view.policies, asNetpol(data.policy, namespace)];
     } else {
       pods = await withUnquarantined(ctx, await targetPods(ctx, params, false));
-      policies = (await policiesOf(ctx)).map((p) => asNetpol(p, namespace));
+      policies = live;
     }
     let gone = '';
     if (data.cni?.ok) {
       // A CNI deny in place (or, in a dry run, as sent) wins over the NetworkPolicies' allows.
       const obj = ctx.dryRun
-        ? (data.cni.object as unknown as KubeObject)
-        : await requireCluster(ctx).get(cniRef(data.cni.object as unknown as KubeObject), {
-            signal: ctx.signal,
-          });
+        ? data.cni.object
+        : await requireCluster(ctx).get(cniRef(data.cni.object), { signal: ctx.signal });
       if (obj) {
         const v = cniVerdict(obj, pods, policies, await precedingFor(ctx, obj, pods));
         return { ok: v.ok, line: ctx.dryRun ? `${v.line} (dry-run)` : v.line, data: v.data };
@@ -493,74 +363,17 @@ export const denyEgress = defineAction({
     return {
       ok: analysis.verdict === 'contained',
       line: ctx.dryRun ? `${line} (dry-run)` : line,
-      data: analysis as unknown as Json,
+      data: toJson(analysis),
     };
   },
 
   async revert(ctx, outcome) {
     const cluster = requireCluster(ctx);
-    const data = outcome.data as unknown as DenyData;
-    const { namespace } = data;
-    const notes: string[] = [];
-    for (const d of data.detached.filter((e) => e.ok)) {
-      try {
-        await cluster.patch(
-          { apiVersion: 'v1', kind: 'Pod', namespace, name: d.name },
-          { metadata: { labels: d.labels } },
-          'merge',
-          { dryRun: ctx.dryRun, signal: ctx.signal },
-        );
-        notes.push(`relabelled pod ${d.name}`);
-      } catch (err) {
-        if (errorCode(err) !== 'k8s_not_found') throw err;
-        notes.push(`pod ${d.name} already gone`);
-      }
-    }
-    for (const r of data.remedied.filter((e) => e.ok)) {
-      const original = r.original as unknown as KubeObject;
-      const ref: ObjectRef = { ...NETPOL, namespace, name: r.name };
-      for (let attempt = 1; ; attempt++) {
-        const current = await cluster.get(ref, { signal: ctx.signal });
-        if (!current) {
-          notes.push(`NetworkPolicy ${r.name} is gone: not restored`);
-          break;
-        }
-        const metadata = { ...current.metadata };
-        delete metadata.labels;
-        delete metadata.annotations;
-        const restored: KubeObject = {
-          ...current,
-          metadata: {
-            ...metadata,
-            ...(original.metadata.labels ? { labels: original.metadata.labels } : {}),
-            ...(original.metadata.annotations ? { annotations: original.metadata.annotations } : {}),
-          },
-          spec: original.spec,
-        };
-        try {
-          await cluster.replace(restored, { dryRun: ctx.dryRun, signal: ctx.signal });
-          notes.push(`restored NetworkPolicy ${r.name} to its recorded original`);
-          break;
-        } catch (err) {
-          if (errorCode(err) !== 'k8s_conflict' || attempt >= 3) throw err;
-        }
-      }
-    }
-    if (data.cni?.ok) {
-      const { kind, name } = data.cni;
-      if (data.cni.created) {
-        const deleted = await cluster.delete(cniRef(data.cni.object as unknown as KubeObject), {
-          dryRun: ctx.dryRun,
-          signal: ctx.signal,
-        });
-        notes.push(deleted ? `deleted ${kind} ${name}` : `${kind} ${name} was already gone`);
-      } else {
-        notes.push(`${kind} ${name} existed before this incident: kept`);
-      }
-    }
+    const data = outcome.data;
+    const notes = [...(await remedies[data.remedy].revert(ctx, data))];
     if (data.created) {
       const deleted = await cluster.delete(
-        { ...NETPOL, namespace, name: data.name },
+        { ...NETPOL, namespace: data.namespace, name: data.name },
         { dryRun: ctx.dryRun, signal: ctx.signal },
       );
       notes.push(
@@ -572,3 +385,6 @@ export const denyEgress = defineAction({
     return { status: 'applied', summary: notes.join('; '), data: { notes } };
   },
 });
+
+/** The plan type, for tests of round trips. */
+export type { DenyPlan };

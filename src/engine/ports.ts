@@ -1,0 +1,58 @@
+import type { Incident } from '../domain/incident.js';
+import type { TimelineEvent } from '../domain/timeline.js';
+import type { LoadedPlaybook, Step, StepRole } from '../playbooks/schema.js';
+
+// The narrow ports the Slack layer is given: a reader of incidents and the engine's commands. Every
+// state change Slack causes is one of these commands, and each lands in the timeline.
+
+export interface IncidentReader {
+  get(id: string): Promise<Incident>;
+  /** Newest first. */
+  list(opts: { activeOnly?: boolean; limit: number }): Promise<Incident[]>;
+  /** The incident whose thread is channel/ts (an index, not a scan). */
+  byThread(channel: string, ts: string): Promise<Incident | undefined>;
+  timeline(id: string): Promise<TimelineEvent[]>;
+  playbookOf(incident: Incident): LoadedPlaybook | undefined;
+  /** A playbook step or an ad-hoc step of the incident. */
+  stepOf(incident: Incident, stepId: string): Step | undefined;
+  /** The incident's step with this role, if its playbook has one. */
+  stepFor(incident: Incident, role: StepRole): Step | undefined;
+}
+
+/** Who is asking, and the request it came with (its id keys what the request records). */
+export interface Caller {
+  actor: string;
+  /** Slack's trigger id, event id … : the same request delivered twice records once. */
+  requestId?: string;
+}
+
+/** A caller, or just the actor's id (a system caller with no request). */
+export type By = Caller | string;
+
+export function callerOf(by: By): Caller {
+  return typeof by === 'string' ? { actor: by } : by;
+}
+
+export interface EngineCommands {
+  acknowledge(id: string, by: By): Promise<Incident>;
+  tick(id: string, stepId: string, itemId: string, by: By): Promise<Incident>;
+  confirm(id: string, stepId: string, by: By): Promise<Incident>;
+  decide(id: string, stepId: string, by: By, decision: 'approve' | 'deny'): Promise<Incident>;
+  runStepNow(id: string, stepId: string, by: By): Promise<Incident>;
+  requestRevert(id: string, stepId: string, by: By): Promise<Incident>;
+  decideRevert(id: string, by: By, decision: 'approve' | 'deny'): Promise<Incident>;
+  runAction(
+    id: string,
+    ref: { uses: string; with: Record<string, unknown>; title?: string },
+    by: By,
+  ): Promise<Incident>;
+  note(id: string, by: By, text: string, opts?: { at?: number; source?: string }): Promise<void>;
+  close(id: string, by: By, reason: string): Promise<Incident>;
+  /** Reads that need the viewer role (refused and recorded otherwise). */
+  view(id: string, by: By): Promise<Incident>;
+  viewTimeline(id: string, by: By): Promise<{ incident: Incident; events: TimelineEvent[] }>;
+  viewOpen(by: By, limit: number): Promise<Incident[]>;
+  /** The presenter posted the incident's root message / a step's message. */
+  attachThread(id: string, thread: { channel: string; ts: string }): Promise<Incident>;
+  attachStepMessage(id: string, stepId: string, ts: string): Promise<Incident>;
+}

@@ -1,0 +1,369 @@
+import { verificationPassed } from '../actions/define.js';
+import { CodedError } from '../domain/errors.js';
+import {
+  canTransition,
+  type Incident,
+  type IncidentStatus,
+  isActive,
+  type StepState,
+  settledStepStatuses,
+  statusLabels,
+} from '../domain/incident.js';
+import { SYSTEM_ACTOR } from '../domain/timeline.js';
+import type { Step } from '../playbooks/schema.js';
+import type { ActionRunner } from './action-runner.js';
+import { factsOf, unmetCondition } from './conditions.js';
+import { approvalAsk, approvalSatisfied } from './gates.js';
+import {
+  actionKey,
+  actionState,
+  type EngineDeps,
+  mutateStep,
+  nowIso,
+  stepState,
+  unfinished,
+} from './state.js';
+import type { Timers } from './timers.js';
+
+// The playbook as a resumable state machine: each step is planned whole (the preview people confirm),
+// read-only actions run at once, gates come before anything destructive, then the checklist. A step
+// reached again after a crash carries on from its stored state.
+
+export class StepRunner {
+  readonly #d: EngineDeps;
+  readonly #actions: ActionRunner;
+  readonly #timers: Timers;
+  readonly #stepDef: (incident: Incident, stepId: string) => Step;
+
+  constructor(
+    deps: EngineDeps,
+    actions: ActionRunner,
+    timers: Timers,
+    stepDef: (incident: Incident, stepId: string) => Step,
+  ) {
+    this.#d = deps;
+    this.#actions = actions;
+    this.#timers = timers;
+    this.#stepDef = stepDef;
+  }
+
+  /** Run the playbook forward until a step waits for people, fails, or all steps settle. */
+  async advance(id: string, steps: readonly Step[], actor: string): Promise<Incident> {
+    let incident = await this.#d.journal.get(id);
+    if (!isActive(incident)) return incident;
+    // Hard mode acts at once: urgent steps (containment) do not wait for the triage checklist.
+    if (incident.mode === 'hard') {
+      for (const step of steps.filter((s) => s.urgent)) {
+        incident = await this.ensureState(incident, step);
+        if (!settledStepStatuses.includes(stepState(incident, step.id).status)) {
+          incident = await this.run(incident, step, actor);
+        }
+      }
+    }
+    for (const step of steps) {
+      incident = await this.ensureState(incident, step);
+      const state = stepState(incident, step.id);
+      if (state.status === 'failed') break;
+      if (settledStepStatuses.includes(state.status)) continue;
+      incident = await this.run(incident, step, actor);
+      const after = stepState(incident, step.id);
+      if (!settledStepStatuses.includes(after.status) || after.status === 'failed') break;
+    }
+    return incident;
+  }
+
+  /** After a person's input on a step: carry that step on (wherever it is in the order), then the rest. */
+  async continueFrom(id: string, stepId: string, steps: readonly Step[], actor: string): Promise<Incident> {
+    const incident = await this.#d.journal.get(id);
+    const state = incident.steps.find((s) => s.id === stepId);
+    if (isActive(incident) && state && !settledStepStatuses.includes(state.status)) {
+      await this.run(incident, this.#stepDef(incident, stepId), actor);
+    }
+    return this.advance(id, steps, actor);
+  }
+
+  async ensureState(incident: Incident, step: Step, extra: Partial<StepState> = {}): Promise<Incident> {
+    if (incident.steps.some((s) => s.id === step.id)) return incident;
+    const at = nowIso(this.#d.clock);
+    return this.#d.journal.mutate(incident.id, (draft) => {
+      if (draft.steps.some((s) => s.id === step.id)) return;
+      draft.steps.push({
+        id: step.id,
+        status: 'pending',
+        checklist: {},
+        approvals: [],
+        actions: step.actions.map((ref) => ({
+          key: actionKey(ref),
+          uses: ref.uses,
+          status: 'pending',
+          dryRun: draft.drill,
+          attempts: 0,
+          updatedAt: at,
+        })),
+        ...extra,
+      });
+    });
+  }
+
+  async run(incident: Incident, step: Step, actor: string): Promise<Incident> {
+    const key = step.id;
+    let state = stepState(incident, step.id);
+
+    if (state.status === 'pending') {
+      const unmet = unmetCondition(step.when, factsOf(incident));
+      if (unmet) {
+        await this.#record(
+          incident,
+          'step.skipped',
+          `Step "${step.title}" skipped: ${unmet}`,
+          step.id,
+          `${key}:skipped`,
+        );
+        return this.#mutate(incident.id, step.id, (s) => {
+          s.status = 'skipped';
+          s.reason = unmet;
+          s.endedAt = nowIso(this.#d.clock);
+        });
+      }
+      await this.#record(incident, 'step.started', `Step "${step.title}" started`, step.id, `${key}:started`);
+      incident = await this.#mutate(incident.id, step.id, (s) => {
+        s.status = 'running';
+        s.startedAt = nowIso(this.#d.clock);
+        s.requestedBy ??= actor;
+      });
+      if (step.sla !== undefined) await this.#timers.startSla(incident.id, step.id, step.sla);
+      this.#checkpoint(`${step.id}:started`);
+      state = stepState(incident, step.id);
+    }
+
+    // 1. Plan everything first: the preview people confirm is the whole step.
+    for (const ref of step.actions) {
+      incident = await this.#actions.plan(incident, step, ref, actor);
+      if (actionState(incident, step.id, actionKey(ref)).status === 'failed')
+        return this.#fail(incident, step);
+    }
+
+    // 2. Non-destructive actions (checks, notes, exports) run straight away.
+    for (const ref of step.actions) {
+      if (this.#actions.def(ref.uses).destructive) continue;
+      incident = await this.#actions.apply(incident, step, ref, actor);
+      if (actionState(incident, step.id, actionKey(ref)).status === 'failed')
+        return this.#fail(incident, step);
+    }
+
+    // 3. Gates before anything destructive.
+    const destructive = () =>
+      step.actions.filter(
+        (ref) =>
+          this.#actions.def(ref.uses).destructive &&
+          unfinished.includes(actionState(incident, step.id, actionKey(ref)).status),
+      );
+    if (incident.mode === 'observe' && !state.adhoc) {
+      for (const ref of destructive()) {
+        incident = await this.#actions.skip(
+          incident,
+          step.id,
+          actionKey(ref),
+          `${ref.uses} not applied (observe mode: recorded, not applied)`,
+          'observe mode: recorded, not applied',
+        );
+      }
+    }
+    state = stepState(incident, step.id);
+    const pendingDestructive = destructive();
+    if (step.approval && !approvalSatisfied(step, state)) {
+      return this.#wait(incident, step, 'awaiting_approval', approvalAsk(step, state));
+    }
+    if (pendingDestructive.length > 0 && incident.mode === 'soft' && !state.confirmedBy) {
+      return this.#wait(
+        incident,
+        step,
+        'awaiting_confirmation',
+        `Step "${step.title}" waits for a responder to confirm: ${pendingDestructive.map((r) => r.uses).join(', ')}`,
+      );
+    }
+    if (waitingStatuses.includes(state.status)) {
+      incident = await this.#mutate(incident.id, step.id, (s) => {
+        s.status = 'running';
+      });
+    }
+
+    // 4. Destructive actions, in order: exactly what people confirmed, or said so.
+    const gatedByPeople = !!state.confirmedBy || state.approvals.length > 0;
+    for (const ref of pendingDestructive) {
+      if (gatedByPeople) {
+        const checked = await this.#actions.checkDrift(incident, step, ref, actor);
+        incident = checked.incident;
+        if (actionState(incident, step.id, actionKey(ref)).status === 'failed')
+          return this.#fail(incident, step);
+        if (checked.drift.length > 0 && incident.mode !== 'hard')
+          return this.#askAgain(incident, step, checked.drift);
+      }
+      incident = await this.#actions.apply(incident, step, ref, actor);
+      if (actionState(incident, step.id, actionKey(ref)).status === 'failed')
+        return this.#fail(incident, step);
+    }
+
+    // 5. People's checklist.
+    state = stepState(incident, step.id);
+    const open = step.checklist.filter((item) => !Object.hasOwn(state.checklist, item.id));
+    if (open.length > 0) {
+      return this.#wait(
+        incident,
+        step,
+        'awaiting_input',
+        `Step "${step.title}" waits for its checklist: ${open.map((i) => i.text).join('; ')}`,
+      );
+    }
+    return this.#complete(incident, step);
+  }
+
+  /** The cluster moved since people confirmed: their confirmation and approvals no longer hold. */
+  async #askAgain(incident: Incident, step: Step, drift: string[]): Promise<Incident> {
+    const state = stepState(incident, step.id);
+    const status = step.approval ? 'awaiting_approval' : 'awaiting_confirmation';
+    incident = await this.#mutate(incident.id, step.id, (s) => {
+      delete s.confirmedBy;
+      s.approvals = [];
+      s.status = 'running';
+    });
+    return this.#wait(
+      incident,
+      step,
+      status,
+      `Step "${step.title}" asks again: the cluster changed since the preview was ${state.confirmedBy ? `confirmed by ${state.confirmedBy.by}` : 'approved'} (${drift.join('; ')}); check the new preview`,
+    );
+  }
+
+  async #fail(incident: Incident, step: Step): Promise<Incident> {
+    const failed = stepState(incident, step.id).actions.filter((a) => a.status === 'failed');
+    const reason = `action failed: ${failed.map((a) => a.uses).join(', ')}; retry the step or skip it`;
+    await this.#record(
+      incident,
+      'step.failed',
+      `Step "${step.title}" failed (${reason})`,
+      step.id,
+      `${step.id}:failed:${failed.map((a) => a.attempts).join('.')}`,
+    );
+    return this.#mutate(incident.id, step.id, (s) => {
+      s.status = 'failed';
+      s.reason = reason;
+    });
+  }
+
+  async #wait(
+    incident: Incident,
+    step: Step,
+    status: StepState['status'],
+    summary: string,
+  ): Promise<Incident> {
+    const state = stepState(incident, step.id);
+    if (state.status === status) return incident;
+    const replans = state.actions.reduce((n, a) => n + (a.replans ?? 0), 0);
+    await this.#d.journal.record({
+      incident,
+      kind: status === 'awaiting_approval' ? 'approval.requested' : 'step.waiting',
+      summary,
+      details: { step: step.id, waiting: status },
+      key: `${step.id}:${status}:${state.approvals.length}${replans > 0 ? `:replan-${replans}` : ''}`,
+    });
+    return this.#mutate(incident.id, step.id, (s) => {
+      s.status = status;
+    });
+  }
+
+  async #complete(incident: Incident, step: Step): Promise<Incident> {
+    const state = stepState(incident, step.id);
+    const failedChecks = state.actions.filter((a) => verificationPassed(a.verification) === false);
+    const incomplete = failedChecks.length > 0;
+    await this.#d.journal.record({
+      incident,
+      kind: 'step.completed',
+      summary: `Step "${step.title}" completed${incomplete ? ` with ${failedChecks.length} failed verification(s)` : ''}`,
+      details: { step: step.id, incomplete },
+      key: `${step.id}:completed`,
+    });
+    incident = await this.#mutate(incident.id, step.id, (s) => {
+      s.status = 'completed';
+      s.endedAt = nowIso(this.#d.clock);
+    });
+    await this.#timers.stopSla(incident.id, step.id);
+    // A status like `contained` is a claim about the world: not made when a change was only planned
+    // (observe mode, no cluster) or the approvers said no. (An action that ran and found itself not
+    // applicable — no mesh for an L7 block — has an outcome and does not count.)
+    const notApplied = state.actions.filter(
+      (a) => a.status === 'skipped' && a.outcome === undefined && this.#d.registry.get(a.uses)?.destructive,
+    );
+    const next = incomplete ? step.sets_status?.incomplete : step.sets_status?.success;
+    if (next && notApplied.length === 0) {
+      incident = await this.setStatus(incident, next, SYSTEM_ACTOR, `step "${step.title}" completed`);
+    } else if (next) {
+      await this.#d.journal.record({
+        incident,
+        kind: 'status.changed',
+        summary: `Status stays ${statusLabels[incident.status]}: ${notApplied.map((a) => `${a.uses} (${a.reason ?? 'skipped'})`).join(', ')} not applied`,
+        details: { step: step.id, from: incident.status, to: incident.status, notSet: next },
+        key: `${step.id}:status-not-set`,
+      });
+    }
+    this.#checkpoint(`${step.id}:completed`);
+    return incident;
+  }
+
+  /**
+   * Move the incident to `to`. Recorded first (keyed by the version it moves from, so a replay after
+   * a crash records it once), then stored.
+   */
+  async setStatus(incident: Incident, to: IncidentStatus, actor: string, why: string): Promise<Incident> {
+    const from = incident.status;
+    if (from === to) return incident;
+    if (!canTransition(from, to)) {
+      throw new CodedError(
+        'transition_invalid',
+        `an incident that is ${statusLabels[from]} cannot become ${statusLabels[to]}`,
+      );
+    }
+    await this.#d.journal.record({
+      incident,
+      kind: 'status.changed',
+      summary: `Status: ${statusLabels[from]} → ${statusLabels[to]} (${why})`,
+      details: { from, to },
+      actor,
+      key: `status:${from}->${to}:v${incident.version}`,
+    });
+    return this.#d.journal.mutate(
+      incident.id,
+      (d) => {
+        // Re-read after a conflict: someone may have closed it meanwhile.
+        if (!canTransition(d.status, to)) {
+          throw new CodedError(
+            'transition_invalid',
+            `an incident that is ${statusLabels[d.status]} cannot become ${statusLabels[to]}`,
+          );
+        }
+        d.status = to;
+      },
+      incident,
+    );
+  }
+
+  #mutate(id: string, stepId: string, fn: (s: StepState) => void): Promise<Incident> {
+    return mutateStep(this.#d.journal, id, stepId, fn);
+  }
+
+  async #record(
+    incident: Incident,
+    kind: 'step.skipped' | 'step.started' | 'step.failed',
+    summary: string,
+    step: string,
+    key: string,
+  ) {
+    await this.#d.journal.record({ incident, kind, summary, details: { step }, key });
+  }
+
+  #checkpoint(name: string): void {
+    this.#d.checkpoint?.(name);
+  }
+}
+
+const waitingStatuses: readonly StepState['status'][] = ['awaiting_confirmation', 'awaiting_approval'];
