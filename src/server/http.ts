@@ -11,6 +11,7 @@ import type { Clock } from '../observability/clock.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/store.js';
 import { type AlertsEndpoint, type EndpointResponse, handleAlerts } from './alerts.js';
+import { readBody } from './body.js';
 import { errorForLog } from './process-guard.js';
 import type { SlackGuard } from './slack-guard.js';
 
@@ -36,54 +37,6 @@ export interface HttpServerDeps {
   slackGuard?: SlackGuard;
   /** Readiness beyond the store: config loaded, Slack connected … */
   ready?: () => string | undefined;
-}
-
-export type BodyResult = { ok: true; body: Buffer } | { ok: false; reason: 'too_large' | 'aborted' };
-
-/**
- * Read a body up to `limit` bytes, never rejecting. Larger (declared or streamed) → too_large without
- * buffering the rest: the remainder is drained and discarded, so the client can still read the 413 on
- * a keep-alive connection. A stream that errors or closes before its end → aborted.
- */
-export function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
-  return new Promise((resolve) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume();
-      resolve({ ok: false, reason: 'too_large' });
-      return;
-    }
-    if (req.readableEnded) {
-      resolve(req.complete ? { ok: true, body: Buffer.alloc(0) } : { ok: false, reason: 'aborted' });
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const settle = (r: BodyResult) => {
-      if (settled) return;
-      settled = true;
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onAbort);
-      req.off('close', onAbort);
-      resolve(r);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        chunks.length = 0;
-        settle({ ok: false, reason: 'too_large' });
-        req.resume(); // no 'data' listener left: the rest is read and dropped
-      } else chunks.push(chunk);
-    };
-    const onEnd = () => settle({ ok: true, body: Buffer.concat(chunks, size) });
-    const onAbort = () => settle({ ok: false, reason: 'aborted' });
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onAbort);
-    req.on('close', onAbort);
-  });
 }
 
 function send(res: ServerResponse, r: EndpointResponse): void {
@@ -124,6 +77,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
           contentType: req.headers['content-type'],
           body: read.body.toString('utf8'),
           receivedAt: deps.clock.now(),
+          source: req.socket.remoteAddress ?? 'unknown',
         });
         deps.metrics.inc('alerts_requests_total', { status: String(r.status) });
         send(res, r);

@@ -2,7 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import type { Logger } from 'pino';
-import { readBody } from './http.js';
+import { readBody } from './body.js';
 
 // What every Slack request must pass before Bolt sees it. Bolt 5 checks the signature and refuses
 // timestamps older than five minutes, but it accepts timestamps in the future, keeps no memory of
