@@ -2,14 +2,15 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { CodedError } from '../domain/errors.js';
 import { type Incident, isActive, settledStepStatuses } from '../domain/incident.js';
-import { type Json, toJson } from '../domain/json.js';
 import type { TimelineEvent } from '../domain/timeline.js';
 import type { LoadedPlaybook, Step, StepRole } from '../playbooks/schema.js';
 import { ActionRunner } from './action-runner.js';
-import { approvalRefusal, type Command, missingRole, releaseRefusal } from './gates.js';
+import { type Command, missingRole, releaseRefusal } from './gates.js';
+import * as inputs from './inputs.js';
+import { adhocStep, type Session } from './inputs.js';
 import { type By, type Caller, callerOf, type EngineCommands, type IncidentReader } from './ports.js';
 import { Release } from './release.js';
-import { DEFAULT_LOCK, type EngineDeps, mutateStep, nowIso } from './state.js';
+import { DEFAULT_LOCK, type EngineDeps, mutateStep } from './state.js';
 import { StepRunner } from './step-runner.js';
 import { Timers } from './timers.js';
 
@@ -39,6 +40,7 @@ export class Engine implements IncidentReader, EngineCommands {
   readonly #steps: StepRunner;
   readonly #release: Release;
   readonly #timers: Timers;
+  readonly #session: Session;
 
   constructor(deps: EngineDeps) {
     this.#d = deps;
@@ -48,6 +50,15 @@ export class Engine implements IncidentReader, EngineCommands {
     this.#timers = new Timers(deps);
     this.#steps = new StepRunner(deps, this.#actions, this.#timers, (i, s) => this.#requireStep(i, s));
     this.#release = new Release(deps, this.#actions, this.#steps);
+    this.#session = {
+      d: deps,
+      steps: this.#steps,
+      timers: this.#timers,
+      playbookSteps: (i) => this.#playbookSteps(i),
+      requireStep: (i, s) => this.#requireStep(i, s),
+      gate: (...args) => this.#gate(...args),
+      refuse: (...args) => this.#refuse(...args),
+    };
   }
 
   // ---------------------------------------------------------------- reading (IncidentReader)
@@ -144,28 +155,9 @@ export class Engine implements IncidentReader, EngineCommands {
 
   tick(id: string, stepId: string, itemId: string, by: By): Promise<Incident> {
     const caller = callerOf(by);
-    return this.#act(id, { runs: true }, async (incident) => {
-      await this.#gate(incident, caller, 'tick', `tick a checklist item of step ${stepId}`);
-      const step = this.#requireStep(incident, stepId);
-      const item = step.checklist.find((c) => c.id === itemId);
-      if (!item) throw new CodedError('command_invalid', `step ${stepId} has no checklist item "${itemId}"`);
-      const state = incident.steps.find((s) => s.id === stepId);
-      if (!state || !Object.hasOwn(state.checklist, itemId)) {
-        await this.#d.journal.record({
-          incident,
-          kind: 'checklist.ticked',
-          summary: `Checklist: ${item.text}`,
-          details: { step: stepId, item: itemId },
-          actor: caller.actor,
-          key: `${stepId}:tick:${itemId}`,
-        });
-        await this.#steps.ensureState(incident, step);
-        await mutateStep(this.#d.journal, id, stepId, (s) => {
-          s.checklist[itemId] = { by: caller.actor, at: nowIso(this.#d.clock) };
-        });
-      }
-      return this.#steps.continueFrom(id, stepId, this.#playbookSteps(incident), caller.actor);
-    });
+    return this.#act(id, { runs: true }, (incident) =>
+      inputs.tick(this.#session, incident, caller, stepId, itemId),
+    );
   }
 
   /**
@@ -174,77 +166,17 @@ export class Engine implements IncidentReader, EngineCommands {
    */
   confirm(id: string, stepId: string, by: By): Promise<Incident> {
     const caller = callerOf(by);
-    return this.#act(id, { runs: true }, async (incident) => {
-      await this.#gate(incident, caller, 'confirm', `confirm step ${stepId}`);
-      const step = this.#requireStep(incident, stepId);
-      const state = incident.steps.find((s) => s.id === stepId);
-      if (!state?.confirmedBy) {
-        const round = state?.actions.reduce((n, a) => n + (a.replans ?? 0), 0) ?? 0;
-        await this.#d.journal.record({
-          incident,
-          kind: 'confirmation.given',
-          summary: `Confirmed step ${stepId}`,
-          details: { step: stepId },
-          actor: caller.actor,
-          key: `${stepId}:confirmed${round > 0 ? `:replan-${round}` : ''}`,
-        });
-        await this.#steps.ensureState(incident, step);
-        // Who requested the step stays as it was: the two-person rule counts both people.
-        await mutateStep(this.#d.journal, id, stepId, (s) => {
-          s.confirmedBy = { by: caller.actor, at: nowIso(this.#d.clock) };
-          if (s.status === 'awaiting_confirmation') s.status = 'running';
-        });
-      }
-      return this.#steps.continueFrom(id, stepId, this.#playbookSteps(incident), caller.actor);
-    });
+    return this.#act(id, { runs: true }, (incident) =>
+      inputs.confirm(this.#session, incident, caller, stepId),
+    );
   }
 
   /** Approve or deny a step that waits for approval. Nobody who asked for or confirmed it may approve. */
   decide(id: string, stepId: string, by: By, decision: 'approve' | 'deny'): Promise<Incident> {
     const caller = callerOf(by);
-    return this.#act(id, { runs: true }, async (incident) => {
-      const step = this.#requireStep(incident, stepId);
-      const state = incident.steps.find((s) => s.id === stepId);
-      if (!step.approval || !state || state.status !== 'awaiting_approval') {
-        throw new CodedError('command_invalid', `step ${stepId} of ${id} is not waiting for an approval`);
-      }
-      const why = approvalRefusal(step.approval, state, caller.actor, this.#d.access);
-      if (why)
-        await this.#refuse(
-          incident,
-          caller,
-          `Refused ${decision} of step ${stepId} by ${caller.actor}: ${why}`,
-          'approval_refused',
-          why,
-          { step: stepId },
-        );
-      await this.#d.journal.record({
-        incident,
-        kind: decision === 'approve' ? 'approval.granted' : 'approval.denied',
-        summary: `${decision === 'approve' ? 'Approved' : 'Denied'} step ${stepId}`,
-        details: { step: stepId },
-        actor: caller.actor,
-        key: `${stepId}:${decision}:${caller.actor}:${state.approvals.length}`,
-      });
-      await mutateStep(this.#d.journal, id, stepId, (s) => {
-        s.approvals.push({ by: caller.actor, at: nowIso(this.#d.clock), decision });
-      });
-      if (decision === 'deny') {
-        await this.#d.journal.record({
-          incident,
-          kind: 'step.skipped',
-          summary: `Step "${step.title}" skipped: approval denied by ${caller.actor}`,
-          details: { step: stepId },
-          key: `${stepId}:skipped`,
-        });
-        await mutateStep(this.#d.journal, id, stepId, (s) => {
-          s.status = 'skipped';
-          s.reason = `approval denied by ${caller.actor}`;
-          s.endedAt = nowIso(this.#d.clock);
-        });
-      }
-      return this.#steps.continueFrom(id, stepId, this.#playbookSteps(incident), caller.actor);
-    });
+    return this.#act(id, { runs: true }, (incident) =>
+      inputs.decide(this.#session, incident, caller, stepId, decision),
+    );
   }
 
   /**
@@ -339,34 +271,9 @@ export class Engine implements IncidentReader, EngineCommands {
     by: By,
   ): Promise<Incident> {
     const caller = callerOf(by);
-    return this.#act(id, { runs: true }, async (incident) => {
-      await this.#gate(incident, caller, 'run-action', `run ${ref.uses}`);
-      const def = this.#d.registry.require(ref.uses);
-      const parsed = def.params.safeParse(ref.with);
-      if (!parsed.success) {
-        throw new CodedError(
-          'action_params_invalid',
-          `invalid parameters for ${ref.uses}: ${parsed.error.message}`,
-        );
-      }
-      const n = incident.steps.filter((s) => s.adhoc).length + 1;
-      const adhoc = { title: ref.title ?? `Run ${ref.uses}`, uses: ref.uses, with: toJsonRecord(ref.with) };
-      const step = adhocStep(`adhoc-${n}`, adhoc);
-      await this.#d.journal.record({
-        incident,
-        kind: 'step.started',
-        summary: `${caller.actor} runs ${ref.uses} now (outside the playbook's order)`,
-        details: { step: step.id, uses: ref.uses },
-        actor: caller.actor,
-        key: `${step.id}:requested`,
-      });
-      const started = await this.#steps.ensureState(incident, step, {
-        adhoc,
-        requestedBy: caller.actor,
-        confirmedBy: { by: caller.actor, at: nowIso(this.#d.clock) },
-      });
-      return this.#steps.run(started, step, caller.actor);
-    });
+    return this.#act(id, { runs: true }, (incident) =>
+      inputs.runAction(this.#session, incident, caller, ref),
+    );
   }
 
   /** A note in the timeline. A note with the same `source` (a pinned message) is recorded once. */
@@ -387,27 +294,9 @@ export class Engine implements IncidentReader, EngineCommands {
 
   close(id: string, by: By, reason: string): Promise<Incident> {
     const caller = callerOf(by);
-    return this.#act(id, { runs: false }, async (incident) => {
-      await this.#gate(incident, caller, 'close', 'close the incident');
-      const withReason = await this.#d.journal.mutate(
-        id,
-        (d) => {
-          d.closeReason = reason;
-        },
-        incident,
-      );
-      const closed = await this.#steps.setStatus(withReason, 'closed', caller.actor, reason);
-      await this.#d.journal.record({
-        incident: closed,
-        kind: 'incident.closed',
-        summary: `Incident closed: ${reason}`,
-        details: { reason },
-        actor: caller.actor,
-        key: 'closed',
-      });
-      await this.#timers.unwatch(id);
-      return closed;
-    });
+    return this.#act(id, { runs: false }, (incident) =>
+      inputs.close(this.#session, incident, caller, reason),
+    );
   }
 
   // ---------------------------------------------------------------- reads that need a role
@@ -432,35 +321,13 @@ export class Engine implements IncidentReader, EngineCommands {
   // ---------------------------------------------------------------- what the presenter posted
 
   attachThread(id: string, thread: { channel: string; ts: string }): Promise<Incident> {
-    return this.#act(id, { runs: false }, async (incident) => {
-      if (incident.slack) return incident;
-      await this.#d.journal.record({
-        incident,
-        kind: 'slack.posted',
-        summary: `Slack thread opened in ${thread.channel}`,
-        details: { channel: thread.channel, ts: thread.ts },
-        key: 'slack:thread',
-      });
-      return this.#d.journal.mutate(id, (d) => {
-        d.slack ??= { channel: thread.channel, ts: thread.ts, steps: {} };
-      });
-    });
+    return this.#act(id, { runs: false }, (incident) => inputs.attachThread(this.#session, incident, thread));
   }
 
   attachStepMessage(id: string, stepId: string, ts: string): Promise<Incident> {
-    return this.#act(id, { runs: false }, async (incident) => {
-      if (!incident.slack || incident.slack.steps[stepId] === ts) return incident;
-      await this.#d.journal.record({
-        incident,
-        kind: 'slack.posted',
-        summary: `Slack: message for step ${stepId} posted in the thread`,
-        details: { step: stepId, ts },
-        key: `slack:step:${stepId}`,
-      });
-      return this.#d.journal.mutate(id, (d) => {
-        if (d.slack) d.slack.steps[stepId] = ts;
-      });
-    });
+    return this.#act(id, { runs: false }, (incident) =>
+      inputs.attachStepMessage(this.#session, incident, stepId, ts),
+    );
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -541,20 +408,4 @@ export class Engine implements IncidentReader, EngineCommands {
       throw new CodedError('command_invalid', `playbook ${incident.playbook.id} has no step "${stepId}"`);
     return step;
   }
-}
-
-function adhocStep(id: string, adhoc: { title: string; uses: string; with: Record<string, unknown> }): Step {
-  return {
-    id,
-    title: adhoc.title,
-    checklist: [],
-    actions: [{ id: adhoc.uses.replaceAll('.', '-'), uses: adhoc.uses, with: adhoc.with }],
-    urgent: false,
-    notes: [],
-  };
-}
-
-function toJsonRecord(value: Record<string, unknown>): Record<string, Json> {
-  const json = toJson(value);
-  return json !== null && typeof json === 'object' && !Array.isArray(json) ? json : {};
 }

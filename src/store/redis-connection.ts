@@ -1,0 +1,186 @@
+import { Redis } from 'ioredis';
+import { CodedError } from '../domain/errors.js';
+import { closedStore, type StoreLog } from './codec.js';
+import { type ScriptedRedis, scripts } from './redis-scripts.js';
+
+// One connection to Redis that fails fast and loud: no offline queue, a command timeout, and every
+// client error a CodedError('store_unavailable') within about the timeout, saying whether the command
+// left this process — while the client keeps reconnecting in the background, so the store recovers by
+// itself when Redis returns.
+
+/** Reconnect quickly at first, then every second or so (with jitter), forever. */
+function retryDelay(times: number): number {
+  return Math.min(times * 200, 1000) + Math.floor(Math.random() * 100);
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * `sent`: whether the command left this process. A command never sent certainly did not run; one
+ * sent without an answer may have (intake tells its senders which).
+ */
+function unavailable(op: string, err: unknown, sent: boolean): CodedError {
+  if (err instanceof CodedError) return err;
+  return new CodedError(
+    'store_unavailable',
+    'the incident store (Redis) is not answering; try again shortly',
+    {
+      cause: err,
+      details: { op, reason: errorMessage(err), sent },
+    },
+  );
+}
+
+export function unexpected(op: string, reply: unknown): CodedError {
+  return new CodedError('internal', `unexpected reply from Redis to ${op}`, {
+    userSafe: false,
+    details: { op, reply },
+  });
+}
+
+export function asStrings(op: string, reply: unknown): string[] {
+  if (!Array.isArray(reply) || !reply.every((x) => typeof x === 'string')) throw unexpected(op, reply);
+  return reply;
+}
+
+/**
+ * ioredis parks the commands that were on a connection when it dropped (`prevCommandQueue`) and, with
+ * autoResendUnfulfilledCommands off, discards them on reconnect without settling them: each keeps its
+ * commandTimeout timer alive. Reject them now (the callers already have their answer from `cmd`). This
+ * reaches into ioredis internals, so it does nothing unless the shape is the expected one.
+ */
+function settleUnfulfilled(client: Redis, err: Error): void {
+  const internals = client as unknown as {
+    prevCommandQueue?: {
+      length: number;
+      shift(): { command?: { reject?: (e: Error) => void } } | undefined;
+    } | null;
+  };
+  const queue = internals.prevCommandQueue;
+  if (!queue || typeof queue.shift !== 'function' || typeof queue.length !== 'number') return;
+  internals.prevCommandQueue = null;
+  for (let item = queue.shift(); item; item = queue.shift()) item.command?.reject?.(err);
+}
+
+export interface RedisConnection {
+  client: ScriptedRedis;
+  /** One Redis call: answered, or CodedError('store_unavailable') within about the timeout. */
+  cmd<T>(op: string, run: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export function openRedis(opts: { url: string; timeoutMs: number; log?: StoreLog }): RedisConnection {
+  const { timeoutMs, log } = opts;
+  const client = new Redis(opts.url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: timeoutMs,
+    connectTimeout: timeoutMs,
+    // A command whose connection dropped may or may not have run: report it, never replay it.
+    autoResendUnfulfilledCommands: false,
+    retryStrategy: retryDelay,
+    // Grace for a socket to close after disconnect(); ioredis arms it even for a socket already closed.
+    disconnectTimeout: Math.min(timeoutMs, 500),
+    connectionName: 'egress-responder',
+  }) as ScriptedRedis;
+  for (const [name, def] of Object.entries(scripts)) client.defineCommand(name, def);
+
+  let closed = false;
+  let troubled = false;
+  client.on('error', (err: unknown) => {
+    if (troubled || closed) return;
+    troubled = true;
+    log?.warn({ err: errorMessage(err) }, 'redis store: connection trouble; reconnecting in the background');
+  });
+  client.on('ready', () => {
+    if (!troubled) return;
+    troubled = false;
+    log?.warn({}, 'redis store: connection restored');
+  });
+
+  // Commands in flight when the connection drops fail at once instead of waiting for their timeout.
+  const inflight = new Set<(err: Error) => void>();
+  client.on('close', () => {
+    const lost = new Error('connection to Redis lost while the command was in flight');
+    const waiting = [...inflight];
+    inflight.clear();
+    for (const reject of waiting) reject(lost);
+    settleUnfulfilled(client, lost);
+  });
+
+  // One shared promise for the connection attempt under way, however many calls wait for it.
+  let attempt: Promise<void> | undefined;
+  function connectionAttempt(): Promise<void> {
+    if (!attempt) {
+      const current = new Promise<void>((resolve, reject) => {
+        const done = (err?: Error): void => {
+          client.off('ready', onReady);
+          client.off('close', onClose);
+          attempt = undefined;
+          if (err) reject(err);
+          else resolve();
+        };
+        const onReady = (): void => done();
+        const onClose = (): void => done(new Error('connection attempt failed'));
+        client.on('ready', onReady);
+        client.on('close', onClose);
+      });
+      current.catch(() => {});
+      attempt = current;
+    }
+    return attempt;
+  }
+
+  /**
+   * One Redis call: answered, or CodedError('store_unavailable') within about commandTimeoutMs. While the
+   * client is between reconnection attempts it fails at once; while an attempt is under way it waits for
+   * it, and that wait counts against the same budget as the command.
+   */
+  async function cmd<T>(op: string, run: () => Promise<T>): Promise<T> {
+    if (closed) throw closedStore('redis');
+    const status = client.status;
+    const connecting = status === 'wait' || status === 'connecting' || status === 'connect';
+    if (status !== 'ready' && !connecting) throw unavailable(op, new Error(`connection is ${status}`), false);
+    let onLost: (err: Error) => void = () => {};
+    const lost = new Promise<never>((_, reject) => {
+      onLost = reject;
+    });
+    const budget = connecting
+      ? setTimeout(() => onLost(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)
+      : undefined;
+    let pending: Promise<T> | undefined;
+    try {
+      if (connecting) await Promise.race([connectionAttempt(), lost]);
+      inflight.add(onLost);
+      pending = run();
+      return await Promise.race([pending, lost]);
+    } catch (err) {
+      pending?.catch(() => {}); // it settles later (timeout); nobody is waiting for it any more
+      throw unavailable(op, err, pending !== undefined);
+    } finally {
+      clearTimeout(budget);
+      inflight.delete(onLost);
+    }
+  }
+
+  return {
+    client,
+    cmd,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (client.status === 'end') return;
+      if (client.status === 'ready') {
+        try {
+          await client.quit();
+          return;
+        } catch {
+          // not answering: drop the connection instead
+        }
+      }
+      client.disconnect(); // also stops the background reconnection
+    },
+  };
+}

@@ -1,0 +1,234 @@
+import { CodedError } from '../domain/errors.js';
+import { type Incident, isActive } from '../domain/incident.js';
+import {
+  checkEvent,
+  checkExpectedVersion,
+  checkIncident,
+  checkNewIncident,
+  checkScheduled,
+  conflict,
+  corrupt,
+  createdAtMs,
+  decodeEvent,
+  decodeIncident,
+  idTaken,
+  notFound,
+  ttl,
+  withCounters,
+} from './codec.js';
+import { asStrings, type RedisConnection, unexpected } from './redis-connection.js';
+import type { Arg } from './redis-scripts.js';
+import type { IncidentStore } from './store.js';
+
+/** The Redis keys the incident scripts are given (see redis.ts for the layout). */
+export interface IncidentKeys {
+  incidentPrefix: string;
+  incident(id: string): string;
+  fingerprintPrefix: string;
+  fingerprint(fp: string): string;
+  all: string;
+  active: string;
+  streamPrefix: string;
+  eventIdsPrefix: string;
+  thread(channel: string, ts: string): string;
+  dedupe(k: string): string;
+  due: string;
+  dueData: string;
+}
+
+/** Incidents in Redis: documents with their alert counters beside them, all changes by script. */
+export function redisIncidents(
+  conn: Pick<RedisConnection, 'client' | 'cmd'>,
+  key: IncidentKeys,
+): IncidentStore {
+  const { client, cmd } = conn;
+  /** Five strings from READ_FN (document and counters) → the incident as stored. */
+  const fromRead = (parts: string[], where: string): Incident => {
+    const [data, count, firstSeen, lastSeen, resolvedAt] = parts;
+    if (data === undefined) throw corrupt(where, new Error('no document'));
+    const doc = decodeIncident(data, where);
+    if (!count || !firstSeen || !lastSeen) return doc; // written before counters existed: the document's own
+    return withCounters(doc, {
+      count: Number(count),
+      firstSeen,
+      lastSeen,
+      ...(resolvedAt ? { resolvedAt } : {}),
+    });
+  };
+  const optionalRead = (op: string, reply: unknown, where: string): Incident | undefined => {
+    if (reply === null || reply === undefined) return undefined;
+    return fromRead(asStrings(op, reply), where);
+  };
+
+  return {
+    async get(id) {
+      const reply = await cmd('incidents.get', () => client.erGet(key.incident(id)));
+      return optionalRead('get', reply, key.incident(id));
+    },
+    async createOrGetByFingerprint(incident) {
+      const fresh = checkNewIncident(incident);
+      const reply = await cmd('incidents.createOrGetByFingerprint', () =>
+        client.erCreateOrGet(
+          key.fingerprint(fresh.fingerprint),
+          key.incident(fresh.id),
+          key.all,
+          key.active,
+          key.incidentPrefix,
+          fresh.id,
+          JSON.stringify(fresh),
+          createdAtMs(fresh),
+          fresh.fingerprint,
+          String(fresh.count),
+          fresh.firstSeen,
+          fresh.lastSeen,
+        ),
+      );
+      const [outcome, ...rest] = asStrings('createOrGetByFingerprint', reply);
+      if (outcome === 'created') return { created: true, incident: fresh };
+      if (outcome === 'id_taken') throw idTaken(fresh.id);
+      if (outcome === 'existing') {
+        return { created: false, incident: fromRead(rest, key.fingerprint(fresh.fingerprint)) };
+      }
+      throw unexpected('createOrGetByFingerprint', reply);
+    },
+    async byFingerprint(fingerprint) {
+      const reply = await cmd('incidents.byFingerprint', () =>
+        client.erByFingerprint(key.fingerprint(fingerprint), key.active, key.incidentPrefix),
+      );
+      return optionalRead('byFingerprint', reply, key.fingerprint(fingerprint));
+    },
+    async byThread(channel, ts) {
+      const reply = await cmd('incidents.byThread', () =>
+        client.erByThread(key.thread(channel, ts), key.incidentPrefix),
+      );
+      return optionalRead('byThread', reply, key.thread(channel, ts));
+    },
+    async update(next, expectedVersion) {
+      checkExpectedVersion(expectedVersion);
+      const stored: Incident = { ...checkIncident(next), version: expectedVersion + 1 };
+      const reply = await cmd('incidents.update', () =>
+        client.erUpdate(
+          key.incident(stored.id),
+          key.all,
+          key.active,
+          key.fingerprintPrefix,
+          stored.id,
+          String(expectedVersion),
+          String(stored.version),
+          JSON.stringify(stored),
+          isActive(stored) ? '1' : '0',
+          createdAtMs(stored),
+          stored.fingerprint,
+          stored.slack ? key.thread(stored.slack.channel, stored.slack.ts) : '',
+        ),
+      );
+      const [outcome, ...rest] = asStrings('update', reply);
+      if (outcome === 'ok') return fromRead(rest, key.incident(stored.id));
+      if (outcome === 'missing') throw notFound(stored.id);
+      if (outcome === 'conflict' && rest[0] !== undefined)
+        throw conflict(stored.id, expectedVersion, rest[0]);
+      throw unexpected('update', reply);
+    },
+    async list(listOpts = {}) {
+      const limit = listOpts.limit;
+      if (limit !== undefined && limit <= 0) return [];
+      const stop = limit === undefined || !Number.isFinite(limit) ? -1 : Math.floor(limit) - 1;
+      const zset = listOpts.activeOnly ? key.active : key.all;
+      const reply = asStrings(
+        'list',
+        await cmd('incidents.list', () => client.erList(zset, key.incidentPrefix, stop)),
+      );
+      const out: Incident[] = [];
+      for (let i = 0; i + 5 <= reply.length; i += 5)
+        out.push(fromRead(reply.slice(i, i + 5), `${zset} (list)`));
+      return out;
+    },
+    async recordAlert(record) {
+      const claimMs = record.claim ? ttl('claim.ttlMs', record.claim.ttlMs) : 0;
+      const where = key.fingerprint(record.fingerprint);
+      let args: Arg[];
+      let newKey = key.incident('-');
+      if (record.state === 'firing') {
+        const fresh = checkNewIncident(record.open.incident);
+        if (fresh.fingerprint !== record.fingerprint) {
+          throw new CodedError('internal', 'recordAlert: the new incident has another fingerprint', {
+            userSafe: false,
+          });
+        }
+        newKey = key.incident(fresh.id);
+        const events = record.open.events.map(checkEvent);
+        const items = record.open.schedule.map(checkScheduled);
+        args = [
+          'firing',
+          fresh.id,
+          JSON.stringify(fresh),
+          createdAtMs(fresh),
+          String(record.fold.count),
+          record.fold.firstSeen,
+          record.fold.lastSeen,
+          JSON.stringify(checkEvent(record.fold.event)),
+          '',
+          events.length,
+          ...events.flatMap((e) => [e.id, JSON.stringify(e)]),
+          items.length,
+          ...items.flatMap((i) => [i.id, String(i.dueAt), JSON.stringify(i)]),
+        ];
+      } else {
+        args = [
+          'resolved',
+          '',
+          '',
+          0,
+          '0',
+          '',
+          '',
+          JSON.stringify(checkEvent(record.resolved.event)),
+          record.resolved.at,
+          0,
+          0,
+        ];
+      }
+      const reply = await cmd('incidents.recordAlert', () =>
+        client.erRecordAlert(
+          where,
+          key.active,
+          key.all,
+          key.dedupe(record.claim?.key ?? '-'),
+          newKey,
+          key.due,
+          key.dueData,
+          key.incidentPrefix,
+          key.eventIdsPrefix,
+          key.streamPrefix,
+          record.claim ? '1' : '0',
+          String(claimMs),
+          ...args,
+        ),
+      );
+      const [outcome, ...rest] = asStrings('recordAlert', reply);
+      switch (outcome) {
+        case 'duplicate':
+          return { outcome, incident: rest.length > 0 ? fromRead(rest, where) : undefined };
+        case 'ignored':
+          return { outcome };
+        case 'id_taken':
+          throw idTaken(record.state === 'firing' ? record.open.incident.id : '-');
+        case 'opened': {
+          if (record.state !== 'firing') break;
+          return {
+            outcome,
+            incident: checkNewIncident(record.open.incident),
+            events: record.open.events.map(checkEvent),
+          };
+        }
+        case 'folded':
+        case 'resolved': {
+          const [json, ...doc] = rest;
+          if (json === undefined) break;
+          return { outcome, incident: fromRead(doc, where), events: [decodeEvent(json, where)] };
+        }
+      }
+      throw unexpected('recordAlert', reply);
+    },
+  };
+}
