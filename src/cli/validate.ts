@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.js';
 import { loadContracts } from '../contracts/load.js';
 import { loadScenarios } from '../drills/scenario.js';
 import { createRegistry } from '../main.js';
-import { loadPlaybooks } from '../playbooks/load.js';
+import { loadPlaybooks, playbookWarnings } from '../playbooks/load.js';
 import type { Io } from './io.js';
 
 export interface ValidateArgs {
@@ -24,6 +24,9 @@ export async function validateCommand(args: ValidateArgs, io: Io): Promise<numbe
       io.out(
         `  ${def.id.padEnd(26)} ${def.destructive ? 'destructive ' : ''}${def.needsCluster ? 'needs-cluster ' : ''}— ${def.description}`,
       );
+      io.out(
+        `  ${''.padEnd(26)} e.g. - uses: ${def.id}${Object.keys(def.example).length > 0 ? ` with: ${JSON.stringify(def.example)}` : ''}`,
+      );
     }
   }
   const dirs = {
@@ -43,9 +46,11 @@ export async function validateCommand(args: ValidateArgs, io: Io): Promise<numbe
     );
   for (const c of ct.contracts) io.out(`ok  contract ${c.contract.service} (${c.file})`);
   for (const s of dr.scenarios) io.out(`ok  drill ${s.scenario.id} (${s.file})`);
+  const warnings = pb.playbooks.flatMap(playbookWarnings);
+  for (const w of warnings) io.out(`warn ${w}`);
   for (const err of errors) io.err(`error ${err.describe()}`);
   io.out(
-    `${pb.playbooks.length} playbook(s), ${ct.contracts.length} contract(s), ${dr.scenarios.length} drill(s); ${errors.length} error(s)`,
+    `${pb.playbooks.length} playbook(s), ${ct.contracts.length} contract(s), ${dr.scenarios.length} drill(s); ${errors.length} error(s), ${warnings.length} warning(s)`,
   );
   return errors.length > 0 ? 1 : 0;
 }

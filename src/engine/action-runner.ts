@@ -81,6 +81,7 @@ export class ActionRunner {
     step: Step,
     ref: Ref,
     actor: string,
+    then: 'ask again' | 'apply it',
   ): Promise<{ incident: Incident; drift: string[] }> {
     const key = ref.id ?? ref.uses;
     const st = actionState(incident, step.id, key);
@@ -112,8 +113,8 @@ export class ActionRunner {
       key,
       {
         kind: 'plan.drift',
-        summary: `${dryTag(st.dryRun)}${st.uses}: the cluster changed since the plan was confirmed (${drift.join('; ')}); new plan: ${replanned.summary}`,
-        details: { drift, plan: toJson(next) },
+        summary: `${dryTag(st.dryRun)}${st.uses}: the cluster changed since the plan was confirmed (${drift.join('; ')}); new plan: ${replanned.summary}; ${then === 'apply it' ? 'hard mode: applying the new plan' : 'asking again before anything is applied'}`,
+        details: { drift, plan: toJson(next), then },
         key: `drift:${round}`,
       },
       (a) => {

@@ -188,17 +188,21 @@ export class StepRunner {
       });
     }
 
-    // 4. Destructive actions, in order: exactly what people confirmed, or said so.
-    const gatedByPeople = !!state.confirmedBy || state.approvals.length > 0;
-    for (const ref of pendingDestructive) {
-      if (gatedByPeople) {
-        const checked = await this.#actions.checkDrift(incident, step, ref, actor);
+    // 4. Destructive actions, in order: exactly what people confirmed, or said so. Every one of them
+    //    is held against the cluster before any is applied, so a drift never leaves a step half done.
+    if (state.confirmedBy || state.approvals.length > 0) {
+      const drift: string[] = [];
+      for (const ref of pendingDestructive) {
+        const then = incident.mode === 'hard' ? 'apply it' : 'ask again';
+        const checked = await this.#actions.checkDrift(incident, step, ref, actor, then);
         incident = checked.incident;
         if (actionState(incident, step.id, actionKey(ref)).status === 'failed')
           return this.#fail(incident, step);
-        if (checked.drift.length > 0 && incident.mode !== 'hard')
-          return this.#askAgain(incident, step, checked.drift);
+        drift.push(...checked.drift.filter((d) => !drift.includes(d)));
       }
+      if (drift.length > 0 && incident.mode !== 'hard') return this.#askAgain(incident, step, drift);
+    }
+    for (const ref of pendingDestructive) {
       incident = await this.#actions.apply(incident, step, ref, actor);
       if (actionState(incident, step.id, actionKey(ref)).status === 'failed')
         return this.#fail(incident, step);

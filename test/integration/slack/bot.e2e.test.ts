@@ -1,3 +1,4 @@
+import { anIncident } from '../../builders/incident.js';
 import { redisUrl } from '../../support/redis.js';
 import { type Bot, bootBot, CHANNEL, eventually, signed } from '../../support/slack-harness.js';
 
@@ -169,6 +170,35 @@ describe('the Slack bot end to end (real Bolt over HTTP, fake Slack Web API)', (
     const reply = await eventually(
       () => bot.fake.thread(CHANNEL, root.ts).find((m) => m.text.startsWith(`${id}: open`)),
       'the status reply',
+    );
+    expect(reply.text).toContain('paste.exfil.example.net');
+  });
+
+  it('a mention in an old thread is found by its index, behind 600 newer open incidents', async () => {
+    const id = await bot.openIncident(alert());
+    await bot.server.slack.presenter.flush();
+    const root = bot.rootMessages()[0]!;
+    // 600 newer open incidents (the old lookup scanned the newest 500 and missed this thread).
+    const later = new Date(Date.now() + 60_000).toISOString();
+    for (let i = 0; i < 600; i++) {
+      await bot.server.store.incidents.createOrGetByFingerprint(
+        anIncident({ id: `EGR-LATER-${i}`, fingerprint: `later-${i}`, createdAt: later }),
+      );
+    }
+    expect(
+      (await bot.server.store.incidents.list({ activeOnly: true, limit: 500 })).some((i) => i.id === id),
+    ).toBe(false);
+    await bot.event({
+      type: 'app_mention',
+      user: 'U0AAA',
+      text: `<@${bot.fake.bot.userId}> status`,
+      channel: CHANNEL,
+      ts: bot.fake.nextTs(),
+      thread_ts: root.ts,
+    });
+    const reply = await eventually(
+      () => bot.fake.thread(CHANNEL, root.ts).find((m) => m.text.startsWith(`${id}: open`)),
+      'the status reply in the old thread',
     );
     expect(reply.text).toContain('paste.exfil.example.net');
   });

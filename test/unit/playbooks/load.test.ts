@@ -6,7 +6,12 @@ import { ActionRegistry } from '../../../src/actions/registry.js';
 import { packageRoot } from '../../../src/config/paths.js';
 import { CodedError } from '../../../src/domain/errors.js';
 import { createRegistry } from '../../../src/main.js';
-import { loadPlaybooks, parsePlaybook, selectPlaybook } from '../../../src/playbooks/load.js';
+import {
+  loadPlaybooks,
+  parsePlaybook,
+  playbookWarnings,
+  selectPlaybook,
+} from '../../../src/playbooks/load.js';
 
 const registry = new ActionRegistry(builtinActions);
 
@@ -130,5 +135,38 @@ describe('playbook validation', () => {
     } as const;
     expect(selectPlaybook([a, b], facts)?.playbook.id).toBe('prod-ip');
     expect(selectPlaybook([a, b], { ...facts, destinationType: 'fqdn' })?.playbook.id).toBe('all');
+  });
+});
+
+describe('step roles', () => {
+  it('a role must be one of the known ones, and contain/rotate at most once per playbook', () => {
+    const yaml = `${head}steps:
+  - { id: a, title: A, role: contain }
+  - { id: b, title: B, role: contain }
+  - { id: c, title: C, role: quarantine }
+`;
+    const issues = issuesOf(yaml);
+    expect(issues.some((i) => i.startsWith('steps[2].role:'))).toBe(true);
+  });
+
+  it('two contain steps are refused, naming the second and the first', () => {
+    const issues = issuesOf(
+      `${head}steps:\n  - { id: a, title: A, role: contain }\n  - { id: b, title: B, role: contain }\n`,
+    );
+    expect(issues).toEqual([
+      'steps[1].role: a playbook has at most one contain step (the contain button and command run it); a already is one (line 6) (got "contain")',
+    ]);
+  });
+
+  it('validate warns about buttons a playbook leaves without a step', () => {
+    const loaded = parsePlaybook(
+      `${head}steps:\n  - { id: a, title: A, role: triage }\n`,
+      'p.yaml',
+      registry,
+    );
+    expect(playbookWarnings(loaded)).toEqual([
+      'p.yaml: no step has role contain: the Contain and Release buttons and /egress contain|release will refuse incidents of playbook p',
+      'p.yaml: no step has role rotate: the Rotate button and /egress rotate will refuse incidents of playbook p',
+    ]);
   });
 });
