@@ -98,6 +98,8 @@ export function createCore(parts: EngineParts): Core {
     log: parts.log,
     access: parts.access ?? (slack ? accessFromLists(slack) : allowAll),
     namespaces: parts.config.namespaces,
+    resumeAfterMs: parts.config.engine.resumeAfter,
+    lock: { ttlMs: parts.config.engine.lockTtl, waitMs: parts.config.engine.lockTtl + 5_000 },
   });
   const recorder: AlertRecorderDeps = {
     store: parts.store,
@@ -268,7 +270,7 @@ export async function startServer(
 
   // Playbook runs start from stored state: recording an alert queues its incident's run in the same
   // step, and this worker (on every replica) takes what is due. Recording only wakes it up early.
-  const worker = startWorker(engine, log, opts.workIntervalMs ?? 1000);
+  const worker = startWorker(engine, log, opts.workIntervalMs ?? config.engine.workEvery);
   const server = createHttpServer({
     alerts: {
       recorder,

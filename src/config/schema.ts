@@ -38,5 +38,16 @@ export const ConfigFile = z.strictObject({
       maxAlertsPerRequest: z.number().int().min(1).max(10_000).default(1000),
     })
     .prefault({}),
+  /** How the engine keeps incidents moving when a process dies. The defaults suit production. */
+  engine: z
+    .strictObject({
+      /** A run whose process died is resumed by another worker after this long. */
+      resumeAfter: DurationText.default(30_000),
+      /** Per-incident lock; kept alive by a heartbeat, so it only matters when its holder dies. */
+      lockTtl: DurationText.default(15_000),
+      /** How often every replica's worker looks for due work (queued runs, resumes, SLA reminders). */
+      workEvery: DurationText.default(1_000),
+    })
+    .prefault({}),
 });
 export type ConfigFile = z.infer<typeof ConfigFile>;

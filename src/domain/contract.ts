@@ -50,7 +50,7 @@ export const protocolAliases: Readonly<Record<string, Protocol>> = {
 /** Lower-case and resolve aliases: `HTTPS` → `https`, `h2` → `http2`. Unknown names pass through lower-cased. */
 export function normalizeProtocol(name: string): string {
   const lower = name.trim().toLowerCase();
-  return protocolAliases[lower] ?? lower;
+  return Object.hasOwn(protocolAliases, lower) ? protocolAliases[lower]! : lower;
 }
 
 export function isKnownProtocol(name: string): name is Protocol {

@@ -3,6 +3,9 @@ import { z } from 'zod';
 const unitMs = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const part = /(\d+)(ms|s|m|h|d)/gy;
 
+/** Longer than any SLA, wait or retry window means anything: past it, `now + d` stops being a date. */
+export const MAX_DURATION_MS = 366 * 86_400_000;
+
 /** Parse `90s`, `15m`, `1h30m`, `2d` into milliseconds; undefined when the text is not a duration. */
 export function parseDuration(text: string): number | undefined {
   const trimmed = text.trim();
@@ -35,6 +38,10 @@ export const DurationText = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
   if (ms === undefined) {
     ctx.addIssue({ code: 'custom', message: 'expected a duration such as 90s, 15m, 1h30m or 2d' });
+    return z.NEVER;
+  }
+  if (ms > MAX_DURATION_MS) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration of at most 366d' });
     return z.NEVER;
   }
   return ms;
