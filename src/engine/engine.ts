@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { CodedError } from '../domain/errors.js';
 import { type Incident, isActive, settledStepStatuses } from '../domain/incident.js';
 import type { TimelineEvent } from '../domain/timeline.js';
@@ -370,7 +370,8 @@ export class Engine implements IncidentReader, EngineCommands {
       summary,
       details,
       actor: caller.actor,
-      key: `refusal:${caller.requestId ?? randomUUID()}`,
+      // One request may be refused once per thing it asked for; a retried delivery records nothing new.
+      key: `refusal:${caller.requestId ?? randomUUID()}:${createHash('sha256').update(summary).digest('hex').slice(0, 12)}`,
     });
     throw new CodedError(code, why);
   }

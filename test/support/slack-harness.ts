@@ -36,7 +36,14 @@ export interface Bot {
   /** POST an alert and return the incident id it went to. */
   openIncident(body: unknown): Promise<string>;
   slash(user: string, text: string): Promise<{ res: Response; responseUrl: string }>;
-  click(user: string, actionId: string, value: string): Promise<{ res: Response; responseUrl: string }>;
+  click(
+    user: string,
+    actionId: string,
+    value: string,
+    opts?: { channel?: string },
+  ): Promise<{ res: Response; responseUrl: string }>;
+  /** POST a body to /slack/events with these headers, as they are (replays, forgeries). */
+  rawSlack(body: string, headers: Record<string, string>): Promise<Response>;
   event(event: Record<string, unknown>, opts?: { eventId?: string; retryNum?: number }): Promise<Response>;
   /** What the bot answered on a response_url (waits briefly for it). */
   responsesTo(url: string): Promise<string[]>;
@@ -105,19 +112,19 @@ export async function bootBot(opts: BootOptions = {}): Promise<Bot> {
         channel_id: CHANNEL,
         team_id: fake.team.id,
         response_url: responseUrl,
-        trigger_id: '123.456.abc',
+        trigger_id: `${Date.now()}.${Math.random().toString(36).slice(2)}`,
       }).toString();
       return { res: await slackPost(body, signed(body)), responseUrl };
     },
-    async click(user, actionId, value) {
+    async click(user, actionId, value, o = {}) {
       const responseUrl = fake.responseUrl(`click-${Math.random()}`);
       const payload = {
         type: 'block_actions',
         user: { id: user, username: user.toLowerCase(), team_id: fake.team.id },
         team: { id: fake.team.id, domain: 'test' },
-        channel: { id: CHANNEL, name: 'incidents' },
-        container: { type: 'message', channel_id: CHANNEL, message_ts: '1.1' },
-        trigger_id: '123.456.abc',
+        channel: { id: o.channel ?? CHANNEL, name: 'incidents' },
+        container: { type: 'message', channel_id: o.channel ?? CHANNEL, message_ts: '1.1' },
+        trigger_id: `${Date.now()}.${Math.random().toString(36).slice(2)}`,
         response_url: responseUrl,
         actions: [
           { type: 'button', action_id: actionId, block_id: 'b', value, action_ts: `${Date.now() / 1000}` },
@@ -126,6 +133,7 @@ export async function bootBot(opts: BootOptions = {}): Promise<Bot> {
       const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
       return { res: await slackPost(body, signed(body)), responseUrl };
     },
+    rawSlack: (body, headers) => slackPost(body, headers),
     event(event, o = {}) {
       const body = JSON.stringify({
         type: 'event_callback',

@@ -32,7 +32,7 @@ function defuseMentions(text: string): string {
 /** Make arbitrary text inert in a mrkdwn field: no mentions, no links, no formatting. Keeps newlines. */
 export function escapeMrkdwn(text: string): string {
   return defuseMentions(
-    escapeEntities(text)
+    escapeEntities(text.replace(BIDI_CONTROLS, ''))
       .replace(/[*_~]/g, (c) => `${ZWSP}${c}${ZWSP}`)
       .replace(/`/g, '\u02CB'),
   );
@@ -45,6 +45,9 @@ export function escapeMrkdwn(text: string): string {
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we replace
 const NOT_ONE_LINE = /[\u0000-\u001F\u007F-\u009F\u2028\u2029\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]+/g;
+
+/** Bidirectional overrides and isolates: never shown, in any field (they reorder what people read). */
+const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 
 /** A value for one line: breaks, controls and bidi overrides become single spaces. */
 export function oneLine(text: string): string {

@@ -211,7 +211,7 @@ function playbookField(p: IncidentView['playbook']): string {
 
 function verdictText(v: IncidentView['verdict']): string {
   const head = `${verdictEmoji[v.kind]} *Contract verdict:* ${v.kind}${v.reason ? ` (${reasonLabels[v.reason]})` : ''}`;
-  return `${head}\n${escapeMrkdwn(v.message)}`;
+  return `${head}\n${escapeInline(v.message)}`;
 }
 
 /** One line for notifications and screen readers. */
@@ -259,7 +259,7 @@ export function renderIncidentRoot(view: IncidentView): SlackMessage {
     { type: 'section', text: mrkdwn(verdictText(view.verdict)) },
   );
   if (view.summary) {
-    blocks.push({ type: 'section', text: mrkdwn(`*Alert:* ${escapeMrkdwn(view.summary)}`) });
+    blocks.push({ type: 'section', text: mrkdwn(`*Alert:* ${escapeInline(view.summary)}`) });
   }
   const notes =
     view.status === 'closed'

@@ -88,7 +88,7 @@ export function renderPreview(planSummaries: readonly PlanSummary[]): Block[] {
     { type: 'section', text: mrkdwn('🔎 *Preview* — nothing below has been applied yet.') },
   ];
   for (const p of planSummaries) {
-    blocks.push({ type: 'section', text: mrkdwn(`${inlineCode(p.uses)} ${escapeMrkdwn(p.summary)}`) });
+    blocks.push({ type: 'section', text: mrkdwn(`${inlineCode(p.uses)} ${escapeInline(p.summary)}`) });
     if (p.preview && p.preview.trim() !== '') {
       const body = truncate(escapeCode(p.preview.replace(/\s+$/, '')), LIMITS.sectionText - FENCE_ROOM);
       blocks.push({ type: 'section', text: mrkdwn(`\`\`\`\n${body}\n\`\`\``) });
@@ -100,7 +100,7 @@ export function renderPreview(planSummaries: readonly PlanSummary[]): Block[] {
 /** One verification line (`Verification: contained`): ✅ when it passed, ⚠️ when it did not. */
 export function renderVerification(line: string, ok?: boolean): SectionBlock {
   const emoji = ok === undefined ? '🔍' : ok ? '✅' : '⚠️';
-  return { type: 'section', text: mrkdwn(truncate(`${emoji} ${escapeMrkdwn(line)}`, LIMITS.sectionText)) };
+  return { type: 'section', text: mrkdwn(truncate(`${emoji} ${escapeInline(line)}`, LIMITS.sectionText)) };
 }
 
 function planSummaries(actions: readonly ActionState[]): PlanSummary[] {
@@ -254,7 +254,7 @@ export function renderStep(incident: Incident, stepDef: Step, state: StepState):
   const emoji = stepStatusEmoji[status];
   let head = `${emoji} *${escapeInline(stepDef.title)}* — ${stepStatusLabels[status]}`;
   if ((status === 'skipped' || status === 'failed') && state.reason) {
-    head += `\n*Reason:* ${escapeMrkdwn(state.reason)}`;
+    head += `\n*Reason:* ${escapeInline(state.reason)}`;
   }
   const blocks: Block[] = [{ type: 'section', text: mrkdwn(head) }];
   const context: string[] = [];
