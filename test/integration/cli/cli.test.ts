@@ -47,7 +47,7 @@ describe('egress-responder CLI', () => {
     expect(io.stderr.join('\n')).toContain('steps[0].actions[0].uses: unknown action');
     const ok = capture();
     expect(await main(['validate'], ok)).toBe(0);
-    expect(ok.stdout.at(-1)).toMatch(/^1 playbook\(s\), 3 contract\(s\), 3 drill\(s\); 0 error\(s\)$/);
+    expect(ok.stdout.at(-1)).toMatch(/^1 playbook\(s\), 3 contract\(s\), 3 drill\(s\); 0 error\(s\), 0 warning\(s\)$/);
   });
 
   it('timeline without REDIS_URL says why it cannot read anything', async () => {
@@ -97,5 +97,28 @@ describe('drill --cluster', () => {
     const io = capture({});
     expect(await main(['drill', 'exfil-unknown-fqdn', '--cluster'], io)).toBe(1);
     expect(io.stderr.join('\n')).toContain('--cluster needs KUBECONFIG');
+  });
+});
+
+describe('egress-responder serve when Redis cannot be reached', () => {
+  it('exits 1 within a few seconds with one clear line (no hang, no stack trace)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'er-serve-'));
+    const config = join(dir, 'config.yaml');
+    await writeFile(config, 'slack:\n  incidentChannel: C0INCIDENT\n  responders: [U0AAA]\n  approvers: [U0CCC]\n');
+    const io = capture({
+      SLACK_BOT_TOKEN: 'xoxb-x',
+      SLACK_SIGNING_SECRET: 's',
+      ALERT_WEBHOOK_TOKEN: 't',
+      REDIS_URL: 'redis://127.0.0.1:1',
+      LOG_LEVEL: 'silent',
+      PORT: '0',
+    });
+    const started = Date.now();
+    expect(await main(['serve', '--config', config], io)).toBe(1);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(io.stderr).toEqual([
+      expect.stringMatching(/^egress-responder serve: cannot start: the store does not answer \(/),
+    ]);
+    expect(io.stderr.join('\n')).not.toMatch(/\n\s+at /);
   });
 });
