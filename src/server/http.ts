@@ -145,7 +145,16 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   ): void {
     // Scanners probing paths and verbs are routine (info); the rest deserves a look (warn).
     const level = status === 404 || status === 405 ? 'info' : 'warn';
-    log[level]({ method: req.method, path: pathForLog(req.url), status, reason }, 'http request refused');
+    log[level](
+      {
+        method: req.method,
+        path: pathForLog(req.url),
+        status,
+        reason,
+        source: req.socket.remoteAddress ?? 'unknown',
+      },
+      'http request refused',
+    );
     deps.metrics.inc('http_refused_total', { status: String(status), reason });
     if (res.headersSent) return;
     send(res, {

@@ -32,6 +32,8 @@ export interface IncidentView {
   countLabel: string;
   firstSeen: string;
   lastSeen: string;
+  /** When the sender reported the alert resolved (cleared by a later repeat). */
+  resolvedAt?: string;
   verdict: { kind: VerdictKind; reason?: ViolationReason; message: string };
   /** The first alert's one-line description from the sender, if any. */
   summary?: string;
@@ -87,6 +89,7 @@ export function incidentView(incident: Incident, playbookTitle?: string): Incide
     countLabel: plural(incident.count, 'alert'),
     firstSeen: incident.firstSeen,
     lastSeen: incident.lastSeen,
+    ...(incident.resolvedAt ? { resolvedAt: incident.resolvedAt } : {}),
     verdict: {
       kind: verdict.kind,
       ...(verdict.kind === 'violation' ? { reason: verdict.reason } : {}),
@@ -254,6 +257,7 @@ export function renderIncidentRoot(view: IncidentView): SlackMessage {
         mrkdwn(playbookField(view.playbook)),
         mrkdwn(`*First seen*\n${slackDate(view.firstSeen)}`),
         mrkdwn(`*Last seen*\n${slackDate(view.lastSeen)}`),
+        ...(view.resolvedAt ? [mrkdwn(`*Resolved by the sender*\n${slackDate(view.resolvedAt)}`)] : []),
       ],
     },
     { type: 'section', text: mrkdwn(verdictText(view.verdict)) },

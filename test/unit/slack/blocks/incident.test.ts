@@ -280,3 +280,15 @@ describe('root message escaping', () => {
     }
   });
 });
+
+describe('a resolved alert on the root message', () => {
+  it('shows when the sender reported it resolved', () => {
+    const incident = anIncident({ resolvedAt: '2026-11-25T15:00:00.000Z' });
+    const text = JSON.stringify(renderIncidentRoot(incidentView(incident)).blocks);
+    expect(text).toContain('*Resolved by the sender*');
+    expect(text).toContain('2026-11-25T15:00:00.000Z');
+    expect(JSON.stringify(renderIncidentRoot(incidentView(anIncident())).blocks)).not.toContain(
+      'Resolved by',
+    );
+  });
+});
