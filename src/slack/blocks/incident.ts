@@ -3,7 +3,7 @@
 import { type DestinationType, describeDestination } from '../../domain/alert.js';
 import type { VerdictKind, ViolationReason } from '../../domain/contract.js';
 import { type Incident, type IncidentStatus, type Mode, statusLabels } from '../../domain/incident.js';
-import { escapeInline, escapeMrkdwn } from './escape.js';
+import { escapeInline } from './escape.js';
 import { actorText, idText, mrkdwn, plain, plural, slackDate } from './format.js';
 import { ACTION_IDS } from './ids.js';
 import { enforceMessage } from './limits.js';
