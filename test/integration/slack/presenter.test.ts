@@ -79,4 +79,23 @@ describe('SlackPresenter', () => {
     expect(thread.some((text) => text.startsWith(':rewind: Before this thread existed'))).toBe(true);
     expect(thread.join('\n')).toContain('notify.message done');
   });
+
+  it('a resolved alert is said in the thread, with how to close the incident', async () => {
+    const { t, presenter, opened, start } = setup();
+    start();
+    const inc = await t.open({ playbook: { id: 'notify-test', file: 'n.yaml' } });
+    await opened(inc);
+    await presenter.flush();
+    await t.journal.record({
+      incident: inc,
+      kind: 'alert.resolved',
+      summary: 'Sender reports the alert resolved (alertmanager)',
+      key: 'alert:1',
+    });
+    await presenter.flush();
+    const thread = fake.thread(CHANNEL, roots()[0]!.ts).map((m) => m.text);
+    expect(thread).toContainEqual(
+      `:large_green_circle: Sender reports the alert resolved (alertmanager). If nothing else is open, \`/egress close ${inc.id} resolved\` closes the incident.`,
+    );
+  });
 });
