@@ -1,6 +1,6 @@
 // The narrow interface the actions use to talk to Kubernetes: plain JSON in, plain JSON out. Implemented
-// by kube-cluster.ts over @kubernetes/client-node (the only importer of that package); tests run it
-// against the fake API server in test/fakes/kube-api.
+// by kube-cluster.ts over @kubernetes/client-node (kube-requests.ts sends, discovery.ts finds paths;
+// only src/k8s/ imports that package); tests run it against the fake API server in test/fakes/kube-api.
 //
 // Errors: every method rejects with a CodedError —
 //   k8s_forbidden    403 (message names the verb, resource and namespace the ServiceAccount lacks) or 401

@@ -1,12 +1,5 @@
-// The Cluster interface over @kubernetes/client-node.
-//
-// Why raw JSON over the client's transport rather than its typed calls: KubernetesObjectApi.read/list
-// deserialize into the generated models, which turn timestamps into Date objects and silently drop every
-// field the models do not know (so an object read and written back is not the original), and its patch()
-// derives the URL from the body, so it cannot send a JSON Patch (an array). So this module keeps the
-// client's KubeConfig handling, authentication (tokens, exec plugins, client certs, in-cluster token
-// rotation), TLS agent, middleware and HTTP library — through a KubernetesObjectApi's configuration — and
-// sends and receives plain JSON. REST paths come from discovery (cached), like KubernetesObjectApi does.
+// The Cluster interface over @kubernetes/client-node: each method is one raw JSON request (see
+// kube-requests.ts for why not the client's typed calls) to the path discovery gives its kind.
 import * as k8s from '@kubernetes/client-node';
 import { CodedError } from '../domain/errors.js';
 import type {
@@ -22,18 +15,13 @@ import type {
   PodLogOptions,
   WriteOptions,
 } from './cluster.js';
-import { type RequestInfo, RequestTimeout, toK8sError, transientReason } from './errors.js';
+import { Discovery, resourcePath } from './discovery.js';
+import type { RequestInfo } from './errors.js';
+import { KubeRequests, type OnRetry } from './kube-requests.js';
 import { type KubeConfigSource, loadKubeConfig } from './kubeconfig.js';
-import { defaultRetryPolicy, type RetryEvent, type RetryPolicy, withRetry } from './retry.js';
-import {
-  type KubeObject,
-  type NetworkPolicy,
-  type ObjectRef,
-  type OwnerReference,
-  type Pod,
-  splitApiVersion,
-  type WorkloadRef,
-} from './types.js';
+import { ownerWorkload } from './owner-workload.js';
+import { defaultRetryPolicy, type RetryPolicy } from './retry.js';
+import type { KubeObject, NetworkPolicy, ObjectRef, Pod, WorkloadRef } from './types.js';
 
 export interface KubeClusterOptions extends KubeConfigSource {
   /** Display name; defaults to the kubeconfig context (or `in-cluster`). */
@@ -44,24 +32,9 @@ export interface KubeClusterOptions extends KubeConfigSource {
   /** How long discovery answers are trusted. Default 5 minutes. */
   discoveryTtlMs?: number;
   /** Called before each retry wait (log it; it carries no credentials). */
-  onRetry?: (e: RetryEvent & { request: RequestInfo }) => void;
+  onRetry?: OnRetry;
   /** Jitter source (tests). */
   random?: () => number;
-}
-
-interface RawRequest {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  path: string;
-  query?: Record<string, string | undefined>;
-  body?: string;
-  contentType?: string;
-  accept?: string;
-}
-
-interface RawResponse {
-  status: number;
-  headers: Record<string, string>;
-  text: string;
 }
 
 const PATCH_CONTENT_TYPE: Record<PatchStrategy, string> = {
@@ -70,186 +43,26 @@ const PATCH_CONTENT_TYPE: Record<PatchStrategy, string> = {
   strategic: k8s.PatchStrategy.StrategicMergePatch,
 };
 
-/** client-node's request pipeline (auth, TLS agent, middleware, fetch), used for raw JSON requests. */
-class Transport extends k8s.KubernetesObjectApi {
-  async send(req: RawRequest, signal: AbortSignal): Promise<RawResponse> {
-    const cfg = this.configuration;
-    const ctx = cfg.baseServer.makeRequestContext(req.path, req.method as k8s.HttpMethod);
-    ctx.setHeaderParam('Accept', req.accept ?? 'application/json');
-    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) ctx.setQueryParam(k, v);
-    if (req.body !== undefined) {
-      ctx.setHeaderParam('Content-Type', req.contentType ?? 'application/json');
-      ctx.setBody(req.body);
-    }
-    ctx.setSignal(signal);
-    await cfg.authMethods.BearerToken?.applySecurityAuthentication(ctx);
-    await cfg.authMethods.default?.applySecurityAuthentication(ctx);
-    let prepared = ctx;
-    for (const m of cfg.middleware) prepared = await m.pre(prepared).toPromise();
-    let resp = await cfg.httpApi.send(prepared).toPromise();
-    for (const m of cfg.middleware) resp = await m.post(resp).toPromise();
-    const text = await resp.body.text();
-    return { status: resp.httpStatusCode, headers: resp.headers as Record<string, string>, text };
-  }
-}
-
-interface ApiResource {
-  name: string;
-  kind: string;
-  namespaced: boolean;
-}
-
-interface Resolved {
-  group: string;
-  version: string;
-  plural: string;
-  namespaced: boolean;
-}
-
 class KubeCluster implements Cluster {
   readonly name: string;
-  readonly #transport: Transport;
-  readonly #policy: RetryPolicy;
+  readonly #requests: KubeRequests;
+  readonly #discovery: Discovery;
   readonly #fieldManager: string;
-  readonly #ttl: number;
-  readonly #onRetry: KubeClusterOptions['onRetry'];
-  readonly #random: () => number;
-  readonly #discovery = new Map<string, { at: number; resources: ApiResource[] | null }>();
 
   constructor(opts: KubeClusterOptions) {
     const loaded = loadKubeConfig(opts);
     this.name = opts.name ?? loaded.context;
-    this.#transport = loaded.kc.makeApiClient(Transport);
-    this.#policy = { ...defaultRetryPolicy, ...opts.retry };
+    this.#requests = new KubeRequests(loaded.kc, {
+      policy: { ...defaultRetryPolicy, ...opts.retry },
+      onRetry: opts.onRetry,
+      random: opts.random ?? Math.random,
+    });
+    this.#discovery = new Discovery(this.#requests, opts.discoveryTtlMs ?? 5 * 60_000);
     this.#fieldManager = opts.fieldManager ?? 'egress-responder';
-    this.#ttl = opts.discoveryTtlMs ?? 5 * 60_000;
-    this.#onRetry = opts.onRetry;
-    this.#random = opts.random ?? Math.random;
   }
 
-  // ---- transport with retries and error mapping ----
-
-  async #call(info: RequestInfo, req: RawRequest, signal?: AbortSignal): Promise<RawResponse> {
-    let attempts = 0;
-    try {
-      return await withRetry(
-        async (attempt) => {
-          attempts = attempt;
-          const timeout = AbortSignal.timeout(this.#policy.timeoutMs);
-          const sig = signal ? AbortSignal.any([signal, timeout]) : timeout;
-          let res: RawResponse;
-          try {
-            res = await this.#transport.send(req, sig);
-          } catch (err) {
-            if (!signal?.aborted && timeout.aborted) throw new RequestTimeout(this.#policy.timeoutMs);
-            throw err;
-          }
-          if (res.status >= 200 && res.status < 300) return res;
-          throw new k8s.ApiException(res.status, `HTTP ${res.status}`, res.text, res.headers);
-        },
-        {
-          policy: this.#policy,
-          classify: transientReason,
-          random: this.#random,
-          ...(signal ? { signal } : {}),
-          onRetry: (e) => this.#onRetry?.({ ...e, request: info }),
-        },
-      );
-    } catch (err) {
-      if (signal?.aborted) throw signal.reason ?? err;
-      throw toK8sError(err, info, attempts);
-    }
-  }
-
-  async #json<T>(info: RequestInfo, req: RawRequest, signal?: AbortSignal): Promise<T> {
-    const res = await this.#call(info, req, signal);
-    try {
-      return JSON.parse(res.text) as T;
-    } catch (err) {
-      throw new CodedError(
-        'k8s_unavailable',
-        `The Kubernetes API answered ${res.status} with a body that is not JSON`,
-        {
-          cause: err,
-          details: { ...info },
-        },
-      );
-    }
-  }
-
-  // ---- discovery ----
-
-  async #resources(
-    group: string,
-    version: string,
-    signal?: AbortSignal,
-    fresh = false,
-  ): Promise<ApiResource[] | null> {
-    const gv = group === '' ? version : `${group}/${version}`;
-    const cached = this.#discovery.get(gv);
-    if (cached && !fresh && Date.now() - cached.at < this.#ttl) return cached.resources;
-    const path = group === '' ? `/api/${version}` : `/apis/${group}/${version}`;
-    let resources: ApiResource[] | null;
-    try {
-      const list = await this.#json<{ resources?: ApiResource[] }>(
-        { verb: 'get', group, resource: `discovery ${gv}` },
-        { method: 'GET', path },
-        signal,
-      );
-      resources = list.resources ?? [];
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'k8s_not_found') throw err;
-      resources = null;
-    }
-    this.#discovery.set(gv, { at: Date.now(), resources });
-    return resources;
-  }
-
-  async serves(group: string, version: string, resource: string, opts: CallOptions = {}): Promise<boolean> {
-    const resources = await this.#resources(group, version, opts.signal);
-    return resources?.some((r) => r.name === resource) ?? false;
-  }
-
-  async #resolve(apiVersion: string, kind: string, signal?: AbortSignal): Promise<Resolved> {
-    const { group, version } = splitApiVersion(apiVersion);
-    const find = (rs: ApiResource[] | null) => rs?.find((r) => r.kind === kind && !r.name.includes('/'));
-    let r = find(await this.#resources(group, version, signal));
-    // A CRD installed since the last look: ask again once before giving up.
-    if (!r) r = find(await this.#resources(group, version, signal, true));
-    if (!r) throw notServed(kind, apiVersion);
-    return { group, version, plural: r.name, namespaced: r.namespaced };
-  }
-
-  #path(res: Resolved, namespace: string | undefined, name?: string, subresource?: string): string {
-    const parts = [res.group === '' ? `/api/${res.version}` : `/apis/${res.group}/${res.version}`];
-    if (res.namespaced && namespace) parts.push('namespaces', encodeURIComponent(namespace));
-    parts.push(res.plural);
-    if (name !== undefined) parts.push(encodeURIComponent(name));
-    if (subresource) parts.push(subresource);
-    return parts.join('/');
-  }
-
-  async #target(
-    ref: { apiVersion: string; kind: string; namespace?: string | undefined; name?: string | undefined },
-    verb: string,
-    signal?: AbortSignal,
-    subresource?: string,
-  ): Promise<{ res: Resolved; info: RequestInfo; namespace: string | undefined }> {
-    const res = await this.#resolve(ref.apiVersion, ref.kind, signal);
-    const namespace = res.namespaced ? ref.namespace : undefined;
-    const info: RequestInfo = {
-      verb,
-      group: res.group,
-      resource: subresource ? `${res.plural}/${subresource}` : res.plural,
-      ...(namespace ? { namespace } : {}),
-      ...(ref.name ? { name: ref.name } : {}),
-    };
-    if (res.namespaced && !namespace && verb !== 'list') {
-      throw new CodedError('k8s_invalid', `${ref.kind} is namespaced: say which namespace to ${verb} it in`, {
-        details: { ...info },
-      });
-    }
-    return { res, info, namespace };
+  serves(group: string, version: string, resource: string, opts: CallOptions = {}): Promise<boolean> {
+    return this.#discovery.serves(group, version, resource, opts.signal);
   }
 
   // ---- generic objects ----
@@ -258,11 +71,11 @@ class KubeCluster implements Cluster {
     ref: ObjectRef,
     opts: CallOptions = {},
   ): Promise<T | undefined> {
-    const { res, info, namespace } = await this.#target(ref, 'get', opts.signal);
+    const { res, info, namespace } = await this.#discovery.target(ref, 'get', opts.signal);
     try {
-      return await this.#json<T>(
+      return await this.#requests.json<T>(
         info,
-        { method: 'GET', path: this.#path(res, namespace, ref.name) },
+        { method: 'GET', path: resourcePath(res, namespace, ref.name) },
         opts.signal,
       );
     } catch (err) {
@@ -287,12 +100,12 @@ class KubeCluster implements Cluster {
         },
       );
     }
-    const { res, info } = await this.#target({ apiVersion, kind, namespace }, 'list', opts.signal);
-    const path = this.#path(res, res.namespaced ? namespace : undefined);
+    const { res, info } = await this.#discovery.target({ apiVersion, kind, namespace }, 'list', opts.signal);
+    const path = resourcePath(res, res.namespaced ? namespace : undefined);
     const items: T[] = [];
     let cont: string | undefined;
     do {
-      const page = await this.#json<{ items?: T[]; metadata?: { continue?: string } }>(
+      const page = await this.#requests.json<{ items?: T[]; metadata?: { continue?: string } }>(
         info,
         {
           method: 'GET',
@@ -327,7 +140,7 @@ class KubeCluster implements Cluster {
   }
 
   async create<T extends KubeObject = KubeObject>(obj: T, opts: WriteOptions): Promise<T> {
-    const { res, info, namespace } = await this.#target(
+    const { res, info, namespace } = await this.#discovery.target(
       {
         apiVersion: obj.apiVersion,
         kind: obj.kind,
@@ -337,11 +150,11 @@ class KubeCluster implements Cluster {
       'create',
       opts.signal,
     );
-    return this.#json<T>(
+    return this.#requests.json<T>(
       info,
       {
         method: 'POST',
-        path: this.#path(res, namespace),
+        path: resourcePath(res, namespace),
         query: this.#writeQuery(opts),
         body: JSON.stringify(obj),
       },
@@ -351,16 +164,16 @@ class KubeCluster implements Cluster {
 
   async replace<T extends KubeObject = KubeObject>(obj: T, opts: WriteOptions): Promise<T> {
     const name = requireName(obj);
-    const { res, info, namespace } = await this.#target(
+    const { res, info, namespace } = await this.#discovery.target(
       { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name },
       'update',
       opts.signal,
     );
-    return this.#json<T>(
+    return this.#requests.json<T>(
       info,
       {
         method: 'PUT',
-        path: this.#path(res, namespace, name),
+        path: resourcePath(res, namespace, name),
         query: this.#writeQuery(opts),
         body: JSON.stringify(obj),
       },
@@ -374,7 +187,12 @@ class KubeCluster implements Cluster {
     strategy: PatchStrategy,
     opts: PatchOptions,
   ): Promise<T> {
-    const { res, info, namespace } = await this.#target(ref, 'patch', opts.signal, opts.subresource);
+    const { res, info, namespace } = await this.#discovery.target(
+      ref,
+      'patch',
+      opts.signal,
+      opts.subresource,
+    );
     if ((strategy === 'json') !== Array.isArray(patch)) {
       throw new CodedError(
         'k8s_invalid',
@@ -384,11 +202,11 @@ class KubeCluster implements Cluster {
         { details: { ...info } },
       );
     }
-    return this.#json<T>(
+    return this.#requests.json<T>(
       info,
       {
         method: 'PATCH',
-        path: this.#path(res, namespace, ref.name, opts.subresource),
+        path: resourcePath(res, namespace, ref.name, opts.subresource),
         query: this.#writeQuery(opts),
         body: JSON.stringify(patch),
         contentType: PATCH_CONTENT_TYPE[strategy],
@@ -399,16 +217,16 @@ class KubeCluster implements Cluster {
 
   async apply<T extends KubeObject = KubeObject>(obj: T, opts: ApplyOptions): Promise<T> {
     const name = requireName(obj);
-    const { res, info, namespace } = await this.#target(
+    const { res, info, namespace } = await this.#discovery.target(
       { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name },
       'patch',
       opts.signal,
     );
-    return this.#json<T>(
+    return this.#requests.json<T>(
       info,
       {
         method: 'PATCH',
-        path: this.#path(res, namespace, name),
+        path: resourcePath(res, namespace, name),
         // JSON is YAML: the apply content type takes either.
         query: this.#writeQuery(opts, { force: opts.force ? 'true' : undefined }),
         body: JSON.stringify(obj),
@@ -419,16 +237,16 @@ class KubeCluster implements Cluster {
   }
 
   async delete(ref: ObjectRef, opts: DeleteOptions): Promise<boolean> {
-    const { res, info, namespace } = await this.#target(ref, 'delete', opts.signal);
+    const { res, info, namespace } = await this.#discovery.target(ref, 'delete', opts.signal);
     const body = opts.preconditions
       ? JSON.stringify({ apiVersion: 'v1', kind: 'DeleteOptions', preconditions: opts.preconditions })
       : undefined;
     try {
-      await this.#call(
+      await this.#requests.call(
         info,
         {
           method: 'DELETE',
-          path: this.#path(res, namespace, ref.name),
+          path: resourcePath(res, namespace, ref.name),
           query: {
             dryRun: opts.dryRun ? 'All' : undefined,
             propagationPolicy: opts.propagationPolicy,
@@ -456,25 +274,12 @@ class KubeCluster implements Cluster {
     return this.get<Pod>({ apiVersion: 'v1', kind: 'Pod', namespace, name }, opts);
   }
 
-  async podOwnerWorkload(
+  podOwnerWorkload(
     namespace: string,
     podName: string,
     opts: CallOptions = {},
   ): Promise<WorkloadRef | undefined> {
-    const pod = await this.getPod(namespace, podName, opts);
-    if (!pod) return undefined;
-    const owner = controllerOf(pod.metadata.ownerReferences);
-    if (!owner) return undefined;
-    if (owner.kind === 'ReplicaSet' && splitApiVersion(owner.apiVersion).group === 'apps') {
-      const rs = await this.get(
-        { apiVersion: owner.apiVersion, kind: 'ReplicaSet', namespace, name: owner.name },
-        opts,
-      );
-      const rsOwner = controllerOf(rs?.metadata.ownerReferences);
-      // A ReplicaSet without a controller (or already gone) is the workload itself.
-      if (rsOwner) return workloadRef(rsOwner, namespace);
-    }
-    return workloadRef(owner, namespace);
+    return ownerWorkload(this, namespace, podName, opts);
   }
 
   listNetworkPolicies(namespace: string, opts: CallOptions = {}): Promise<NetworkPolicy[]> {
@@ -483,7 +288,7 @@ class KubeCluster implements Cluster {
 
   async podLogs(namespace: string, pod: string, opts: PodLogOptions = {}): Promise<string> {
     const info: RequestInfo = { verb: 'get', group: '', resource: 'pods/log', namespace, name: pod };
-    const res = await this.#call(
+    const res = await this.#requests.call(
       info,
       {
         method: 'GET',
@@ -500,7 +305,7 @@ class KubeCluster implements Cluster {
   }
 
   async canI(check: AccessCheck, opts: CallOptions = {}): Promise<boolean> {
-    const review = await this.#json<{ status?: { allowed?: boolean } }>(
+    const review = await this.#requests.json<{ status?: { allowed?: boolean } }>(
       { verb: 'create', group: 'authorization.k8s.io', resource: 'selfsubjectaccessreviews' },
       {
         method: 'POST',
@@ -526,14 +331,6 @@ class KubeCluster implements Cluster {
   }
 }
 
-function notServed(kind: string, apiVersion: string): CodedError {
-  return new CodedError(
-    'k8s_not_found',
-    `The cluster does not serve ${kind} (${apiVersion}): is that API installed?`,
-    { details: { reason: 'KindNotServed', apiVersion, kind } },
-  );
-}
-
 function requireName(obj: KubeObject): string {
   const name = obj.metadata?.name;
   if (!name) {
@@ -542,20 +339,6 @@ function requireName(obj: KubeObject): string {
     });
   }
   return name;
-}
-
-function controllerOf(refs: OwnerReference[] | undefined): OwnerReference | undefined {
-  return refs?.find((r) => r.controller) ?? (refs?.length === 1 ? refs[0] : undefined);
-}
-
-function workloadRef(o: OwnerReference, namespace: string): WorkloadRef {
-  return {
-    apiVersion: o.apiVersion,
-    kind: o.kind,
-    name: o.name,
-    namespace,
-    ...(o.uid ? { uid: o.uid } : {}),
-  };
 }
 
 /** Build a Cluster from a kubeconfig / in-cluster config (see kubeconfig.ts for the precedence). */
