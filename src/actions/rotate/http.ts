@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 
 // One signed POST with a per-attempt timeout and bounded, jittered retries. Knows nothing of
-// incidents: webhook.ts builds the request and turns the result into an Outcome or an error.
+// incidents: webhook-send.ts builds the request and turns the result into an Outcome or an error.
 
 /** Longest wait between two attempts, whatever the backoff or a Retry-After header says. */
 export const MAX_BACKOFF_MS = 10_000;
