@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { packageRoot } from '../dist/config/paths.js';
 import { runDrill } from '../dist/drills/runner.js';
 import { parseScenario } from '../dist/drills/scenario.js';
-import { engineOver, loadParts, memoryStore } from './engine-setup.js';
+import { coreOver, loadParts, memoryStore } from './engine-setup.js';
 import { measure, report } from './harness.js';
 
 const SCENARIO = 'exfil-unknown-fqdn';
@@ -18,15 +18,11 @@ export async function run() {
   const text = await readFile(file, 'utf8');
   const parts = await loadParts();
   const loaded = parseScenario(text, file);
-  const opts = {
-    modes: parts.config.modes,
-    retryWindowMs: parts.config.intake.retryWindow,
-    parse: { maxAlerts: parts.config.intake.maxAlertsPerRequest },
-  };
+  const opts = { parse: { maxAlerts: parts.config.intake.maxAlertsPerRequest } };
   const once = async () => {
     // A fresh store and engine per drill, as `egress-responder drill` makes them.
     const store = memoryStore();
-    const report = await runDrill(engineOver(parts, store), loaded, opts);
+    const report = await runDrill(coreOver(parts, store), loaded, opts);
     await store.close();
     return report;
   };

@@ -3,7 +3,7 @@
 import { Redis } from 'ioredis';
 import { loadConfig } from '../dist/config/load.js';
 import { allowAll } from '../dist/domain/access.js';
-import { createEngine, createRegistry, loadPolicy } from '../dist/main.js';
+import { createCore, createRegistry, loadPolicy } from '../dist/main.js';
 import { systemClock } from '../dist/observability/clock.js';
 import { silentLogger } from '../dist/observability/logger.js';
 import { createMemoryStore } from '../dist/store/memory.js';
@@ -23,8 +23,12 @@ export async function loadParts() {
   return { config, registry, policy };
 }
 
-export function engineOver(parts, store) {
-  return createEngine({
+/**
+ * The engine and the intake stage over `store`, as `serve` builds them, with deterministic unique
+ * incident ids: generating random ids (and retrying the rare collision) is not what is measured here.
+ */
+export function coreOver(parts, store, tag = `bench-${process.pid}`) {
+  const core = createCore({
     config: parts.config,
     store,
     registry: parts.registry,
@@ -34,19 +38,8 @@ export function engineOver(parts, store) {
     clock: systemClock,
     access: allowAll,
   });
-}
-
-/**
- * Ingest options as `serve` passes them, plus deterministic unique incident ids: generating random
- * ids (and retrying the rare collision) is not what is measured here.
- */
-export function ingestOptions(parts, tag) {
   let n = 0;
-  return {
-    modes: parts.config.modes,
-    retryWindowMs: parts.config.intake.retryWindow,
-    newId: () => `EGR-BENCH-${tag}-${++n}`,
-  };
+  return { ...core, store, recorder: { ...core.recorder, newId: () => `EGR-BENCH-${tag}-${++n}` } };
 }
 
 export function memoryStore() {

@@ -6,19 +6,19 @@ import { systemClock } from '../dist/observability/clock.js';
 import { silentLogger } from '../dist/observability/logger.js';
 import { createMetrics } from '../dist/observability/metrics.js';
 import { createHttpServer } from '../dist/server/http.js';
-import { engineOver, ingestOptions, loadParts, memoryStore } from './engine-setup.js';
+import { coreOver, loadParts, memoryStore } from './engine-setup.js';
 
 const parts = await loadParts();
 const store = memoryStore();
-const engine = engineOver(parts, store);
+const { recorder } = coreOver(parts, store, `http-${process.pid}`);
 const server = createHttpServer({
   alerts: {
-    engine,
+    recorder,
     token: workerData.token,
     parse: {},
-    ingest: ingestOptions(parts, `http-${process.pid}`),
     log: silentLogger(),
     storeTimeoutMs: 2000,
+    now: () => Date.now(),
   },
   store,
   clock: systemClock,

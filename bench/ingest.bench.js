@@ -1,9 +1,10 @@
 // ingest: an alert storm (10,000 alerts of one fingerprint folded into one incident) and 1,000
-// distinct fingerprints (1,000 incidents opened), each alert its own ingest() call as if it had
-// arrived in its own request; with the memory store and with Redis. Parsing is done beforehand.
-import { ingest } from '../dist/engine/ingest.js';
+// distinct fingerprints (1,000 incidents opened), each alert its own recordAlerts() call as if it
+// had arrived in its own request; with the memory store and with Redis. Parsing is done beforehand.
+import { recordAlerts } from '../dist/incidents/record-alerts.js';
+import { fingerprint as fingerprintOf } from '../dist/intake/fingerprint.js';
 import { parseAlertBody } from '../dist/intake/parse.js';
-import { engineOver, ingestOptions, loadParts, memoryStore, REDIS_URL, redisStore } from './engine-setup.js';
+import { coreOver, loadParts, memoryStore, REDIS_URL, redisStore } from './engine-setup.js';
 import { BASE_TIME } from './fixtures.js';
 import { combine, measure, report } from './harness.js';
 
@@ -32,7 +33,7 @@ function batchFor(dst, n) {
   return parseAlertBody(body, 'application/json', { receivedAt: BASE_TIME + n });
 }
 
-async function storm(engine, opts, tag) {
+async function storm(core, tag) {
   const batches = [];
   for (let n = 0; n < STORM_WARMUP; n++) batches.push(batchFor(`warm-${tag}.exfil.example.net`, n));
   for (let n = 0; n < STORM; n++) batches.push(batchFor(`storm-${tag}.exfil.example.net`, n));
@@ -43,17 +44,17 @@ async function storm(engine, opts, tag) {
     iterations: STORM,
     maxMs: 15_000,
     fn: async (i) => {
-      const [res] = await ingest(engine, batches[i], opts);
+      const [res] = await recordAlerts(core.recorder, batches[i]);
       if (i >= STORM_WARMUP) statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-      fingerprint = res.fingerprint;
+      fingerprint = fingerprintOf(batches[i].alerts[0]);
     },
   });
-  const open = await engine.deps.store.incidents.byFingerprint(fingerprint);
+  const open = await core.store.incidents.byFingerprint(fingerprint);
   return { ...r, note: `statuses ${JSON.stringify(statuses)}; incident count ${open?.count}` };
 }
 
 /** One round: a fresh store, DISTINCT alerts of distinct fingerprints, DISTINCT incidents opened. */
-async function distinctRound(engine, opts, tag) {
+async function distinctRound(core, tag) {
   const batches = [];
   for (let n = 0; n < DISTINCT_WARMUP; n++) batches.push(batchFor(`warm-${tag}-${n}.example.net`, n));
   for (let n = 0; n < DISTINCT; n++) batches.push(batchFor(`host-${tag}-${n}.example.net`, n));
@@ -63,7 +64,7 @@ async function distinctRound(engine, opts, tag) {
     iterations: DISTINCT,
     maxMs: 15_000,
     fn: async (i) => {
-      const [res] = await ingest(engine, batches[i], opts);
+      const [res] = await recordAlerts(core.recorder, batches[i]);
       if (i >= DISTINCT_WARMUP) statuses[res.status] = (statuses[res.status] ?? 0) + 1;
     },
   });
@@ -71,13 +72,13 @@ async function distinctRound(engine, opts, tag) {
 }
 
 /** ROUNDS rounds of distinctRound, each on a store from `freshEngine()`; samples pooled. */
-async function distinct(freshEngine, opts, tag) {
+async function distinct(freshCore, tag) {
   const rounds = [];
   const statuses = {};
   for (let k = 0; k < ROUNDS; k++) {
-    const { engine, done } = await freshEngine(k);
+    const { core, done } = await freshCore(k);
     try {
-      const round = await distinctRound(engine, opts, `${tag}-${k}`);
+      const round = await distinctRound(core, `${tag}-${k}`);
       rounds.push(round.r);
       for (const [status, n] of Object.entries(round.statuses))
         statuses[status] = (statuses[status] ?? 0) + n;
@@ -94,28 +95,23 @@ async function distinct(freshEngine, opts, tag) {
 
 export async function run() {
   const parts = await loadParts();
-  const opts = ingestOptions(parts, `ingest-${process.pid}`);
   const cases = [];
   let deleted = 0;
 
-  const mem = engineOver(parts, memoryStore());
+  const mem = coreOver(parts, memoryStore(), `ingest-${process.pid}`);
   cases.push({
     case: `memory: storm, ${STORM} alerts → 1 incident`,
     unit: 'alerts/s',
-    ...(await storm(mem, opts, 'mem')),
+    ...(await storm(mem, 'mem')),
   });
-  await mem.deps.store.close();
+  await mem.store.close();
   cases.push({
     case: `memory: ${DISTINCT} fingerprints → ${DISTINCT} incidents (×${ROUNDS})`,
     unit: 'alerts/s',
-    ...(await distinct(
-      async () => {
-        const store = memoryStore();
-        return { engine: engineOver(parts, store), done: () => store.close() };
-      },
-      opts,
-      'mem',
-    )),
+    ...(await distinct(async () => {
+      const store = memoryStore();
+      return { core: coreOver(parts, store, `ingest-mem-${process.pid}`), done: () => store.close() };
+    }, 'mem')),
   });
 
   const probe = await redisStore('ingest-probe');
@@ -128,7 +124,7 @@ export async function run() {
       const redis = await redisStore(label);
       if (redis.skipped) throw new Error(`Redis went away during the benchmark: ${redis.skipped}`);
       return {
-        engine: engineOver(parts, redis.store),
+        core: coreOver(parts, redis.store, `ingest-${label}`),
         done: async () => {
           deleted += await redis.cleanup();
         },
@@ -139,7 +135,7 @@ export async function run() {
       cases.push({
         case: `redis: storm, ${STORM} alerts → 1 incident`,
         unit: 'alerts/s',
-        ...(await storm(stormRedis.engine, opts, 'redis')),
+        ...(await storm(stormRedis.core, 'redis')),
       });
     } finally {
       await stormRedis.done();
@@ -147,7 +143,7 @@ export async function run() {
     cases.push({
       case: `redis: ${DISTINCT} fingerprints → ${DISTINCT} incidents (×${ROUNDS})`,
       unit: 'alerts/s',
-      ...(await distinct((k) => freshRedis(`ingest-open-${k}`), opts, 'redis')),
+      ...(await distinct((k) => freshRedis(`ingest-open-${k}`), 'redis')),
     });
     console.log(`redis: deleted the benchmark's ${deleted} keys (prefix egress-responder-bench:ingest-*)`);
   }
@@ -155,9 +151,9 @@ export async function run() {
   return report(
     'ingest',
     {
-      function: 'ingest(engine, batch of 1 alert, opts), one call per alert, sequential',
+      function: 'recordAlerts(recorder, batch of 1 alert), one call per alert, sequential',
       playbooks: 'shipped (playbooks/), embedded default config, no cluster',
-      incidentIds: 'deterministic unique ids from opts.newId (see engine-setup.js)',
+      incidentIds: 'deterministic unique ids (coreOver in engine-setup.js)',
       storm: { alerts: STORM, warmup: STORM_WARMUP, requestIds: 'distinct (none is a retry)' },
       distinct: { fingerprints: DISTINCT, warmup: DISTINCT_WARMUP, rounds: ROUNDS, store: 'fresh per round' },
       redis: probe.skipped ? `skipped: ${probe.skipped}` : REDIS_URL,
