@@ -4,31 +4,14 @@ import { z } from 'zod';
 import type { EgressAlert, ParsedBatch } from '../domain/alert.js';
 import { AlertmanagerLabelMapping } from '../domain/alertmanager-labels.js';
 import type { FieldIssue } from '../domain/errors.js';
+import { BatchResult, emptyBatch, invalidBatch, maxAlertsOf, tooDeep, tooMany } from './batch-result.js';
 import { type EgressField, readCoreFields } from './egress-fields.js';
-import {
-  BatchResult,
-  checkName,
-  checkTime,
-  ExtraBag,
-  emptyBatch,
-  type ItemPath,
-  indexPath,
-  invalidBatch,
-  isPlainObject,
-  MAX_SUMMARY_LENGTH,
-  maxAlertsOf,
-  nestsDeeperThan,
-  own,
-  parseRfc3339,
-  rootPath,
-  schemaIssues,
-  show,
-  toIso,
-  tooDeep,
-  tooMany,
-  truncate,
-} from './fields.js';
+import { ExtraBag } from './extra-bag.js';
+import { checkName, MAX_SUMMARY_LENGTH } from './field-checks.js';
+import { type ItemPath, indexPath, rootPath, schemaIssues } from './item-path.js';
 import type { ParseOptions } from './options.js';
+import { checkTime, parseRfc3339, toIso } from './time-fields.js';
+import { isPlainObject, nestsDeeperThan, own, show, truncate } from './untrusted-values.js';
 
 /** The label that carries `field` under `mapping` (identity when unmapped). */
 export function labelFor(field: EgressField, mapping: AlertmanagerLabelMapping | undefined): string {

@@ -2,26 +2,14 @@
 // lines by parse.ts, which then calls parseEgressEventItem per line).
 import type { EgressAlert, ParsedBatch } from '../domain/alert.js';
 import type { FieldIssue } from '../domain/errors.js';
+import { BatchResult, emptyBatch, maxAlertsOf, tooDeep, tooMany } from './batch-result.js';
 import { EGRESS_FIELDS, type EgressField, readCoreFields } from './egress-fields.js';
-import {
-  BatchResult,
-  checkName,
-  checkTime,
-  ExtraBag,
-  emptyBatch,
-  type ItemPath,
-  indexPath,
-  isPlainObject,
-  kindOf,
-  maxAlertsOf,
-  nestsDeeperThan,
-  own,
-  rootPath,
-  show,
-  tooDeep,
-  tooMany,
-} from './fields.js';
+import { ExtraBag } from './extra-bag.js';
+import { checkName } from './field-checks.js';
+import { type ItemPath, indexPath, rootPath } from './item-path.js';
 import type { ParseOptions } from './options.js';
+import { checkTime } from './time-fields.js';
+import { isPlainObject, kindOf, nestsDeeperThan, own, show } from './untrusted-values.js';
 
 /** Keys of the egress event schema; any other key is kept in `extra`. */
 export const EGRESS_EVENT_KEYS: ReadonlySet<string> = new Set<string>(['ts', 'event', ...EGRESS_FIELDS]);

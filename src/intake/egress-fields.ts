@@ -8,8 +8,8 @@ import {
   checkNamespace,
   checkPort,
   checkServiceName,
-  show,
-} from './fields.js';
+} from './field-checks.js';
+import { show } from './untrusted-values.js';
 
 /** Fields that identify the flow; Alertmanager labels carry the same names by default. */
 export const EGRESS_FIELDS = [

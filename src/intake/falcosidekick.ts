@@ -4,31 +4,14 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { EgressAlert, ParsedBatch } from '../domain/alert.js';
 import type { FieldIssue } from '../domain/errors.js';
-import {
-  BatchResult,
-  checkName,
-  checkNamespace,
-  checkPodName,
-  checkTime,
-  ExtraBag,
-  emptyBatch,
-  type ItemPath,
-  indexPath,
-  isPlainObject,
-  isServiceName,
-  MAX_SUMMARY_LENGTH,
-  maxAlertsOf,
-  nestsDeeperThan,
-  own,
-  rootPath,
-  SERVICE_MESSAGE,
-  schemaIssues,
-  show,
-  tooDeep,
-  tooMany,
-  truncate,
-} from './fields.js';
+import { BatchResult, emptyBatch, maxAlertsOf, tooDeep, tooMany } from './batch-result.js';
+import { ExtraBag } from './extra-bag.js';
+import { checkName, checkNamespace, checkPodName, MAX_SUMMARY_LENGTH } from './field-checks.js';
+import { type ItemPath, indexPath, rootPath, schemaIssues } from './item-path.js';
+import { isServiceName, SERVICE_MESSAGE } from './kube-names.js';
 import type { ParseOptions } from './options.js';
+import { checkTime } from './time-fields.js';
+import { isPlainObject, nestsDeeperThan, own, show, truncate } from './untrusted-values.js';
 import { workloadFromPodName } from './workload-name.js';
 
 const FalcoEvent = z.looseObject(

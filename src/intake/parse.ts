@@ -3,21 +3,12 @@
 import { type AlertOrigin, EgressAlert, type ParsedBatch } from '../domain/alert.js';
 import { CodedError, type FieldIssue, showValue } from '../domain/errors.js';
 import { looksLikeAlertmanager, parseAlertmanager } from './alertmanager.js';
+import { BatchResult, emptyBatch, maxAlertsOf, tooDeep, tooMany } from './batch-result.js';
 import { looksLikeEgressEvent, parseEgressEventItem, parseEgressEvents } from './egress-event.js';
 import { looksLikeFalco, parseFalcoEvent, parseFalcosidekick } from './falcosidekick.js';
-import {
-  BatchResult,
-  emptyBatch,
-  type ItemPath,
-  isPlainObject,
-  linePath,
-  MAX_JSON_DEPTH,
-  maxAlertsOf,
-  nestsDeeperThan,
-  tooDeep,
-  tooMany,
-} from './fields.js';
+import { type ItemPath, linePath } from './item-path.js';
 import type { ParseOptions } from './options.js';
+import { isPlainObject, MAX_JSON_DEPTH, nestsDeeperThan } from './untrusted-values.js';
 
 export type { ParseOptions } from './options.js';
 

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { EgressAlert, type ParsedBatch } from '../../../src/domain/alert.js';
 import type { AlertmanagerLabelMapping } from '../../../src/domain/alertmanager-labels.js';
 import { EGRESS_FIELDS } from '../../../src/intake/egress-fields.js';
-import { isDnsLabel, isDnsSubdomain, isServiceName } from '../../../src/intake/fields.js';
+import { isDnsLabel, isDnsSubdomain, isServiceName } from '../../../src/intake/kube-names.js';
 import { type ParseOptions, parseAlertBody } from '../../../src/intake/parse.js';
 import {
   clone,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { EgressAlert } from '../../../src/domain/alert.js';
 import { AlertmanagerLabelMapping } from '../../../src/domain/alertmanager-labels.js';
 import { labelFor, parseAlertmanager } from '../../../src/intake/alertmanager.js';
-import { NAMESPACE_MESSAGE, SERVICE_MESSAGE } from '../../../src/intake/fields.js';
+import { NAMESPACE_MESSAGE, SERVICE_MESSAGE } from '../../../src/intake/kube-names.js';
 import { parseAlertBody } from '../../../src/intake/parse.js';
 import { rejectedIssues, thrownCoded as rejection } from '../../support/coded.js';
 

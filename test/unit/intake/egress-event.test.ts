@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { EgressAlert } from '../../../src/domain/alert.js';
 import { parseEgressEvents } from '../../../src/intake/egress-event.js';
-import { NAMESPACE_MESSAGE, SERVICE_MESSAGE } from '../../../src/intake/fields.js';
+import { NAMESPACE_MESSAGE, SERVICE_MESSAGE } from '../../../src/intake/kube-names.js';
 import { parseAlertBody } from '../../../src/intake/parse.js';
 import { rejectedIssues, thrownCoded as rejection } from '../../support/coded.js';
 

@@ -1,17 +1,14 @@
 import type { FieldIssue } from '../../../src/domain/errors.js';
+import { ExtraBag } from '../../../src/intake/extra-bag.js';
+import { checkNamespace } from '../../../src/intake/field-checks.js';
 import {
-  checkNamespace,
-  checkTime,
-  ExtraBag,
-  epochToMs,
   isDnsLabel,
   isDnsSubdomain,
   isServiceName,
   NAMESPACE_MESSAGE,
-  nestsDeeperThan,
-  parseRfc3339,
-  truncate,
-} from '../../../src/intake/fields.js';
+} from '../../../src/intake/kube-names.js';
+import { checkTime, epochToMs, parseRfc3339 } from '../../../src/intake/time-fields.js';
+import { nestsDeeperThan, truncate } from '../../../src/intake/untrusted-values.js';
 
 describe('RFC 3339 times', () => {
   it.each([
