@@ -36,6 +36,12 @@ export interface Bot {
   /** POST an alert and return the incident id it went to. */
   openIncident(body: unknown): Promise<string>;
   slash(user: string, text: string): Promise<{ res: Response; responseUrl: string }>;
+  /** A correctly signed /egress request as bytes and headers (to send, or send again exactly). */
+  slashRequest(
+    user: string,
+    text: string,
+    opts?: { responseUrl?: string; ageSeconds?: number },
+  ): { body: string; headers: Record<string, string>; responseUrl: string };
   click(
     user: string,
     actionId: string,
@@ -50,6 +56,17 @@ export interface Bot {
   rootMessages(): ReturnType<FakeSlackApi['messages']>;
   close(): Promise<void>;
 }
+
+/** The egress event the Slack tests open incidents with: payments-api in prod calling a paste site. */
+export const egressAlert = (over: Record<string, unknown> = {}) => ({
+  src_service: 'payments-api',
+  src_namespace: 'prod',
+  dst_type: 'fqdn',
+  dst_name: 'paste.exfil.example.net',
+  dst_port: 443,
+  protocol: 'https',
+  ...over,
+});
 
 export function signed(
   body: string,
@@ -103,7 +120,11 @@ export async function bootBot(opts: BootOptions = {}): Promise<Bot> {
       return incidents[0]!.id;
     },
     async slash(user, text) {
-      const responseUrl = fake.responseUrl(`cmd-${Math.random()}`);
+      const { body, headers, responseUrl } = bot.slashRequest(user, text);
+      return { res: await slackPost(body, headers), responseUrl };
+    },
+    slashRequest(user, text, o = {}) {
+      const responseUrl = o.responseUrl ?? fake.responseUrl(`cmd-${Math.random()}`);
       const body = new URLSearchParams({
         command: '/egress',
         text,
@@ -114,7 +135,7 @@ export async function bootBot(opts: BootOptions = {}): Promise<Bot> {
         response_url: responseUrl,
         trigger_id: `${Date.now()}.${Math.random().toString(36).slice(2)}`,
       }).toString();
-      return { res: await slackPost(body, signed(body)), responseUrl };
+      return { body, headers: signed(body, { ageSeconds: o.ageSeconds ?? 0 }), responseUrl };
     },
     async click(user, actionId, value, o = {}) {
       const responseUrl = fake.responseUrl(`click-${Math.random()}`);

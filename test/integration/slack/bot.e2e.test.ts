@@ -1,16 +1,8 @@
 import { anIncident } from '../../builders/incident.js';
 import { redisUrl } from '../../support/redis.js';
-import { type Bot, bootBot, CHANNEL, eventually, signed } from '../../support/slack-harness.js';
+import { type Bot, bootBot, CHANNEL, egressAlert, eventually, signed } from '../../support/slack-harness.js';
 
-const alert = (over: Record<string, unknown> = {}) => ({
-  src_service: 'payments-api',
-  src_namespace: 'prod',
-  dst_type: 'fqdn',
-  dst_name: 'paste.exfil.example.net',
-  dst_port: 443,
-  protocol: 'https',
-  ...over,
-});
+const alert = egressAlert;
 
 describe('the Slack bot end to end (real Bolt over HTTP, fake Slack Web API)', () => {
   let bot: Bot;

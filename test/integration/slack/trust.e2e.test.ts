@@ -1,40 +1,11 @@
 import { ACTION_IDS } from '../../../src/slack/blocks/index.js';
-import { type Bot, bootBot, CHANNEL, eventually, signed } from '../../support/slack-harness.js';
+import { type Bot, bootBot, CHANNEL, egressAlert, eventually } from '../../support/slack-harness.js';
 
 // Trust under fire, through the front door: a real Bolt app behind its guard, signed requests, the
 // fake Slack Web API. Replays act once, clocks from the future are refused, a response_url must be
 // Slack's, clicks count only in the incident's channel, and reading or writing the audit trail needs a role.
 
-const alert = (over: Record<string, unknown> = {}) => ({
-  src_service: 'payments-api',
-  src_namespace: 'prod',
-  dst_type: 'fqdn',
-  dst_name: 'paste.exfil.example.net',
-  dst_port: 443,
-  protocol: 'https',
-  ...over,
-});
-
-/** A correctly signed slash command, as bytes and headers, so it can be sent again exactly. */
-function slashRequest(
-  bot: Bot,
-  user: string,
-  text: string,
-  opts: { responseUrl?: string; ageSeconds?: number } = {},
-) {
-  const responseUrl = opts.responseUrl ?? bot.fake.responseUrl(`cmd-${Math.random()}`);
-  const body = new URLSearchParams({
-    command: '/egress',
-    text,
-    user_id: user,
-    user_name: user.toLowerCase(),
-    channel_id: CHANNEL,
-    team_id: bot.fake.team.id,
-    response_url: responseUrl,
-    trigger_id: `trig-${Math.random()}`,
-  }).toString();
-  return { body, headers: signed(body, { ageSeconds: opts.ageSeconds ?? 0 }), responseUrl };
-}
+const alert = egressAlert;
 
 describe('Slack requests under fire', () => {
   let bot: Bot;
@@ -56,7 +27,7 @@ slack:
 
   it('a signed request replayed within the window acts once (409 the second time, across the shared store)', async () => {
     const id = await bot.openIncident(alert());
-    const req = slashRequest(bot, 'U0AAA', `note ${id} the proxy team is looking`);
+    const req = bot.slashRequest('U0AAA', `note ${id} the proxy team is looking`);
     expect((await bot.rawSlack(req.body, req.headers)).status).toBe(200);
     for (let i = 0; i < 4; i++) expect((await bot.rawSlack(req.body, req.headers)).status).toBe(409);
     await eventually(async () => ((await notes(id)).length > 0 ? true : undefined), 'the note');
@@ -65,15 +36,15 @@ slack:
   });
 
   it('a timestamp more than a minute in the future is refused; so is a stale one', async () => {
-    const future = slashRequest(bot, 'U0AAA', 'help', { ageSeconds: -120 });
+    const future = bot.slashRequest('U0AAA', 'help', { ageSeconds: -120 });
     expect((await bot.rawSlack(future.body, future.headers)).status).toBe(401);
-    const stale = slashRequest(bot, 'U0AAA', 'help', { ageSeconds: 6 * 60 });
+    const stale = bot.slashRequest('U0AAA', 'help', { ageSeconds: 6 * 60 });
     expect((await bot.rawSlack(stale.body, stale.headers)).status).toBe(401);
   });
 
   it('a response_url that is not Slack is refused before anything runs', async () => {
     const id = await bot.openIncident(alert());
-    const req = slashRequest(bot, 'U0AAA', `note ${id} exfiltrate me`, {
+    const req = bot.slashRequest('U0AAA', `note ${id} exfiltrate me`, {
       responseUrl: 'https://evil.example/hook',
     });
     expect((await bot.rawSlack(req.body, req.headers)).status).toBe(400);
