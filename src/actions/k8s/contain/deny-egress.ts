@@ -45,14 +45,8 @@ import {
 } from './common.js';
 import { asKubeJson, KubeObjectJson } from './kube-json.js';
 import { resolvePods } from './quarantine.js';
-import {
-  DenyOutcome,
-  leakingPolicies,
-  RemedyKind,
-  RemedyPlan,
-  type RemedyScene,
-  remedies,
-} from './remedies.js';
+import { remedies } from './remedies.js';
+import { DenyOutcome, leakingPolicies, RemedyKind, RemedyPlan, type RemedyScene } from './remedy-strategy.js';
 
 export const DenyEgressParams = z.strictObject({
   name: z.string().min(1).default('quarantine-deny-egress'),

@@ -1,0 +1,132 @@
+// isolate: merge-patch each allow-policy that lets the pods out so its podSelector excludes the
+// quarantined pods; revert restores each policy to its recorded original.
+import { stringify } from 'yaml';
+import type { KubeObject, ObjectRef } from '../../../k8s/types.js';
+import { canonicalJson, isolatePatch, withIsolatePatch } from '../netpol.js';
+import { errorCode, errorMessage, requireCluster } from './common.js';
+import { asKubeJson } from './kube-json.js';
+import {
+  type DenyOutcome,
+  expectPlan,
+  leakingPolicies,
+  netpols,
+  type RemedyStrategy,
+} from './remedy-strategy.js';
+
+const NETPOL = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' } as const;
+
+export const isolate: RemedyStrategy = {
+  async plan(scene) {
+    const others = netpols(scene);
+    const leaking = leakingPolicies(scene.pods, others);
+    const patches = others
+      .filter((o) => leaking.includes(o.metadata.name))
+      .map((o) => ({
+        name: o.metadata.name,
+        spec: JSON.parse(canonicalJson(o.spec)),
+        podSelector: isolatePatch(o, scene.params.label_key).podSelector,
+      }));
+    return {
+      plan: { kind: 'isolate', patches },
+      lines: patches.flatMap((p) => [
+        `# isolate: merge-patch NetworkPolicy ${p.name}`,
+        stringify({ spec: { podSelector: p.podSelector } }),
+      ]),
+      text: '',
+      wouldBe: {
+        pods: scene.pods,
+        policies: others.map((o) =>
+          leaking.includes(o.metadata.name) ? withIsolatePatch(o, scene.params.label_key) : o,
+        ),
+      },
+    };
+  },
+  async drift(scene, plan) {
+    const planned = expectPlan(plan, 'isolate').patches;
+    const now = new Map(netpols(scene).map((p) => [p.metadata.name, p]));
+    const out: string[] = [];
+    for (const p of planned) {
+      const current = now.get(p.name);
+      if (!current) out.push(`NetworkPolicy ${p.name} gone since the preview`);
+      else if (canonicalJson(current.spec) !== canonicalJson(p.spec))
+        out.push(`NetworkPolicy ${p.name} edited since the preview`);
+    }
+    const names = new Set(planned.map((p) => p.name));
+    for (const name of leakingPolicies(scene.pods, [...now.values()])) {
+      if (!names.has(name)) out.push(`NetworkPolicy ${name} now lets the pods out and is not in the preview`);
+    }
+    return out;
+  },
+  async apply(ctx, plan, out) {
+    const cluster = requireCluster(ctx);
+    for (const p of expectPlan(plan, 'isolate').patches) {
+      const ref: ObjectRef = { ...NETPOL, namespace: out.namespace, name: p.name };
+      const original = await cluster.get(ref, { signal: ctx.signal });
+      if (!original) {
+        out.remedied.push({
+          name: p.name,
+          original: { ...NETPOL, metadata: { name: p.name } },
+          ok: false,
+          error: 'gone',
+        });
+        continue;
+      }
+      const entry: DenyOutcome['remedied'][number] = {
+        name: p.name,
+        original: asKubeJson(original),
+        ok: true,
+      };
+      try {
+        await cluster.patch(ref, { spec: { podSelector: p.podSelector } }, 'merge', {
+          dryRun: ctx.dryRun,
+          signal: ctx.signal,
+        });
+      } catch (err) {
+        entry.ok = false;
+        entry.error = errorMessage(err);
+      }
+      out.remedied.push(entry);
+    }
+  },
+  asApplied(pods, policies, out) {
+    const isolated = new Set(out.remedied.filter((r) => r.ok).map((r) => r.name));
+    return {
+      pods,
+      policies: policies.map((p) => (isolated.has(p.metadata.name) ? withIsolatePatch(p, out.labelKey) : p)),
+    };
+  },
+  async revert(ctx, out) {
+    const cluster = requireCluster(ctx);
+    const notes: string[] = [];
+    for (const r of out.remedied.filter((e) => e.ok)) {
+      const ref: ObjectRef = { ...NETPOL, namespace: out.namespace, name: r.name };
+      for (let attempt = 1; ; attempt++) {
+        const current = await cluster.get(ref, { signal: ctx.signal });
+        if (!current) {
+          notes.push(`NetworkPolicy ${r.name} is gone: not restored`);
+          break;
+        }
+        const { labels: _l, annotations: _a, ...metadata } = current.metadata;
+        const restored: KubeObject = {
+          ...current,
+          metadata: {
+            ...metadata,
+            ...(r.original.metadata.labels ? { labels: r.original.metadata.labels } : {}),
+            ...(r.original.metadata.annotations ? { annotations: r.original.metadata.annotations } : {}),
+          },
+          spec: r.original.spec,
+        };
+        try {
+          await cluster.replace(restored, { dryRun: ctx.dryRun, signal: ctx.signal });
+          notes.push(`restored NetworkPolicy ${r.name} to its recorded original`);
+          break;
+        } catch (err) {
+          if (errorCode(err) !== 'k8s_conflict' || attempt >= 3) throw err;
+        }
+      }
+    }
+    return notes;
+  },
+  done: (out) =>
+    `; isolated ${out.remedied.filter((r) => r.ok).length} allow-policy(ies)${out.remedied.length > 0 ? ` (${out.remedied.map((r) => r.name).join(', ')})` : ''}`,
+};
