@@ -33,7 +33,6 @@ import { z } from 'zod';
 import { DurationText } from '../../domain/duration.js';
 import { CodedError } from '../../domain/errors.js';
 import { toJson } from '../../domain/json.js';
-import type { Cluster } from '../../k8s/cluster.js';
 import type { KubeObject } from '../../k8s/types.js';
 import { type ActionContext, defineAction, type Json } from '../define.js';
 import {
@@ -41,13 +40,13 @@ import {
   isConflict,
   laterAttempt,
   NO_CLUSTER_NOTE,
-  num,
   plannedNamespace,
   pollUntil,
   record,
   requireCluster,
   shortDuration,
 } from './k8s-common.js';
+import { jobState, lastLogLines } from './k8s-job-status.js';
 
 const ID = 'k8s.job';
 export const INCIDENT_ANNOTATION = 'egress-responder/incident';
@@ -286,7 +285,7 @@ export const k8sJob = defineAction({
     const state = result.value;
     const log =
       params.log_lines > 0
-        ? await lastLogLines(ctx, cluster, namespace, name, params.log_lines)
+        ? await lastLogLines(cluster, namespace, name, params.log_lines, ctx.signal)
         : { lines: [] };
     const logNote =
       log.lines.length > 0 ? ` | log: ${log.lines.join(' ⏎ ')}` : log.error ? ` | log: ${log.error}` : '';
@@ -323,58 +322,6 @@ export const k8sJob = defineAction({
     }
   },
 });
-
-interface JobState {
-  phase: 'running' | 'succeeded' | 'failed' | 'missing';
-  succeeded: number;
-  failed: number;
-  active: number;
-  why?: string;
-}
-
-export function jobState(job: KubeObject | undefined): JobState {
-  if (!job) return { phase: 'missing', succeeded: 0, failed: 0, active: 0 };
-  const status = record(job.status);
-  const succeeded = num(status.succeeded) ?? 0;
-  const failed = num(status.failed) ?? 0;
-  const active = num(status.active) ?? 0;
-  const backoffLimit = num(record(job.spec).backoffLimit) ?? 6;
-  const conditions = Array.isArray(status.conditions) ? (status.conditions as unknown[]).map(record) : [];
-  const failedCond = conditions.find((c) => c.type === 'Failed' && c.status === 'True');
-  const base = { succeeded, failed, active };
-  if (succeeded >= 1) return { phase: 'succeeded', ...base };
-  if (failedCond) {
-    const why = [failedCond.reason, failedCond.message].filter((s) => typeof s === 'string').join(': ');
-    return { phase: 'failed', ...base, ...(why ? { why } : {}) };
-  }
-  if (failed >= backoffLimit + 1) {
-    return { phase: 'failed', ...base, why: `${failed} failed pods, backoffLimit ${backoffLimit}` };
-  }
-  return { phase: 'running', ...base };
-}
-
-async function lastLogLines(
-  ctx: ActionContext,
-  cluster: Cluster,
-  namespace: string,
-  job: string,
-  n: number,
-): Promise<{ lines: string[]; pod?: string; error?: string }> {
-  try {
-    const pods = await cluster.listPods(namespace, { labelSelector: `job-name=${job}`, signal: ctx.signal });
-    const latest = pods.sort((a, b) =>
-      (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''),
-    )[0];
-    const pod = latest?.metadata.name;
-    if (!pod) return { lines: [], error: 'no pod of the Job found' };
-    const text = await cluster.podLogs(namespace, pod, { tailLines: n, signal: ctx.signal });
-    const lines = text.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    return { lines: lines.slice(-n), pod };
-  } catch (err) {
-    return { lines: [], error: `log unavailable: ${err instanceof Error ? err.message : String(err)}` };
-  }
-}
 
 /** Whether an existing Job was created for the same step as `planned` (same idempotency key). */
 function ownedBy(existing: KubeObject, planned: RenderedJob): boolean {
