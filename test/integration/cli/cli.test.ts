@@ -47,7 +47,9 @@ describe('egress-responder CLI', () => {
     expect(io.stderr.join('\n')).toContain('steps[0].actions[0].uses: unknown action');
     const ok = capture();
     expect(await main(['validate'], ok)).toBe(0);
-    expect(ok.stdout.at(-1)).toMatch(/^1 playbook\(s\), 3 contract\(s\), 3 drill\(s\); 0 error\(s\), 0 warning\(s\)$/);
+    expect(ok.stdout.at(-1)).toMatch(
+      /^1 playbook\(s\), 3 contract\(s\), 3 drill\(s\); 0 error\(s\), 0 warning\(s\)$/,
+    );
   });
 
   it('timeline without REDIS_URL says why it cannot read anything', async () => {
@@ -104,7 +106,10 @@ describe('egress-responder serve when Redis cannot be reached', () => {
   it('exits 1 within a few seconds with one clear line (no hang, no stack trace)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'er-serve-'));
     const config = join(dir, 'config.yaml');
-    await writeFile(config, 'slack:\n  incidentChannel: C0INCIDENT\n  responders: [U0AAA]\n  approvers: [U0CCC]\n');
+    await writeFile(
+      config,
+      'slack:\n  incidentChannel: C0INCIDENT\n  responders: [U0AAA]\n  approvers: [U0CCC]\n',
+    );
     const io = capture({
       SLACK_BOT_TOKEN: 'xoxb-x',
       SLACK_SIGNING_SECRET: 's',
