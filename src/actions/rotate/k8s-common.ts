@@ -247,3 +247,39 @@ function withProgress(err: unknown, label: string, done: DeleteResult): unknown 
 export function names(list: readonly string[]): string {
   return list.length === 0 ? '(none)' : list.join(', ');
 }
+
+/**
+ * What deleting listed objects means for the caller: a conflict (an object changed since the plan)
+ * fails the action naming what was and was not done; otherwise the note on objects already gone
+ * (after a resume: gone before this attempt began).
+ */
+export function settleDeletes(
+  ctx: Pick<ActionContext, 'attempt'>,
+  id: string,
+  namespace: string,
+  what: string,
+  result: DeleteResult,
+): { resumed: boolean; goneNote: string } {
+  if (result.conflicts.length > 0) {
+    throw new CodedError(
+      'k8s_conflict',
+      `${id}: ${result.conflicts.join('; ')}: not deleted. Deleted: ${names(result.deleted)}; nothing the plan did not list was touched. Plan the step again to see the ${what} as they are now`,
+      {
+        details: {
+          namespace,
+          deleted: result.deleted,
+          already_gone: result.gone,
+          conflicts: result.conflicts,
+        },
+      },
+    );
+  }
+  const resumed = ctx.attempt > 1;
+  const goneNote =
+    result.gone.length === 0
+      ? ''
+      : resumed
+        ? `already gone ${laterAttempt(ctx)} (deleted before it): ${names(result.gone)}`
+        : `already gone: ${names(result.gone)}`;
+  return { resumed, goneNote };
+}

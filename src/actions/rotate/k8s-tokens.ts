@@ -17,13 +17,11 @@
  * ```
  */
 import { z } from 'zod';
-import { CodedError } from '../../domain/errors.js';
 import type { KubeObject } from '../../k8s/types.js';
 import { type ActionContext, defineAction } from '../define.js';
 import {
   allowedNamespace,
   deleteListed,
-  laterAttempt,
   NO_CLUSTER_NOTE,
   NOT_READ_DRIFT,
   NOT_READ_REASON,
@@ -33,6 +31,7 @@ import {
   plural,
   record,
   requireCluster,
+  settleDeletes,
   sourceOf,
   versionDrift,
   versionOf,
@@ -174,28 +173,8 @@ export const revokeTokenSecrets = defineAction({
           })
         ).find((s) => s.metadata.name === name),
     );
-    if (result.conflicts.length > 0) {
-      throw new CodedError(
-        'k8s_conflict',
-        `${ID}: ${result.conflicts.join('; ')}: not deleted. Deleted: ${names(result.deleted)}; nothing the plan did not list was touched. Plan the step again to see the Secrets as they are now`,
-        {
-          details: {
-            namespace,
-            deleted: result.deleted,
-            already_gone: result.gone,
-            conflicts: result.conflicts,
-          },
-        },
-      );
-    }
+    const { resumed, goneNote } = settleDeletes(ctx, ID, namespace, 'Secrets', result);
     const data = { ...base, deleted: result.deleted, already_gone: result.gone };
-    const resumed = ctx.attempt > 1;
-    const goneNote =
-      result.gone.length === 0
-        ? ''
-        : resumed
-          ? `already gone ${laterAttempt(ctx)} (deleted before it): ${names(result.gone)}`
-          : `already gone: ${names(result.gone)}`;
     if (result.deleted.length === 0) {
       return resumed
         ? {
