@@ -113,7 +113,12 @@ export class Engine implements IncidentReader, EngineCommands {
    */
   async work(now = this.#d.clock.now()): Promise<{ advanced: number; reminders: number; failed: number }> {
     const done = { advanced: 0, reminders: 0, failed: 0 };
-    for (const item of await this.#timers.lease(now)) {
+    // One item at a time: an item leased but not yet started when the process dies would otherwise
+    // wait out its lease instead of coming back after resumeAfter. A leased item is not due again
+    // within this pass, so the loop ends.
+    for (let n = 0; n < Timers.perPass; n++) {
+      const item = await this.#timers.leaseOne(now);
+      if (!item) break;
       try {
         const kind = this.#timers.kind(item);
         if (kind === 'advance') {

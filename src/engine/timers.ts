@@ -53,9 +53,16 @@ export class Timers {
     return this.#d.store.schedule.remove(`advance:${incidentId}`);
   }
 
-  /** Take what is due (leased, so a worker that dies with an item gives it back after the lease). */
-  lease(now: number, limit = 20): Promise<ScheduledItem[]> {
-    return this.#d.store.schedule.lease(now, Math.max(this.resumeAfterMs, 60_000), limit);
+  /** At most this many items per worker pass, so one pass cannot starve the replica. */
+  static readonly perPass = 20;
+
+  /**
+   * Take the next due item, leased for resumeAfterMs: a worker that dies with it gives it back then
+   * (and a run that starts moves its own item on with `watch`).
+   */
+  async leaseOne(now: number): Promise<ScheduledItem | undefined> {
+    const [item] = await this.#d.store.schedule.lease(now, this.resumeAfterMs, 1);
+    return item;
   }
 
   kind(item: ScheduledItem): ItemKind | undefined {
