@@ -23,7 +23,8 @@ export const isolate: RemedyStrategy = {
       .filter((o) => leaking.includes(o.metadata.name))
       .map((o) => ({
         name: o.metadata.name,
-        spec: JSON.parse(canonicalJson(o.spec)),
+        // As the API server gave it (key order too): it is what a release restores.
+        spec: JSON.parse(JSON.stringify(o.spec)),
         podSelector: isolatePatch(o, scene.params.label_key).podSelector,
       }));
     return {
@@ -71,9 +72,13 @@ export const isolate: RemedyStrategy = {
         });
         continue;
       }
+      // The original is the spec the responder confirmed (drift has just checked the cluster still
+      // held it), not whatever the cluster holds now: after a restart mid-apply that is already
+      // isolated, and release would "restore" the isolation. Metadata is the cluster's: the patch
+      // leaves it be.
       const entry: DenyOutcome['remedied'][number] = {
         name: p.name,
-        original: asKubeJson(original),
+        original: asKubeJson({ ...original, spec: p.spec }),
         ok: true,
       };
       try {
