@@ -43,7 +43,7 @@ export interface ActionContext {
   signal: AbortSignal;
   /** Stable across retries and resumes: `<incident>:<step>:<action>`. Pass it to anything remote. */
   idempotencyKey: string;
-  /** 1 for the first apply; more when an interrupted apply is resumed (after a restart). */
+  /** 1 for the first apply; more when an interrupted apply is resumed (after a restart) or a failed one retried. */
   attempt: number;
 }
 

@@ -276,22 +276,16 @@ export class StepRunner {
     });
   }
 
+  /**
+   * The step is done. What it says about the incident (`sets_status`) is stored in the same
+   * compare-and-set as the step's completion: a process dying in between would otherwise leave the
+   * step completed and the status unchanged for good (a resumed run skips settled steps). Both events
+   * are recorded first under keys of the step, so a replay records them once and then stores both.
+   */
   async #complete(incident: Incident, step: Step): Promise<Incident> {
     const state = stepState(incident, step.id);
     const failedChecks = state.actions.filter((a) => verificationPassed(a.verification) === false);
     const incomplete = failedChecks.length > 0;
-    await this.#d.journal.record({
-      incident,
-      kind: 'step.completed',
-      summary: `Step "${step.title}" completed${incomplete ? ` with ${failedChecks.length} failed verification(s)` : ''}`,
-      details: { step: step.id, incomplete },
-      key: `${step.id}:completed`,
-    });
-    incident = await this.#mutate(incident.id, step.id, (s) => {
-      s.status = 'completed';
-      s.endedAt = nowIso(this.#d.clock);
-    });
-    await this.#timers.stopSla(incident.id, step.id);
     // A status like `contained` is a claim about the world: not made when a change was only planned
     // (observe mode, no cluster) or the approvers said no. (An action that ran and found itself not
     // applicable — no mesh for an L7 block — has an outcome and does not count.)
@@ -299,17 +293,48 @@ export class StepRunner {
       (a) => a.status === 'skipped' && a.outcome === undefined && this.#d.registry.get(a.uses)?.destructive,
     );
     const next = incomplete ? step.sets_status?.incomplete : step.sets_status?.success;
-    if (next && notApplied.length === 0) {
-      incident = await this.setStatus(incident, next, SYSTEM_ACTOR, `step "${step.title}" completed`);
-    } else if (next) {
+    const from = incident.status;
+    const to = next && notApplied.length === 0 && next !== from ? next : undefined;
+    if (to) refuseTransition(from, to);
+    await this.#d.journal.record({
+      incident,
+      kind: 'step.completed',
+      summary: `Step "${step.title}" completed${incomplete ? ` with ${failedChecks.length} failed verification(s)` : ''}`,
+      details: { step: step.id, incomplete },
+      key: `${step.id}:completed`,
+    });
+    if (to) {
       await this.#d.journal.record({
         incident,
         kind: 'status.changed',
-        summary: `Status stays ${statusLabels[incident.status]}: ${notApplied.map((a) => `${a.uses} (${a.reason ?? 'skipped'})`).join(', ')} not applied`,
-        details: { step: step.id, from: incident.status, to: incident.status, notSet: next },
+        summary: `Status: ${statusLabels[from]} → ${statusLabels[to]} (step "${step.title}" completed)`,
+        details: { from, to, step: step.id },
+        key: `${step.id}:completed:status`,
+      });
+    } else if (next && next !== from) {
+      await this.#d.journal.record({
+        incident,
+        kind: 'status.changed',
+        summary: `Status stays ${statusLabels[from]}: ${notApplied.map((a) => `${a.uses} (${a.reason ?? 'skipped'})`).join(', ')} not applied`,
+        details: { step: step.id, from, to: from, notSet: next },
         key: `${step.id}:status-not-set`,
       });
     }
+    incident = await this.#d.journal.mutate(
+      incident.id,
+      (d) => {
+        const s = d.steps.find((x) => x.id === step.id);
+        if (!s) throw new CodedError('internal', `step ${step.id} has no state`, { userSafe: false });
+        s.status = 'completed';
+        s.endedAt = nowIso(this.#d.clock);
+        if (to) {
+          refuseTransition(d.status, to);
+          d.status = to;
+        }
+      },
+      incident,
+    );
+    await this.#timers.stopSla(incident.id, step.id);
     this.#checkpoint(`${step.id}:completed`);
     return incident;
   }
@@ -321,12 +346,7 @@ export class StepRunner {
   async setStatus(incident: Incident, to: IncidentStatus, actor: string, why: string): Promise<Incident> {
     const from = incident.status;
     if (from === to) return incident;
-    if (!canTransition(from, to)) {
-      throw new CodedError(
-        'transition_invalid',
-        `an incident that is ${statusLabels[from]} cannot become ${statusLabels[to]}`,
-      );
-    }
+    refuseTransition(from, to);
     await this.#d.journal.record({
       incident,
       kind: 'status.changed',
@@ -339,12 +359,7 @@ export class StepRunner {
       incident.id,
       (d) => {
         // Re-read after a conflict: someone may have closed it meanwhile.
-        if (!canTransition(d.status, to)) {
-          throw new CodedError(
-            'transition_invalid',
-            `an incident that is ${statusLabels[d.status]} cannot become ${statusLabels[to]}`,
-          );
-        }
+        refuseTransition(d.status, to);
         d.status = to;
       },
       incident,
@@ -371,3 +386,12 @@ export class StepRunner {
 }
 
 const waitingStatuses: readonly StepState['status'][] = ['awaiting_confirmation', 'awaiting_approval'];
+
+function refuseTransition(from: IncidentStatus, to: IncidentStatus): void {
+  if (!canTransition(from, to)) {
+    throw new CodedError(
+      'transition_invalid',
+      `an incident that is ${statusLabels[from]} cannot become ${statusLabels[to]}`,
+    );
+  }
+}
