@@ -9,7 +9,6 @@ import { testRedisClient } from '../../support/redis.js';
 import { type Child, startChild } from './child.js';
 import { type KubeWrite, type TrapPhase, TrappedKube, TrappedSlack } from './fakes.js';
 import { checkRun, type Observed } from './invariants.js';
-import { KNOWN_BUGS } from './known-bugs.js';
 import { RedisProxy } from './redis-proxy.js';
 import { type Rng, rng } from './rng.js';
 import { Ledger, makePlan, type Plan, type PlannedRequest, post, type Sender, sendPlan } from './scenario.js';
@@ -134,8 +133,6 @@ export interface RunResult {
   firstChild?: 'cold' | 'reused';
   /** What the checks read (with `keepObserved`). */
   observed?: Observed;
-  /** Notes of known product bugs this run ran into and that were worked around (known-bugs.ts). */
-  knownBugs: string[];
   /** On failure: the children's last output lines and the cluster writes. */
   details?: string;
 }
@@ -145,8 +142,6 @@ export interface RunOptions {
   kill?: KillPoint;
   /** Instead of the seeded plan of alerts. */
   plan?: Plan;
-  /** Put BUG-1's stranded runs back at resumeAfter rather than fail the run on them (default: while BUG-1 is open). */
-  workaround?: boolean;
   /**
    * Start the run with the previous passing run's restarted child instead of a cold one (the cluster
    * and Redis are reset under it; it has nothing in flight once settled). Halves the process starts,
@@ -276,7 +271,6 @@ export class Slot {
       slot: this.index,
       ok: false,
       failures: [],
-      knownBugs: [],
       kill,
       killedBy: '',
       anomalies: plan.anomalies.length,
@@ -352,7 +346,7 @@ export class Slot {
       this.#kube.trap = undefined;
       this.#slack.trap = undefined;
       this.#proxy.trap = undefined;
-      await this.#knownBugs(store, result, opts.workaround ?? KNOWN_BUGS.some((b) => b.id === 'BUG-1'));
+      await this.#stranded(store, result);
 
       // Restart: a fresh process, the same Redis and cluster, no clicks.
       second = await this.#start();
@@ -403,22 +397,18 @@ export class Slot {
   }
 
   /**
-   * BUG-1 (known-bugs.ts): a worker leases every due `advance:` item (up to 20) for
-   * max(resumeAfter, 60 s) and runs them one after another; `watch` brings an item back to resumeAfter
-   * only when its run starts. Items still waiting their turn when the process dies come back after
-   * the lease, 60 s, not resumeAfter. Right after the kill that is unambiguous: a running item is due
-   * within resumeAfter, a leased one ~60 s out. With `workaround`, such items are put back due at
-   * resumeAfter (what the lease should have allowed), so the rest of the run is still checked.
+   * Right after the kill, every queued or in-flight run must come back within resumeAfter: a run
+   * that is running is due within it, and nothing may be leased further out (a worker once leased a
+   * whole pass's items for 60 s and ran them one by one; those not started waited out the lease).
    */
-  async #knownBugs(store: Store, result: RunResult, workaround: boolean): Promise<void> {
+  async #stranded(store: Store, result: RunResult): Promise<void> {
     const now = Date.now();
     const items = await store.schedule.due(Number.MAX_SAFE_INTEGER, 1000);
     for (const item of items) {
       if (!item.id.startsWith('advance:') || item.dueAt - now <= ENGINE.resumeAfterMs + 10_000) continue;
-      result.knownBugs.push(
-        `BUG-1: ${item.id} due ${Math.round((item.dueAt - now) / 1000)} s after the kill`,
+      result.failures.push(
+        `stranded run: ${item.id} due ${Math.round((item.dueAt - now) / 1000)} s after the kill (resumeAfter ${ENGINE.resumeAfterMs / 1000} s)`,
       );
-      if (workaround) await store.schedule.put({ ...item, dueAt: now + ENGINE.resumeAfterMs });
     }
   }
 

@@ -45,7 +45,7 @@ export const ONCE: readonly (readonly [string, string?, string?])[] = [
   ['action.skipped', 'contain', 'k8s.l7-deny'],
   ['action.applied', 'contain', 'note.add'],
   ['step.completed', 'contain'],
-  ['status.changed'],
+  ['status.changed', 'contain'],
   ['step.started', 'triage'],
   ['action.applied', 'triage', 'triage.source-identity'],
   ['action.applied', 'triage', 'triage.destination'],
