@@ -281,6 +281,11 @@ export class ActionRunner {
     phase: string,
     err: unknown,
   ): Promise<Incident> {
+    // The incident's lock was lost mid-action (a stalled process, an expired TTL): another worker may
+    // be acting on it now, so nothing more is written here and the action is not failed; the run is
+    // resumed from its stored state (applying → "interrupted", with the same idempotency key).
+    const lock = this.#signal();
+    if (lock.aborted) throw lock.reason instanceof Error ? lock.reason : asCodedError(lock.reason);
     const coded = asCodedError(err);
     const st = actionState(incident, stepId, key);
     const message = publicMessage(coded, `incident ${incident.id}`);
