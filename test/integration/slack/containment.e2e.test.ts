@@ -139,10 +139,15 @@ describe('containment from Slack against a cluster (fake kube API)', () => {
       async () => (kube.get('Secret', 'prod', 'payments-api-token-abcde') ? undefined : true),
       'the token secret to be revoked',
     );
-    const events = await bot.server.store.timeline.read(id);
-    expect(
-      events.some((e) => e.kind === 'action.applied' && e.details.action === 'k8s.revoke-token-secrets'),
-    ).toBe(true);
+    // The Secret is gone from the cluster a moment before the engine hears so and records it.
+    await eventually(async () => {
+      const events = await bot.server.store.timeline.read(id);
+      return events.some(
+        (e) => e.kind === 'action.applied' && e.details.action === 'k8s.revoke-token-secrets',
+      )
+        ? true
+        : undefined;
+    }, 'the revocation recorded as applied');
     // The restart is stamped like `kubectl rollout restart`; play the controller and finish the rollout.
     const restarted = await eventually(() => {
       const d = kube.get('Deployment', 'prod', 'payments-api')!;
