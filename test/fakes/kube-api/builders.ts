@@ -122,3 +122,57 @@ export function seedDeployment(
 export function ownerReferenceTo(o: JsonObject): JsonObject {
   return ownerRef(o);
 }
+
+/**
+ * A Deployment alone, for a fake started with `controllers: true`: put it, then `fake.reconcile()`
+ * makes its ReplicaSet and pods the way the real controllers would.
+ */
+export function aDeployment(opts: {
+  namespace: string;
+  name: string;
+  replicas?: number;
+  labels?: Record<string, string>;
+  serviceAccountName?: string;
+}): JsonObject {
+  const labels = opts.labels ?? { app: opts.name };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { namespace: opts.namespace, name: opts.name, labels },
+    spec: {
+      replicas: opts.replicas ?? 2,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: opts.serviceAccountName ?? opts.name,
+          containers: [{ name: 'app', image: 'registry.example/app:1.0' }],
+        },
+      },
+    },
+  };
+}
+
+/** A StatefulSet alone (pods `<name>-0` …), for a fake started with `controllers: true`. */
+export function aStatefulSet(opts: {
+  namespace: string;
+  name: string;
+  replicas?: number;
+  labels?: Record<string, string>;
+}): JsonObject {
+  const labels = opts.labels ?? { app: opts.name };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { namespace: opts.namespace, name: opts.name, labels },
+    spec: {
+      replicas: opts.replicas ?? 2,
+      serviceName: opts.name,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: { containers: [{ name: 'app', image: 'registry.example/app:1.0' }] },
+      },
+    },
+  };
+}

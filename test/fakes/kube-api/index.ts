@@ -1,5 +1,13 @@
 // A local fake Kubernetes API server for tests. See server.ts for what it speaks.
-export { aPod, ownerReferenceTo, type SeededWorkload, seedDeployment } from './builders.js';
+export {
+  aDeployment,
+  aPod,
+  aStatefulSet,
+  ownerReferenceTo,
+  type SeededWorkload,
+  seedDeployment,
+} from './builders.js';
+export { POD_TEMPLATE_HASH } from './controllers.js';
 export type { JsonObject, JsonValue } from './patch.js';
 export { type FakeExtension, RESOURCES, type ResourceDef } from './resources.js';
 export {

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { Controllers } from './controllers.js';
 import {
   applyJsonPatch,
   applyMergePatch,
@@ -70,6 +71,12 @@ export interface FakeKubeApiOptions {
   user?: string;
   /** Clock for creationTimestamp/deletionTimestamp. */
   now?: () => Date;
+  /**
+   * Run the Deployment, ReplicaSet and StatefulSet controllers (controllers.ts) after every write made
+   * through the API (never after a dry run). Off by default: tests that seed a workload's status by hand
+   * keep it. Objects seeded with `put()` are reconciled on `reconcile()`.
+   */
+  controllers?: boolean;
 }
 
 /** Answer the next matching requests with a failure (and/or a delay). */
@@ -175,6 +182,7 @@ export class FakeKubeApi {
   #generated = 0;
   #timers = new Set<NodeJS.Timeout>();
   #tmpDir: string | undefined;
+  readonly #controllers: Controllers | undefined;
 
   constructor(server: Server, opts: FakeKubeApiOptions) {
     this.#server = server;
@@ -184,6 +192,7 @@ export class FakeKubeApi {
     this.#now = opts.now ?? (() => new Date());
     this.#initialExtensions = [...(opts.extensions ?? [])];
     this.#extensions = new Set(this.#initialExtensions);
+    this.#controllers = opts.controllers ? new Controllers(this.#controllerStore()) : undefined;
   }
 
   get port(): number {
@@ -254,6 +263,15 @@ export class FakeKubeApi {
   remove(type: string, namespace: string | undefined, name: string): boolean {
     const def = this.#lookup(type);
     return this.#objects.delete(this.#key(def, def.namespaced ? namespace : undefined, name));
+  }
+
+  /**
+   * Let the controllers act on what is stored now (after seeding with `put()`); they also run after
+   * every API write when started with `controllers: true`. A fake without them refuses.
+   */
+  reconcile(): void {
+    if (!this.#controllers) throw new Error('reconcile(): start the fake with { controllers: true }');
+    this.#controllers.reconcile();
   }
 
   setPodLog(namespace: string, pod: string, text: string): void {
@@ -363,6 +381,8 @@ export class FakeKubeApi {
       const answer = rr
         ? await this.#serveResource(rr, method, url.searchParams, raw, contentType)
         : this.#serveNonResource(url.pathname, method);
+      const wrote = rr !== undefined && ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method);
+      if (wrote && !url.searchParams.has('dryRun')) this.#controllers?.reconcile();
       if (answer.text !== undefined) send(res, answer.code, answer.text, 'text/plain');
       else send(res, answer.code, JSON.stringify(answer.body), 'application/json');
     } catch (err) {
@@ -1195,6 +1215,37 @@ export class FakeKubeApi {
   }
 
   // ---- helpers ----
+
+  /** The store as the controllers see it: live objects, written with fresh resourceVersions. */
+  #controllerStore() {
+    return {
+      list: (kind: string, namespace?: string) =>
+        this.#all(this.#lookup(kind), namespace).map((o) => clone(o)),
+      create: (input: JsonObject) => {
+        const o = clone(input);
+        const def = this.#defOf(o);
+        const m = meta(o);
+        m.uid = this.#nextUid();
+        m.creationTimestamp = rfc3339(this.#now());
+        m.generation = 1;
+        m.resourceVersion = this.#nextRv();
+        this.#objects.set(this.#key(def, str(m.namespace), String(m.name)), o);
+        return clone(o);
+      },
+      update: (input: JsonObject) => {
+        const o = clone(input);
+        const def = this.#defOf(o);
+        const m = meta(o);
+        m.resourceVersion = this.#nextRv();
+        this.#objects.set(this.#key(def, str(m.namespace), String(m.name)), o);
+      },
+      remove: (kind: string, namespace: string, name: string) => {
+        const key = this.#key(this.#lookup(kind), namespace, name);
+        this.#objects.delete(key);
+        this.#applied.delete(key);
+      },
+    };
+  }
 
   #checkTypeMeta(def: ResourceDef, obj: JsonObject, required = false): void {
     const gv = groupVersion(def);
