@@ -24,6 +24,7 @@ import {
   waitBudget,
   withCounters,
 } from './codec.js';
+import { memoryArtifacts } from './memory-artifacts.js';
 import type {
   DedupeStore,
   IncidentStore,
@@ -350,6 +351,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): Store {
     dedupe,
     locks,
     schedule,
+    artifacts: memoryArtifacts(open),
     async ping() {
       open();
     },

@@ -16,6 +16,7 @@ import {
   ttl,
   waitBudget,
 } from './codec.js';
+import { redisArtifacts } from './redis-artifacts.js';
 import { asStrings, errorMessage, openRedis } from './redis-connection.js';
 import { redisIncidents } from './redis-incidents.js';
 import type { DedupeStore, LockStore, ScheduledItem, ScheduleStore, Store, TimelineStore } from './store.js';
@@ -36,6 +37,7 @@ import type { DedupeStore, LockStore, ScheduledItem, ScheduleStore, Store, Timel
 //   dedupe:<key>             SET NX PX
 //   lock:<key>               SET NX PX random token; compare-and-delete release
 //   schedule:due             sorted set id → dueAt; schedule:data hash id → ScheduledItem JSON
+//   artifact:<incident>:<name>, artifacts:<incident>   see redis-artifacts.ts
 // The scripts touch keys they derive from a prefix argument (fingerprint → incident): fine on a single
 // Redis or a replicated primary, not on Redis Cluster.
 
@@ -219,6 +221,7 @@ export function createRedisStore(opts: RedisStoreOptions): Store {
     dedupe,
     locks,
     schedule,
+    artifacts: redisArtifacts({ client, cmd }, prefix),
     async ping() {
       await cmd('ping', () => client.ping());
     },

@@ -1,3 +1,4 @@
+import type { ArtifactMeta, NewArtifact } from '../domain/artifact.js';
 import type { Incident } from '../domain/incident.js';
 import type { TimelineEvent } from '../domain/timeline.js';
 
@@ -125,6 +126,23 @@ export interface ScheduleStore {
   remove(id: string): Promise<void>;
 }
 
+/**
+ * Files of evidence kept with an incident, readable by every replica. An artifact is stored once:
+ * evidence is never overwritten, so a second put of a name returns what was stored first
+ * (`created: false`) and the bytes the timeline's sha256 describes stay the bytes served.
+ */
+export interface ArtifactStore {
+  /**
+   * Store `artifact` (its size and sha256 computed here) unless the incident already has one by that
+   * name. Refuses (`command_invalid`) an unsafe name (see domain/artifact.ts) or one over the cap.
+   */
+  put(incidentId: string, artifact: NewArtifact): Promise<{ artifact: ArtifactMeta; created: boolean }>;
+  /** The artifact and its bytes (checked against the recorded sha256), or undefined. */
+  get(incidentId: string, name: string): Promise<{ artifact: ArtifactMeta; bytes: Buffer } | undefined>;
+  /** The incident's artifacts in the order they were stored, without their bytes. */
+  list(incidentId: string): Promise<ArtifactMeta[]>;
+}
+
 export interface Store {
   readonly kind: 'memory' | 'redis';
   readonly incidents: IncidentStore;
@@ -133,6 +151,7 @@ export interface Store {
   readonly locks: LockStore;
   /** The time-ordered set behind break-glass grants and SLA reminders (a Redis sorted set). */
   readonly schedule: ScheduleStore;
+  readonly artifacts: ArtifactStore;
   /** Resolves when the backend answers; throws CodedError('store_unavailable') otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,8 +1,17 @@
 import type { Clock } from '../../../src/observability/clock.js';
 import { createMemoryStore } from '../../../src/store/memory.js';
+import { describeArtifactContract } from './artifacts-contract.js';
 import { describeStoreContract } from './contract.js';
 
 describeStoreContract(
+  'memory',
+  async () => createMemoryStore(),
+  async (store) => {
+    await store.close();
+  },
+);
+
+describeArtifactContract(
   'memory',
   async () => createMemoryStore(),
   async (store) => {

@@ -12,6 +12,7 @@ import {
   testRedisClient,
   uniquePrefix,
 } from '../../support/redis.js';
+import { describeArtifactContract } from './artifacts-contract.js';
 import { describeStoreContract } from './contract.js';
 
 const filePrefix = uniquePrefix('store-redis');
@@ -37,6 +38,7 @@ async function dispose(store: Store): Promise<void> {
 }
 
 describeStoreContract('redis', async () => sharedStore(), dispose);
+describeArtifactContract('redis', async () => sharedStore(), dispose);
 
 /** The rejection of `promise`, which must come within `ms` (a hang fails the test, never the suite). */
 async function rejectionWithin(promise: Promise<unknown>, ms: number): Promise<CodedError> {
@@ -109,6 +111,31 @@ describe('redis store', () => {
 
       await raw.xadd(`${prefix}timeline:inc-9`, '*', 'event', '{"id":"x"}');
       await expect(store.timeline.read('inc-9')).rejects.toMatchObject({ code: 'internal' });
+    } finally {
+      await raw.quit();
+      await dispose(store);
+    }
+  });
+
+  it('reports artifact bytes that no longer match their recorded sha256 as corrupt, never serves them', async () => {
+    const store = sharedStore();
+    const prefix = prefixes.get(store) ?? '';
+    const raw = testRedisClient();
+    try {
+      await store.artifacts.put('EGR-1', {
+        name: 'pod.app.log',
+        contentType: 'text/plain',
+        bytes: Buffer.from('evidence'),
+        storedAt: '2026-11-25T14:03:12.123Z',
+      });
+      expect(await listKeys(`${prefix}artifact`)).toEqual([
+        `${prefix}artifact:EGR-1:pod.app.log`,
+        `${prefix}artifacts:EGR-1`,
+      ]);
+      await raw.hset(`${prefix}artifact:EGR-1:pod.app.log`, 'bytes', 'tampered');
+      const err = await store.artifacts.get('EGR-1', 'pod.app.log').catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'internal' });
+      expect((err as CodedError).message).toContain(`${prefix}artifact:EGR-1:pod.app.log`);
     } finally {
       await raw.quit();
       await dispose(store);
