@@ -46,7 +46,9 @@ steps:
     title: Contain
     role: contain
     actions:
+      # The trap's bare pods and the Deployment's share app=payments-api: two owners, widened on purpose.
       - uses: k8s.quarantine
+        with: { allow_multiple_owners: true }
       - uses: k8s.deny-egress
         with: { remedy: ${remedy} }
       - uses: k8s.l7-deny

@@ -196,7 +196,8 @@ describe('k8s containment through the engine', () => {
     expect(actionsOf(inc)[0]!.status).toBe('failed');
     expect(actionsOf(inc)[0]!.error).toEqual({
       code: 'k8s_not_found',
-      message: 'no pods matched app=payments-api in prod',
+      message:
+        "no pods matched app=payments-api in prod: nothing to quarantine. Check the alert's source, or choose the pods with the step's `with: { selector: … }` or `by: service-account`",
     });
     expect(writes()).toEqual([]);
   });

@@ -5,6 +5,7 @@ import type { Cluster } from '../../../k8s/cluster.js';
 import type { KubeObject, Pod } from '../../../k8s/types.js';
 import type { ActionContext } from '../../define.js';
 import type { NetworkPolicy, PodInfo } from '../netpol.js';
+import { type PodRead, readNetworkPolicy, readPod } from './kube-read.js';
 
 // Shared by the containment actions: where the source workload lives, which contract describes it,
 // who approved, and the small plumbing (bounded concurrency, conversions to the pure analysis types).
@@ -150,27 +151,19 @@ export function requireCluster(ctx: ActionContext): Cluster {
   return ctx.cluster;
 }
 
-export function podInfo(pod: Pod): PodInfo {
+/** The analysis's view of a pod (nulls read as absent: see kube-read.ts). */
+export function podInfo(pod: Pod | PodRead): PodInfo {
+  const read = readPod(pod);
   return {
-    name: pod.metadata.name ?? '',
-    namespace: pod.metadata.namespace ?? '',
-    labels: { ...(pod.metadata.labels ?? {}) },
+    name: read.metadata.name ?? '',
+    namespace: read.metadata.namespace ?? '',
+    labels: { ...(read.metadata.labels ?? {}) },
   };
 }
 
 /** A NetworkPolicy as the pure analysis reads it (the API's JSON, with name and namespace required). */
 export function asNetpol(obj: KubeObject, namespace: string): NetworkPolicy {
-  const spec = obj.spec !== null && typeof obj.spec === 'object' ? obj.spec : {};
-  return {
-    apiVersion: obj.apiVersion,
-    kind: obj.kind,
-    metadata: {
-      ...obj.metadata,
-      name: obj.metadata.name ?? '',
-      namespace: obj.metadata.namespace ?? namespace,
-    },
-    spec: spec as NetworkPolicy['spec'],
-  };
+  return readNetworkPolicy(obj, namespace);
 }
 
 export { toJson } from '../../../domain/json.js';

@@ -43,6 +43,7 @@ import {
   sourceOf,
   stampedForApply,
 } from './common.js';
+import { retryOnConflict, valueOrThrow } from './conflict.js';
 import { asKubeJson, KubeObjectJson } from './kube-json.js';
 import { resolvePods } from './quarantine.js';
 import { remedies } from './remedies.js';
@@ -291,9 +292,15 @@ export const denyEgress = defineAction({
         userSafe: false,
       });
     const ref: ObjectRef = { ...NETPOL, namespace, name: params.name };
-    const existing = await cluster.get(ref, { signal: ctx.signal });
-    const created = !existing || existing.metadata.annotations?.[ANNOTATION_INCIDENT] === ctx.incident.id;
-    await cluster.apply(policy, { fieldManager: FIELD_MANAGER, dryRun: ctx.dryRun, signal: ctx.signal });
+    // A 409 (another field manager wrote in between) reads again, so `created` is judged on what the
+    // apply lands on, and applies again, a bounded number of times; then the action fails with it.
+    const created = valueOrThrow(
+      await retryOnConflict(async () => {
+        const existing = await cluster.get(ref, { signal: ctx.signal });
+        await cluster.apply(policy, { fieldManager: FIELD_MANAGER, dryRun: ctx.dryRun, signal: ctx.signal });
+        return !existing || existing.metadata.annotations?.[ANNOTATION_INCIDENT] === ctx.incident.id;
+      }),
+    );
     const out: DenyOutcome = {
       namespace,
       name: params.name,

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { KubeObject } from '../../../k8s/types.js';
+import { kubeObject } from '../kube-schema.js';
 
 // Kubernetes objects as they are kept in plans and outcomes (JSON, every field the API server sent),
-// decoded with a schema when read back instead of cast.
+// decoded with a schema when read back instead of cast. Metadata reads null as absent (the API
+// server may send `labels: null`); the rest is kept exactly as sent, to be restored as it was.
 
-const Meta = z.looseObject({
+const Meta = kubeObject({
   name: z.string().optional(),
   namespace: z.string().optional(),
   resourceVersion: z.string().optional(),

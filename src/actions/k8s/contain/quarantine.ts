@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { CodedError } from '../../../domain/errors.js';
 import { assertNamespaceAllowed } from '../../../domain/namespace-policy.js';
-import type { Pod } from '../../../k8s/types.js';
 import { type ActionContext, defineAction } from '../../define.js';
 import {
   ANNOTATION_INCIDENT,
@@ -9,8 +8,6 @@ import {
   DEFAULT_QUARANTINE_KEY,
   DEFAULT_QUARANTINE_VALUE,
   DEFAULT_SELECTOR,
-  errorCode,
-  errorMessage,
   formatSelector,
   mapLimit,
   requireCluster,
@@ -19,6 +16,19 @@ import {
   serviceAccountOf,
   sourceOf,
 } from './common.js';
+import { type PodRead, readPod } from './kube-read.js';
+import { assertBlastRadius, describeOwners, Owner, ownerDrift, ownersOf } from './quarantine-owners.js';
+import {
+  isOurs,
+  labelPod,
+  NOT_LABELLED,
+  type PodResult,
+  PodResult as PodResultSchema,
+  restorePod,
+} from './quarantine-pods.js';
+
+/** Default of `max_pods`: a workload bigger than this is quarantined only when the responder says so. */
+export const DEFAULT_MAX_PODS = 20;
 
 export const QuarantineParams = z.strictObject({
   /** Label selector template; `{service}` and `{namespace}` come from the alert's source. */
@@ -28,6 +38,13 @@ export const QuarantineParams = z.strictObject({
   label_key: z.string().min(1).default(DEFAULT_QUARANTINE_KEY),
   label_value: z.string().default(DEFAULT_QUARANTINE_VALUE),
   concurrency: z.number().int().min(1).max(50).default(5),
+  /** Blast radius: a selection of more pods than this is refused at plan time; raise it to widen. */
+  max_pods: z.number().int().min(1).default(DEFAULT_MAX_PODS),
+  /**
+   * Blast radius: a selection spanning more than one workload (Deployment, StatefulSet, DaemonSet,
+   * Job, CronJob, or pods with no controller) is refused at plan time unless this is true.
+   */
+  allow_multiple_owners: z.boolean().default(false),
 });
 export type QuarantineParams = z.output<typeof QuarantineParams>;
 
@@ -45,70 +62,83 @@ const QuarantinePlan = z.strictObject({
   /** False when no cluster was there to list them (the embedded drill). */
   listed: z.boolean(),
   pods: z.array(PlannedPod),
+  /** The workloads of the pods, as the preview named them (absent in plans made before it was recorded). */
+  owners: z.array(Owner).optional(),
 });
 type QuarantinePlan = z.output<typeof QuarantinePlan>;
 
-const PodResult = z.strictObject({
-  name: z.string(),
-  previous: z.string().nullable(),
-  previousAnnotations: z.record(z.string(), z.string().nullable()),
-  /** labelled now; already ours when planned; before-restart: labelled by an apply that was interrupted. */
-  result: z.enum(['labelled', 'already', 'before-restart', 'gone', 'failed']),
-  error: z.string().optional(),
-});
-type PodResult = z.output<typeof PodResult>;
 const QuarantineOutcome = z.strictObject({
   namespace: z.string(),
   labelKey: z.string(),
   labelValue: z.string(),
   quarantinedAt: z.string(),
-  pods: z.array(PodResult),
+  pods: z.array(PodResultSchema),
   succeeded: z.array(z.string()),
   failed: z.array(z.string()),
 });
 
-/** How the source pods are found, in words (`app=payments-api`, `serviceAccountName=payments-api`). */
+/** How the source pods are found: in words (`app=payments-api`, `serviceAccountName=payments-api`), and as a test. */
 export function podQuery(
   ctx: ActionContext,
   params: { selector: string; by?: 'selector' | 'service-account' },
-): { describe: string; labelSelector?: string; serviceAccount?: string } {
+): {
+  describe: string;
+  labelSelector?: string;
+  serviceAccount?: string;
+  /** Undefined when the pod is selected; else why not. */
+  misses(pod: PodRead): string | undefined;
+} {
   if (params.by === 'service-account') {
     const sa = serviceAccountOf(ctx);
-    return { describe: `serviceAccountName=${sa}`, serviceAccount: sa };
+    return {
+      describe: `serviceAccountName=${sa}`,
+      serviceAccount: sa,
+      misses: (pod) =>
+        serviceAccountName(pod) === sa ? undefined : `no longer runs as serviceAccountName=${sa}`,
+    };
   }
-  const sel = formatSelector(selectorLabels(params.selector, ctx));
-  return { describe: sel, labelSelector: sel };
+  const labels = selectorLabels(params.selector, ctx);
+  const sel = formatSelector(labels);
+  return {
+    describe: sel,
+    labelSelector: sel,
+    misses: (pod) =>
+      Object.entries(labels).every(([k, v]) => pod.metadata.labels?.[k] === v)
+        ? undefined
+        : `no longer matches ${sel}`,
+  };
 }
 
-/** The source workload's pods, in the alert's source namespace. */
+const serviceAccountName = (pod: PodRead) => pod.spec?.serviceAccountName ?? 'default';
+
+/** The source workload's pods, in the alert's source namespace, nulls read as absent. */
 export async function resolvePods(
   ctx: ActionContext,
   params: { selector: string; by?: 'selector' | 'service-account' },
-): Promise<Pod[]> {
+): Promise<PodRead[]> {
   const cluster = requireCluster(ctx);
   const { namespace } = sourceOf(ctx);
   const q = podQuery(ctx, params);
   if (q.serviceAccount !== undefined) {
-    const all = await cluster.listPods(namespace, { signal: ctx.signal });
-    return all.filter((p) => (p.spec?.serviceAccountName ?? 'default') === q.serviceAccount);
+    const all = (await cluster.listPods(namespace, { signal: ctx.signal })).map(readPod);
+    return all.filter((p) => serviceAccountName(p) === q.serviceAccount);
   }
-  return cluster.listPods(namespace, { labelSelector: q.labelSelector!, signal: ctx.signal });
+  const pods = await cluster.listPods(namespace, { labelSelector: q.labelSelector!, signal: ctx.signal });
+  return pods.map(readPod);
 }
 
-const ours = (pod: Pod, incidentId: string) => pod.metadata.annotations?.[ANNOTATION_INCIDENT] === incidentId;
-
-function planned(pod: Pod, params: QuarantineParams, incidentId: string): z.output<typeof PlannedPod> {
+function planned(pod: PodRead, params: QuarantineParams, incidentId: string): z.output<typeof PlannedPod> {
   const labels = pod.metadata.labels ?? {};
   return {
     name: pod.metadata.name ?? '',
     uid: pod.metadata.uid ?? '',
     previous: Object.hasOwn(labels, params.label_key) ? labels[params.label_key]! : null,
-    already: labels[params.label_key] === params.label_value && ours(pod, incidentId),
+    already: labels[params.label_key] === params.label_value && isOurs(pod, incidentId),
   };
 }
 
 /** The plan's pods against the cluster's now: new, gone, and replaced (same name, another pod). */
-function podDrift(plan: QuarantinePlan, now: Pod[]): string[] {
+function podDrift(plan: QuarantinePlan, now: PodRead[]): string[] {
   const byName = new Map(now.map((p) => [p.metadata.name ?? '', p]));
   const planned = new Set(plan.pods.map((p) => p.name));
   const out: string[] = [];
@@ -128,10 +158,15 @@ export const quarantine = defineAction({
   params: QuarantineParams,
   planData: QuarantinePlan,
   outcomeData: QuarantineOutcome,
-  rbac: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'patch'] }],
+  rbac: [
+    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'patch'] },
+    // The blast radius: a pod's ReplicaSet leads to its Deployment, a Job to its CronJob.
+    { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get'] },
+    { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'] },
+  ],
   destructive: true,
   needsCluster: true,
-  example: { selector: 'app={service}', label_key: 'quarantine', label_value: 'true' },
+  example: { selector: 'app={service}', label_key: 'quarantine', label_value: 'true', max_pods: 20 },
 
   async plan(ctx, params) {
     const { namespace } = sourceOf(ctx);
@@ -143,18 +178,25 @@ export const quarantine = defineAction({
         summary: `label the pods matching ${q.describe} in ${namespace} ${params.label_key}=${params.label_value}`,
         preview: `pods: ${q.describe} in ${namespace} (no cluster configured: not listed)\nadds: ${adds}`,
         changes: true,
-        data: { namespace, selector: q.describe, listed: false, pods: [] },
+        data: { namespace, selector: q.describe, listed: false, pods: [], owners: [] },
       };
     }
     const pods = await resolvePods(ctx, params);
-    if (pods.length === 0)
-      throw new CodedError('k8s_not_found', `no pods matched ${q.describe} in ${namespace}`);
+    const owners = await ownersOf(ctx.cluster, namespace, pods, ctx.signal);
+    assertBlastRadius({
+      describe: q.describe,
+      namespace,
+      owners,
+      maxPods: params.max_pods,
+      allowMultipleOwners: params.allow_multiple_owners,
+    });
     const entries = pods.map((p) => planned(p, params, ctx.incident.id));
     const todo = entries.filter((e) => !e.already);
     return {
       summary: `label ${todo.length} of ${pods.length} pod(s) matching ${q.describe} in ${namespace} ${params.label_key}=${params.label_value}`,
       preview: [
         `namespace: ${namespace}`,
+        `workloads: ${describeOwners(owners)}`,
         `pods (${q.describe}):`,
         ...entries.map((e) => `  - ${e.name}${e.already ? ' (already quarantined: no change)' : ''}`),
         'adds:',
@@ -162,57 +204,41 @@ export const quarantine = defineAction({
         `  annotations: { ${ANNOTATION_INCIDENT}: ${ctx.incident.id}, ${ANNOTATION_QUARANTINED_AT}: <time of apply> }`,
       ].join('\n'),
       changes: todo.length > 0,
-      data: { namespace, selector: q.describe, listed: true, pods: entries },
+      data: { namespace, selector: q.describe, listed: true, pods: entries, owners },
     };
   },
 
   async drift(ctx, plan, params) {
     if (!plan.data.listed) return [];
-    return podDrift(plan.data, await resolvePods(ctx, params));
+    const now = await resolvePods(ctx, params);
+    const owners = plan.data.owners
+      ? ownerDrift(
+          plan.data.owners,
+          await ownersOf(requireCluster(ctx), plan.data.namespace, now, ctx.signal),
+        )
+      : [];
+    return [...podDrift(plan.data, now), ...owners];
   },
 
-  /** Labels exactly the pods of the confirmed plan; a pod of the plan that is gone is reported, never replaced by another. */
+  /**
+   * Labels exactly the pods of the confirmed plan; a pod of the plan that is gone, or no longer as
+   * previewed, is reported, never replaced by another. A 409 re-reads the pod and tries again (bounded).
+   */
   async apply(ctx, plan, params) {
-    const cluster = requireCluster(ctx);
+    requireCluster(ctx);
     const { namespace } = plan.data;
     assertNamespaceAllowed(ctx.namespaces, namespace);
     const at = new Date(ctx.clock.now()).toISOString();
-    const results = await mapLimit(plan.data.pods, params.concurrency, async (entry): Promise<PodResult> => {
-      const pod = await cluster.getPod(namespace, entry.name, { signal: ctx.signal });
-      const base = { name: entry.name, previous: entry.previous };
-      if (!pod || (entry.uid && pod.metadata.uid && pod.metadata.uid !== entry.uid)) {
-        return {
-          ...base,
-          previousAnnotations: {},
-          result: 'gone',
-          error: 'not the pod of the plan any more',
-        };
-      }
-      const annotations = pod.metadata.annotations ?? {};
-      const mine = ours(pod, ctx.incident.id);
-      // A resumed apply finds our own annotations: the values before us are the ones the plan saw.
-      const previousAnnotations = {
-        [ANNOTATION_INCIDENT]: mine ? null : (annotations[ANNOTATION_INCIDENT] ?? null),
-        [ANNOTATION_QUARANTINED_AT]: mine ? null : (annotations[ANNOTATION_QUARANTINED_AT] ?? null),
-      };
-      if (mine && pod.metadata.labels?.[params.label_key] === params.label_value) {
-        return {
-          ...base,
-          previousAnnotations,
-          result: entry.already || ctx.attempt <= 1 ? 'already' : 'before-restart',
-        };
-      }
-      return patchPod(ctx, params, namespace, entry.name, at).then(
-        () => ({ ...base, previousAnnotations, result: 'labelled' as const }),
-        (err: unknown) => ({
-          ...base,
-          previousAnnotations,
-          result: 'failed' as const,
-          error: errorMessage(err),
-        }),
-      );
-    });
-    const failed = results.filter((r) => r.result === 'failed' || r.result === 'gone');
+    const q = podQuery(ctx, params);
+    const req = {
+      namespace,
+      labelKey: params.label_key,
+      labelValue: params.label_value,
+      at,
+      stillSelected: q.misses,
+    };
+    const results = await mapLimit(plan.data.pods, params.concurrency, (entry) => labelPod(ctx, req, entry));
+    const failed = results.filter((r) => NOT_LABELLED.has(r.result));
     if (results.length > 0 && failed.length === results.length) {
       const messages = [...new Set(failed.map((f) => f.error))];
       const why = messages.length === 1 ? messages[0] : failed.map((f) => `${f.name}: ${f.error}`).join('; ');
@@ -238,23 +264,12 @@ export const quarantine = defineAction({
   },
 
   async revert(ctx, outcome) {
-    const cluster = requireCluster(ctx);
     const data = outcome.data;
     const restored: string[] = [];
     const gone: string[] = [];
-    for (const pod of data.pods.filter((p) => p.result !== 'failed' && p.result !== 'gone')) {
-      try {
-        await cluster.patch(
-          { apiVersion: 'v1', kind: 'Pod', namespace: data.namespace, name: pod.name },
-          { metadata: { labels: { [data.labelKey]: pod.previous }, annotations: pod.previousAnnotations } },
-          'merge',
-          { dryRun: ctx.dryRun, signal: ctx.signal },
-        );
-        restored.push(pod.name);
-      } catch (err) {
-        if (errorCode(err) !== 'k8s_not_found') throw err;
-        gone.push(pod.name);
-      }
+    for (const pod of data.pods.filter((p) => !NOT_LABELLED.has(p.result))) {
+      const done = await restorePod(ctx, { namespace: data.namespace, labelKey: data.labelKey }, pod);
+      (done === 'restored' ? restored : gone).push(pod.name);
     }
     return {
       status: 'applied',
@@ -264,20 +279,6 @@ export const quarantine = defineAction({
   },
 });
 
-function patchPod(ctx: ActionContext, params: QuarantineParams, namespace: string, name: string, at: string) {
-  return requireCluster(ctx).patch(
-    { apiVersion: 'v1', kind: 'Pod', namespace, name },
-    {
-      metadata: {
-        labels: { [params.label_key]: params.label_value },
-        annotations: { [ANNOTATION_INCIDENT]: ctx.incident.id, [ANNOTATION_QUARANTINED_AT]: at },
-      },
-    },
-    'merge',
-    { dryRun: ctx.dryRun, signal: ctx.signal },
-  );
-}
-
 /** What the cluster holds now, in one line: after a resume, how much was done before the restart. */
 function summarize(results: PodResult[], params: QuarantineParams, namespace: string): string {
   const named = (rs: PodResult[]) => (rs.length > 0 ? ` (${rs.map((r) => r.name).join(', ')})` : '');
@@ -285,10 +286,16 @@ function summarize(results: PodResult[], params: QuarantineParams, namespace: st
   const labelled = of('labelled');
   const before = of('before-restart');
   const already = of('already');
-  const failed = [...of('failed'), ...of('gone')];
+  const failed = results.filter((r) => NOT_LABELLED.has(r.result));
+  const retried = results.filter((r) => (r.attempts ?? 1) > 1 && !NOT_LABELLED.has(r.result));
   const done = [...before, ...labelled];
   return [
     `labelled ${done.length} pod(s) ${params.label_key}=${params.label_value} in ${namespace}${named(done)}${before.length > 0 ? `: ${before.length} before the restart, ${labelled.length} now` : ''}`,
+    ...(retried.length > 0
+      ? [
+          `retried after a 409 conflict: ${retried.map((r) => `${r.name} (${r.attempts} attempts)`).join(', ')}`,
+        ]
+      : []),
     ...(already.length > 0
       ? [`${already.length} already quarantined (no-op: ${already.map((r) => r.name).join(', ')})`]
       : []),

@@ -15,6 +15,7 @@ import {
   requireCluster,
   stampedForApply,
 } from './common.js';
+import { retryOnConflict } from './conflict.js';
 import { asKubeJson } from './kube-json.js';
 import {
   type DenyOutcome,
@@ -96,13 +97,16 @@ export const cniDeny: RemedyStrategy = {
       ok: true,
       object: planned,
     };
-    try {
+    // A 409 reads again (who owns it now decides `created`) and applies again, a bounded number of times.
+    const tried = await retryOnConflict(async () => {
       const existing = await cluster.get(ref, { signal: ctx.signal });
-      record.created = !existing || existing.metadata.annotations?.[ANNOTATION_INCIDENT] === ctx.incident.id;
       await cluster.apply(planned, { fieldManager: FIELD_MANAGER, dryRun: ctx.dryRun, signal: ctx.signal });
-    } catch (err) {
+      return !existing || existing.metadata.annotations?.[ANNOTATION_INCIDENT] === ctx.incident.id;
+    });
+    if (tried.ok) record.created = tried.value;
+    else {
       record.ok = false;
-      record.error = errorMessage(err);
+      record.error = errorMessage(tried.error);
     }
     out.cni = record;
   },

@@ -3,6 +3,8 @@
 import type { ActionContext } from '../../define.js';
 import type { PodInfo } from '../netpol.js';
 import { errorCode, errorMessage, requireCluster, selectorLabels } from './common.js';
+import { retryOnConflict } from './conflict.js';
+import { readPod } from './kube-read.js';
 import {
   type DenyOutcome,
   expectPlan,
@@ -13,6 +15,47 @@ import {
 
 export const detachKeys = (ctx: ActionContext, params: RemedyParams) =>
   Object.keys(selectorLabels(params.selector, ctx));
+
+type Detached = DenyOutcome['detached'][number];
+
+/**
+ * Removes the planned labels from one pod, from a fresh read each try: a pod already without them
+ * (an apply resumed after a restart) is done; one whose labels changed since the preview is left
+ * alone and reported; a 409 reads again and tries again (bounded, conflict.ts).
+ */
+async function detachPod(
+  ctx: ActionContext,
+  namespace: string,
+  p: { name: string; labels: Record<string, string> },
+): Promise<Detached> {
+  const cluster = requireCluster(ctx);
+  const tried = await retryOnConflict(async (): Promise<string | undefined> => {
+    const raw = await cluster.getPod(namespace, p.name, { signal: ctx.signal });
+    if (!raw) return 'gone';
+    const now = readPod(raw).metadata.labels ?? {};
+    const keys = Object.keys(p.labels).filter((k) => Object.hasOwn(now, k));
+    if (keys.length === 0) return undefined;
+    const changed = keys.filter((k) => now[k] !== p.labels[k]);
+    if (changed.length > 0)
+      return `relabelled since the preview (${changed.map((k) => `${k}=${now[k]}`).join(', ')}): left alone`;
+    await cluster.patch(
+      { apiVersion: 'v1', kind: 'Pod', namespace, name: p.name },
+      { metadata: { labels: Object.fromEntries(Object.keys(p.labels).map((k) => [k, null])) } },
+      'merge',
+      { dryRun: ctx.dryRun, signal: ctx.signal },
+    );
+    return undefined;
+  });
+  const attempts = tried.attempts > 1 ? { attempts: tried.attempts } : {};
+  if (!tried.ok) {
+    const why = errorMessage(tried.error);
+    const error = tried.conflict ? `${tried.attempts} writes answered 409 Conflict: ${why}` : why;
+    return { name: p.name, labels: p.labels, ok: false, error, ...attempts };
+  }
+  return tried.value === undefined
+    ? { name: p.name, labels: p.labels, ok: true, ...attempts }
+    : { name: p.name, labels: p.labels, ok: false, error: tried.value, ...attempts };
+}
 
 function withoutKeys(pod: PodInfo, keys: string[]): PodInfo {
   const labels = { ...pod.labels };
@@ -51,22 +94,8 @@ export const detach: RemedyStrategy = {
     });
   },
   async apply(ctx, plan, out) {
-    const cluster = requireCluster(ctx);
-    for (const p of expectPlan(plan, 'detach').pods) {
-      const entry: DenyOutcome['detached'][number] = { name: p.name, labels: p.labels, ok: true };
-      try {
-        await cluster.patch(
-          { apiVersion: 'v1', kind: 'Pod', namespace: out.namespace, name: p.name },
-          { metadata: { labels: Object.fromEntries(Object.keys(p.labels).map((k) => [k, null])) } },
-          'merge',
-          { dryRun: ctx.dryRun, signal: ctx.signal },
-        );
-      } catch (err) {
-        entry.ok = false;
-        entry.error = errorMessage(err);
-      }
-      out.detached.push(entry);
-    }
+    for (const p of expectPlan(plan, 'detach').pods)
+      out.detached.push(await detachPod(ctx, out.namespace, p));
   },
   asApplied(pods, policies, out) {
     const detached = new Map(out.detached.filter((d) => d.ok).map((d) => [d.name, Object.keys(d.labels)]));
@@ -79,18 +108,21 @@ export const detach: RemedyStrategy = {
     const cluster = requireCluster(ctx);
     const notes: string[] = [];
     for (const d of out.detached.filter((e) => e.ok)) {
-      try {
+      // A 409 re-reads and puts the labels back again (bounded); a pod gone is noted, not an error.
+      const tried = await retryOnConflict(async () => {
+        const pod = await cluster.getPod(out.namespace, d.name, { signal: ctx.signal });
+        if (!pod) return `pod ${d.name} already gone`;
         await cluster.patch(
           { apiVersion: 'v1', kind: 'Pod', namespace: out.namespace, name: d.name },
           { metadata: { labels: d.labels } },
           'merge',
           { dryRun: ctx.dryRun, signal: ctx.signal },
         );
-        notes.push(`relabelled pod ${d.name}`);
-      } catch (err) {
-        if (errorCode(err) !== 'k8s_not_found') throw err;
-        notes.push(`pod ${d.name} already gone`);
-      }
+        return `relabelled pod ${d.name}`;
+      });
+      if (tried.ok) notes.push(tried.value);
+      else if (errorCode(tried.error) === 'k8s_not_found') notes.push(`pod ${d.name} already gone`);
+      else throw tried.error;
     }
     return notes;
   },

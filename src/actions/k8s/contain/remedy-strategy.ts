@@ -29,17 +29,20 @@ export const RemedyPlan = z.discriminatedUnion('kind', [
 ]);
 export type RemedyPlan = z.output<typeof RemedyPlan>;
 
+/** `attempts`: writes tried, when a 409 made us read again and try again. */
 const Remedied = z.strictObject({
   name: z.string(),
   original: KubeObjectJson,
   ok: z.boolean(),
   error: z.string().optional(),
+  attempts: z.number().int().min(1).optional(),
 });
 const Detached = z.strictObject({
   name: z.string(),
   labels: z.record(z.string(), z.string()),
   ok: z.boolean(),
   error: z.string().optional(),
+  attempts: z.number().int().min(1).optional(),
 });
 
 /** What k8s.deny-egress applied: exactly what verify judges and revert undoes. */
