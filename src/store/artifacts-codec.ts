@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { ArtifactMeta, artifactNameProblem, MAX_ARTIFACT_BYTES, type NewArtifact } from '../domain/artifact.js';
+import {
+  ArtifactMeta,
+  artifactNameProblem,
+  MAX_ARTIFACT_BYTES,
+  type NewArtifact,
+} from '../domain/artifact.js';
 import { CodedError } from '../domain/errors.js';
 import { corrupt } from './codec.js';
 
@@ -10,7 +15,10 @@ import { corrupt } from './codec.js';
 /** The meta of an artifact about to be stored, or a refusal (`command_invalid`) naming why not. */
 export function artifactMetaOf(incidentId: string, artifact: NewArtifact, maxBytes: number): ArtifactMeta {
   if (incidentId === '' || artifactNameProblem(incidentId) !== undefined) {
-    throw new CodedError('command_invalid', `refusing an artifact for incident ${JSON.stringify(incidentId)}`);
+    throw new CodedError(
+      'command_invalid',
+      `refusing an artifact for incident ${JSON.stringify(incidentId)}`,
+    );
   }
   const problem = artifactNameProblem(artifact.name);
   if (problem) throw new CodedError('command_invalid', `refusing to store an artifact: ${problem}`);
