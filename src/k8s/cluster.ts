@@ -64,6 +64,11 @@ export interface ListOptions extends CallOptions {
 export interface PodLogOptions extends CallOptions {
   tailLines?: number;
   container?: string;
+  /**
+   * The previous instance of the container (before its last restart). A container that never
+   * restarted has none: the server answers 400 "previous terminated container … not found" (k8s_invalid).
+   */
+  previous?: boolean;
 }
 
 export interface AccessCheck {

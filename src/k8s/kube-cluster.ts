@@ -296,6 +296,7 @@ class KubeCluster implements Cluster {
         query: {
           tailLines: opts.tailLines === undefined ? undefined : String(opts.tailLines),
           container: opts.container,
+          previous: opts.previous ? 'true' : undefined,
         },
         accept: 'text/plain, */*',
       },

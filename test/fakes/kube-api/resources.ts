@@ -60,6 +60,7 @@ export const RESOURCES: readonly ResourceDef[] = [
     shortNames: ['svc'],
   }),
   def({ group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true }),
+  def({ group: '', version: 'v1', kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'] }),
   def({
     group: '',
     version: 'v1',

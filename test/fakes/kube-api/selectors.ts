@@ -167,6 +167,21 @@ export function supportedFields(kind: string): string[] {
       ];
     case 'Secret':
       return [...common, 'type'];
+    case 'Event':
+      return [
+        ...common,
+        'involvedObject.kind',
+        'involvedObject.namespace',
+        'involvedObject.name',
+        'involvedObject.uid',
+        'involvedObject.apiVersion',
+        'involvedObject.resourceVersion',
+        'involvedObject.fieldPath',
+        'reason',
+        'reportingComponent',
+        'source',
+        'type',
+      ];
     case 'Namespace':
       return [...common, 'status.phase'];
     case 'Job':

@@ -20,6 +20,7 @@ import {
   type JsonValue,
   PatchError,
 } from './patch.js';
+import { FakePodLogs, type PodLogOptions } from './pod-logs.js';
 import {
   type FakeExtension,
   findResource,
@@ -174,7 +175,7 @@ export class FakeKubeApi {
   #extensions: Set<FakeExtension>;
   #objects = new Map<string, JsonObject>();
   #applied = new Map<string, Map<string, JsonObject>>();
-  #podLogs = new Map<string, string>();
+  #podLogs = new FakePodLogs();
   #faults: ActiveFault[] = [];
   #denials: DenyRule[] = [];
   #rv = 1000;
@@ -274,8 +275,9 @@ export class FakeKubeApi {
     this.#controllers.reconcile();
   }
 
-  setPodLog(namespace: string, pod: string, text: string): void {
-    this.#podLogs.set(`${namespace}/${pod}`, text);
+  /** A container's log (`opts.container`; absent: the pod's one container), or its previous instance's. */
+  setPodLog(namespace: string, pod: string, text: string, opts: PodLogOptions = {}): void {
+    this.#podLogs.set(namespace, pod, text, opts);
   }
 
   /** Requests filtered by method and/or path (same matching as fault rules). */
@@ -1203,15 +1205,8 @@ export class FakeKubeApi {
   }
 
   #podLog(rr: ResourceRequest, q: URLSearchParams): string {
-    this.#mustGet(rr.def, rr.namespace, rr.name!);
-    const text = this.#podLogs.get(`${rr.namespace}/${rr.name}`) ?? '';
-    const tail = q.get('tailLines');
-    if (tail === null) return text;
-    const n = Number(tail);
-    const lines = text.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    const kept = n <= 0 ? [] : lines.slice(-n);
-    return kept.length === 0 ? '' : `${kept.join('\n')}\n`;
+    const pod = this.#mustGet(rr.def, rr.namespace, rr.name!);
+    return this.#podLogs.read(rr.namespace!, rr.name!, pod, q);
   }
 
   // ---- helpers ----
