@@ -40,6 +40,7 @@ import {
   shortDuration,
   sourceOf,
 } from './k8s-common.js';
+import { evidenceAtRisk, podsARestartWouldDelete } from './kept-pods.js';
 
 const ID = 'k8s.rollout-restart';
 
@@ -54,6 +55,9 @@ export const RolloutRestartParams = z.strictObject({
   name: z.string().min(1).max(253).optional(),
   wait: DurationText.default(120_000),
   poll: DurationText.default(2_000),
+  /** The quarantine label: pods carrying it are evidence, and a restart must not delete them. */
+  quarantine_label_key: z.string().min(1).default('quarantine'),
+  quarantine_label_value: z.string().default('true'),
 });
 export type RolloutRestartParams = z.output<typeof RolloutRestartParams>;
 
@@ -141,6 +145,9 @@ export const rolloutRestart = defineAction({
       resources: ['deployments', 'statefulsets', 'daemonsets'],
       verbs: ['get', 'patch'],
     },
+    // The quarantined pods a restart would delete: pods by label, their ReplicaSets by name.
+    { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+    { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get'] },
   ],
   destructive: true,
   needsCluster: true,
@@ -183,6 +190,8 @@ export const rolloutRestart = defineAction({
         { details: base },
       );
     }
+    const atRisk = await podsARestartWouldDelete(ctx, obj, quarantineOf(params));
+    if (atRisk.length > 0) throw evidenceAtRisk(`${ref.kind} ${namespace}/${ref.name}`, atRisk);
     return {
       summary: `restart ${ref.kind} ${namespace}/${ref.name} (rollout awaited up to ${shortDuration(params.wait)})`,
       preview,
@@ -210,6 +219,9 @@ export const rolloutRestart = defineAction({
     if (d.uid !== null && obj.metadata.uid !== d.uid)
       return [...target, `${what} replaced since the preview (new uid)`];
     const out: string[] = [...target];
+    const atRisk = await podsARestartWouldDelete(ctx, obj, quarantineOf(params));
+    if (atRisk.length > 0)
+      out.push(`quarantined pod(s) ${atRisk.join(', ')} owned by ${what} again since the preview`);
     if (d.kind === 'Deployment' && record(obj.spec).paused === true)
       out.push(`${what} paused since the preview`);
     const restartedAt = restartedAtOf(obj);
@@ -229,7 +241,7 @@ export const rolloutRestart = defineAction({
     return out;
   },
 
-  async apply(ctx, plan) {
+  async apply(ctx, plan, params) {
     const cluster = requireCluster(ctx, ID);
     const d = plan.data;
     const namespace = plannedNamespace(ctx, d.namespace);
@@ -244,6 +256,10 @@ export const rolloutRestart = defineAction({
         data: { ...base, restarted_at: null, generation: null, restarted_before_resume: false },
       };
     }
+    // Held again just before the patch: a pod quarantined (or re-adopted) since the plan is evidence too.
+    const now = await cluster.get(ref, { signal: ctx.signal });
+    const atRisk = now ? await podsARestartWouldDelete(ctx, now, quarantineOf(params)) : [];
+    if (atRisk.length > 0) throw evidenceAtRisk(what, atRisk);
     const stamp = restartStamp(ctx.clock.now());
     const patch = { metadata: { resourceVersion: d.resource_version }, ...restartPatch(stamp) };
     let patched: KubeObject;
@@ -289,6 +305,11 @@ export const rolloutRestart = defineAction({
           data: out,
         };
   },
+});
+
+const quarantineOf = (p: RolloutRestartParams) => ({
+  key: p.quarantine_label_key,
+  value: p.quarantine_label_value,
 });
 
 function restartedAtOf(obj: KubeObject): string | null {
