@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 import { builtinActions } from './actions/builtin/index.js';
 import type { ActionDefinition } from './actions/define.js';
+import { k8sEvidenceActions } from './actions/k8s/evidence/index.js';
 import { k8sContainActions } from './actions/k8s/index.js';
 import { ActionRegistry } from './actions/registry.js';
 import { rotateActions } from './actions/rotate/index.js';
@@ -30,7 +31,13 @@ import type { Store } from './store/store.js';
 
 /** Every action this build knows. */
 export function createRegistry(extra: readonly ActionDefinition[] = []): ActionRegistry {
-  return new ActionRegistry([...builtinActions, ...k8sContainActions, ...rotateActions, ...extra]);
+  return new ActionRegistry([
+    ...builtinActions,
+    ...k8sContainActions,
+    ...k8sEvidenceActions,
+    ...rotateActions,
+    ...extra,
+  ]);
 }
 
 export interface Policy {
@@ -99,6 +106,7 @@ export function createCore(parts: EngineParts): Core {
     access: parts.access ?? (slack ? accessFromLists(slack) : allowAll),
     namespaces: parts.config.namespaces,
     resumeAfterMs: parts.config.engine.resumeAfter,
+    evidence: parts.config.evidence,
     lock: { ttlMs: parts.config.engine.lockTtl, waitMs: parts.config.engine.lockTtl + 5_000 },
   });
   const recorder: AlertRecorderDeps = {

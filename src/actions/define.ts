@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { ArtifactMeta } from '../domain/artifact.js';
 import type { LoadedContract } from '../domain/contract.js';
 import { CodedError } from '../domain/errors.js';
 import type { Incident } from '../domain/incident.js';
@@ -16,6 +17,32 @@ export interface RbacRule {
   apiGroups: string[];
   resources: string[];
   verbs: string[];
+}
+
+/** An artifact as the port stored it: `created` false when the incident already had it (kept as first stored). */
+export interface StoredArtifact extends ArtifactMeta {
+  created: boolean;
+  /** Where it was written, when an evidence directory is configured and the write succeeded. */
+  path?: string;
+  /** Why it was not written to the configured directory (a drill, a failed write), in words. */
+  notWritten?: string;
+}
+
+/**
+ * Where an action keeps files of evidence: in the store (every replica reads them; the Slack
+ * presenter uploads them to the thread), in the evidence directory when one is configured, and a
+ * timeline event per artifact with its name, size and sha256.
+ */
+export interface ArtifactPort {
+  /** The cap per artifact: larger content is refused, so cut it first (logs keep their end). */
+  readonly maxBytes: number;
+  put(artifact: {
+    name: string;
+    contentType: string;
+    bytes: Uint8Array;
+    /** What was cut to fit the cap, in words. */
+    truncated?: string;
+  }): Promise<StoredArtifact>;
 }
 
 /**
@@ -45,6 +72,8 @@ export interface ActionContext {
   idempotencyKey: string;
   /** 1 for the first apply; more when an interrupted apply is resumed (after a restart) or a failed one retried. */
   attempt: number;
+  /** Where evidence files go; absent when the caller gave none (hand-built contexts): nothing can be stored. */
+  artifacts?: ArtifactPort;
 }
 
 /** Exactly what would change; read-only to produce. `preview` is shown to people (YAML, lists). */

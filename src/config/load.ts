@@ -92,6 +92,10 @@ export function parseConfig(text: string, file: string, base: string, env: Runti
     playbooks: abs(data.playbooks, 'playbooks'),
     contracts: abs(data.contracts, 'playbooks/contracts'),
     drills: abs(data.drills, 'playbooks/drills'),
+    evidence: {
+      ...data.evidence,
+      ...(data.evidence.directory ? { directory: resolve(base, data.evidence.directory) } : {}),
+    },
     source: file,
     env,
   };

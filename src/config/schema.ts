@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AlertmanagerLabelMapping } from '../domain/alertmanager-labels.js';
+import { DEFAULT_ARTIFACT_BYTES, MAX_ARTIFACT_BYTES } from '../domain/artifact.js';
 import { DurationText } from '../domain/duration.js';
 import { Mode } from '../domain/incident.js';
 import { NamespacePolicy } from '../domain/namespace-policy.js';
@@ -47,6 +48,15 @@ export const ConfigFile = z.strictObject({
       lockTtl: DurationText.default(15_000),
       /** How often every replica's worker looks for due work (queued runs, resumes, SLA reminders). */
       workEvery: DurationText.default(1_000),
+    })
+    .prefault({}),
+  /** Evidence and exports (artifacts): always kept in the store and uploaded to the thread. */
+  evidence: z
+    .strictObject({
+      /** Also write each artifact to `<directory>/<incident>/<name>` (relative to the config file). */
+      directory: z.string().min(1).optional(),
+      /** The cap per artifact in bytes; logs over it keep their end, cut with a marker. */
+      maxArtifactBytes: z.number().int().min(4096).max(MAX_ARTIFACT_BYTES).default(DEFAULT_ARTIFACT_BYTES),
     })
     .prefault({}),
 });

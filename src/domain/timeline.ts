@@ -32,6 +32,10 @@ export const TimelineKind = z.enum([
   'sla.breached',
   'engine.resumed',
   'slack.posted',
+  /** An artifact (evidence file, export) was stored with the incident: name, size, sha256, path if written. */
+  'artifact.stored',
+  /** Artifacts were uploaded to the incident's thread (file names, sha256, Slack file ids). */
+  'slack.uploaded',
 ]);
 export type TimelineKind = z.infer<typeof TimelineKind>;
 

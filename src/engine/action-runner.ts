@@ -11,6 +11,7 @@ import type { ActionState, Incident } from '../domain/incident.js';
 import { type Json, toJson } from '../domain/json.js';
 import type { TimelineKind } from '../domain/timeline.js';
 import type { Step } from '../playbooks/schema.js';
+import { artifactPort } from './artifacts.js';
 import { factsOf, unmetCondition } from './conditions.js';
 import { actionState, dryTag, type EngineDeps, mutateAction } from './state.js';
 
@@ -321,6 +322,13 @@ export class ActionRunner {
       signal: AbortSignal.any([this.#signal(), timeout]),
       idempotencyKey: `${incident.id}:${stepId}:${st.key}`,
       attempt: Math.max(1, st.attempts),
+      artifacts: artifactPort(this.#d, incident, {
+        stepId,
+        actionKey: st.key,
+        uses: st.uses,
+        dryRun: st.dryRun,
+        actor,
+      }),
     };
   }
 

@@ -27,6 +27,8 @@ export interface EngineDeps {
   namespaces: NamespacePolicy;
   /** Per-incident lock: short, kept alive by a heartbeat while a holder works. */
   lock?: { ttlMs: number; waitMs: number };
+  /** Artifacts (evidence, exports): the cap per artifact and the directory they are also written to. */
+  evidence?: { directory?: string; maxArtifactBytes?: number };
   /** An action running longer than this is aborted. Default 5 minutes. */
   actionTimeoutMs?: number;
   /** A run whose process died is resumed by any replica after this long. Default 30 s. */

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { safeArtifactName } from '../../domain/artifact.js';
 import { exportTimeline, timelineFormats, timelineToJson } from '../../timeline/export.js';
 import { defineAction } from '../define.js';
 
@@ -37,7 +38,7 @@ export const notifyMessage = defineAction({
   rbac: [],
   destructive: false,
   needsCluster: false,
-  example: { text: 'Forensics: the timeline is attached.', to: ['S0FORENSICS'] },
+  example: { text: 'Forensics: the hand-off is in this thread.', to: ['S0FORENSICS'] },
   async plan(_ctx, params) {
     const to = params.to.length > 0 ? ` (to ${params.to.join(', ')})` : '';
     return {
@@ -51,10 +52,21 @@ export const notifyMessage = defineAction({
   },
 });
 
-/** Export the timeline for forensics: its digest is recorded, and files are written when `dir` is set. */
+const CONTENT_TYPES: Record<(typeof timelineFormats)[number], string> = {
+  md: 'text/markdown; charset=utf-8',
+  json: 'application/json',
+};
+
+/**
+ * Export the timeline for forensics: its digest is recorded, each format is stored as an artifact
+ * (uploaded to the thread by the Slack presenter; written to the evidence directory when one is
+ * configured), and files are also written to `dir` when it is set (not in drills). The summary says
+ * only what this action did: the upload is the presenter's, recorded as its own event.
+ */
 export const timelineExport = defineAction({
   id: 'timeline.export',
-  description: 'Export the incident timeline (Markdown and JSON) with a sha256 of its events, for forensics',
+  description:
+    'Export the incident timeline (Markdown and JSON) with a sha256 of its events, stored as artifacts for the thread, for forensics',
   params: z.strictObject({
     formats: z.array(z.enum(timelineFormats)).min(1).default(['md', 'json']),
     dir: z.string().min(1).optional(),
@@ -65,15 +77,19 @@ export const timelineExport = defineAction({
     sha256: z.string(),
     files: z.array(z.string()),
     formats: z.array(z.enum(timelineFormats)),
+    /** The artifacts stored (name and sha256 of the bytes); absent in outcomes recorded before artifacts. */
+    artifacts: z
+      .array(z.strictObject({ name: z.string(), size: z.number().int(), sha256: z.string() }))
+      .optional(),
   }),
   rbac: [],
   destructive: false,
   needsCluster: false,
-  example: { formats: ['md', 'json'], dir: '/var/lib/egress-responder/exports' },
+  example: { formats: ['md', 'json'] },
   async plan(_ctx, params) {
-    const where = params.dir ? ` to ${params.dir}` : ' (attached in the thread)';
+    const where = params.dir ? ` (and to ${params.dir})` : '';
     return {
-      summary: `export the timeline as ${params.formats.join(' and ')}${where}`,
+      summary: `export the timeline as ${params.formats.join(' and ')}, stored as artifacts for the thread${where}`,
       changes: false,
       data: {},
     };
@@ -81,20 +97,39 @@ export const timelineExport = defineAction({
   async apply(ctx, _plan, params) {
     const events = await ctx.timeline();
     const digest = timelineToJson(ctx.incident, events).eventsSha256;
+    const rendered = params.formats.map((format) => ({
+      format,
+      text: exportTimeline(format, ctx.incident, events),
+    }));
+    const artifacts = [];
+    for (const { format, text } of rendered) {
+      if (!ctx.artifacts) break;
+      const stored = await ctx.artifacts.put({
+        // Per step: a later export (another step) is another artifact; a replay of this one is this one.
+        name: safeArtifactName(ctx.incident.id, 'timeline', ctx.stepId, format),
+        contentType: CONTENT_TYPES[format],
+        bytes: new TextEncoder().encode(text),
+      });
+      artifacts.push({ name: stored.name, size: stored.size, sha256: stored.sha256 });
+    }
     const files: string[] = [];
     if (params.dir && !ctx.dryRun) {
       await mkdir(params.dir, { recursive: true });
-      for (const format of params.formats) {
+      for (const { format, text } of rendered) {
         const file = join(params.dir, `${ctx.incident.id}.${format}`);
-        await writeFile(file, exportTimeline(format, ctx.incident, events));
+        await writeFile(file, text);
         files.push(file);
       }
     }
+    const stored =
+      artifacts.length > 0
+        ? `; stored ${artifacts.length === 1 ? '1 artifact' : `${artifacts.length} artifacts`} (${artifacts.map((a) => a.name).join(', ')})`
+        : '; not stored (no artifact store)';
     const where = files.length > 0 ? `; written to ${files.join(', ')}` : '';
     return {
       status: 'applied',
-      summary: `timeline exported: ${events.length} events, sha256 ${digest.slice(0, 16)}…${where}`,
-      data: { events: events.length, sha256: digest, files, formats: params.formats },
+      summary: `timeline exported: ${events.length} events, sha256 ${digest.slice(0, 16)}…${stored}${where}`,
+      data: { events: events.length, sha256: digest, files, formats: params.formats, artifacts },
     };
   },
 });
