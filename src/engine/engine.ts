@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
+import type { ArtifactMeta } from '../domain/artifact.js';
 import { CodedError } from '../domain/errors.js';
 import { type Incident, isActive, settledStepStatuses } from '../domain/incident.js';
 import type { TimelineEvent } from '../domain/timeline.js';
@@ -8,7 +9,14 @@ import { ActionRunner } from './action-runner.js';
 import { type Command, missingRole, releaseRefusal } from './gates.js';
 import * as inputs from './inputs.js';
 import { adhocStep, type Session } from './inputs.js';
-import { type By, type Caller, callerOf, type EngineCommands, type IncidentReader } from './ports.js';
+import {
+  type By,
+  type Caller,
+  callerOf,
+  type EngineCommands,
+  type IncidentReader,
+  type Upload,
+} from './ports.js';
 import { Release } from './release.js';
 import { DEFAULT_LOCK, type EngineDeps, mutateStep } from './state.js';
 import { StepRunner } from './step-runner.js';
@@ -92,6 +100,14 @@ export class Engine implements IncidentReader, EngineCommands {
 
   stepFor(incident: Incident, role: StepRole): Step | undefined {
     return this.playbookOf(incident)?.playbook.steps.find((s) => s.role === role);
+  }
+
+  artifacts(id: string): Promise<ArtifactMeta[]> {
+    return this.#d.store.artifacts.list(id);
+  }
+
+  artifact(id: string, name: string): Promise<{ artifact: ArtifactMeta; bytes: Buffer } | undefined> {
+    return this.#d.store.artifacts.get(id, name);
   }
 
   // ---------------------------------------------------------------- the playbook run
@@ -333,6 +349,10 @@ export class Engine implements IncidentReader, EngineCommands {
     return this.#act(id, { runs: false }, (incident) =>
       inputs.attachStepMessage(this.#session, incident, stepId, ts),
     );
+  }
+
+  attachUpload(id: string, upload: Upload): Promise<boolean> {
+    return this.#act(id, { runs: false }, (incident) => inputs.attachUpload(this.#session, incident, upload));
   }
 
   // ---------------------------------------------------------------- plumbing

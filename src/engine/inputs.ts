@@ -3,7 +3,7 @@ import type { Incident } from '../domain/incident.js';
 import { type Json, toJson } from '../domain/json.js';
 import type { Step } from '../playbooks/schema.js';
 import { approvalRefusal, type Command } from './gates.js';
-import type { Caller } from './ports.js';
+import type { Caller, Upload } from './ports.js';
 import { type EngineDeps, mutateStep, nowIso } from './state.js';
 import type { StepRunner } from './step-runner.js';
 import type { Timers } from './timers.js';
@@ -262,5 +262,23 @@ export async function attachStepMessage(
   });
   return session.d.journal.mutate(incident.id, (d) => {
     if (d.slack) d.slack.steps[stepId] = ts;
+  });
+}
+
+export async function attachUpload(session: Session, incident: Incident, upload: Upload): Promise<boolean> {
+  return session.d.journal.record({
+    incident,
+    kind: 'slack.uploaded',
+    summary: `Slack: ${upload.name} uploaded to the thread (${upload.size} bytes, sha256 ${upload.sha256})`,
+    details: {
+      name: upload.name,
+      size: upload.size,
+      sha256: upload.sha256,
+      file_id: upload.fileId,
+      channel: upload.channel,
+      thread_ts: upload.threadTs,
+    },
+    // One upload per artifact: artifacts are stored once, so the name is the artifact.
+    key: `slack:upload:${upload.name}`,
   });
 }

@@ -1,3 +1,4 @@
+import type { ArtifactMeta } from '../domain/artifact.js';
 import type { Incident } from '../domain/incident.js';
 import type { TimelineEvent } from '../domain/timeline.js';
 import type { LoadedPlaybook, Step, StepRole } from '../playbooks/schema.js';
@@ -17,6 +18,21 @@ export interface IncidentReader {
   stepOf(incident: Incident, stepId: string): Step | undefined;
   /** The incident's step with this role, if its playbook has one. */
   stepFor(incident: Incident, role: StepRole): Step | undefined;
+  /** The incident's artifacts (evidence, exports) in the order they were stored. */
+  artifacts(id: string): Promise<ArtifactMeta[]>;
+  /** One artifact with its bytes (checked against its sha256), for the upload to the thread. */
+  artifact(id: string, name: string): Promise<{ artifact: ArtifactMeta; bytes: Buffer } | undefined>;
+}
+
+/** An artifact the presenter uploaded to the incident's thread. */
+export interface Upload {
+  name: string;
+  size: number;
+  sha256: string;
+  /** Slack's file id. */
+  fileId: string;
+  channel: string;
+  threadTs: string;
 }
 
 /** Who is asking, and the request it came with (its id keys what the request records). */
@@ -55,4 +71,9 @@ export interface EngineCommands {
   /** The presenter posted the incident's root message / a step's message. */
   attachThread(id: string, thread: { channel: string; ts: string }): Promise<Incident>;
   attachStepMessage(id: string, stepId: string, ts: string): Promise<Incident>;
+  /**
+   * The presenter uploaded an artifact to the thread: recorded once per artifact (`slack.uploaded`).
+   * False when it was already recorded (another replica uploaded it first: delete the duplicate).
+   */
+  attachUpload(id: string, upload: Upload): Promise<boolean>;
 }

@@ -14,6 +14,7 @@ import {
   renderVerification,
   timelineLine,
 } from './blocks/index.js';
+import { ThreadUploader } from './uploads.js';
 
 export interface PresenterOptions {
   client: WebClient;
@@ -23,12 +24,14 @@ export interface PresenterOptions {
   coalesceMs?: number;
   /** How often incidents still without a thread are looked for (Slack was down when they opened). */
   sweepMs?: number;
+  /** First retry of a failed artifact upload (doubling up to 30 s). */
+  uploadRetryMs?: number;
 }
 
 /** What the presenter reads and the two things it records (the messages it posted). */
 export type PresenterPorts = {
   reader: IncidentReader;
-  commands: Pick<EngineCommands, 'attachThread' | 'attachStepMessage'>;
+  commands: Pick<EngineCommands, 'attachThread' | 'attachStepMessage' | 'attachUpload'>;
 };
 
 /** Events worth their own line in the thread, keyed by kind (never by their text). */
@@ -74,9 +77,16 @@ export class SlackPresenter implements IncidentObserver {
   readonly #stepTimers = new Map<string, NodeJS.Timeout>();
   readonly #retries = new Map<string, { timer: NodeJS.Timeout; delay: number }>();
   #sweeper: NodeJS.Timeout | undefined;
+  readonly #uploads: ThreadUploader;
 
   constructor(opts: PresenterOptions) {
-    this.#o = { coalesceMs: 1000, sweepMs: 30_000, ...opts };
+    this.#o = { coalesceMs: 1000, sweepMs: 30_000, uploadRetryMs: 1000, ...opts };
+    this.#uploads = new ThreadUploader({
+      client: this.#o.client,
+      log: this.#o.log,
+      enqueue: (id, work) => this.#enqueue(id, work),
+      baseDelayMs: this.#o.uploadRetryMs,
+    });
   }
 
   /** Start presenting: the reader and commands exist once the engine does. */
@@ -85,6 +95,20 @@ export class SlackPresenter implements IncidentObserver {
     this.#sweeper = setInterval(() => void this.sweep(), this.#o.sweepMs);
     this.#sweeper.unref();
     void this.sweep();
+    void this.#catchUpUploads();
+  }
+
+  /** After a restart: artifacts stored while no presenter was up to upload them (the timeline says which). */
+  async #catchUpUploads(): Promise<void> {
+    const ports = this.#ports;
+    if (!ports) return;
+    try {
+      for (const incident of await ports.reader.list({ activeOnly: true, limit: 200 })) {
+        if (incident.slack) this.#uploads.catchUp(ports, incident.id);
+      }
+    } catch (err) {
+      this.#o.log.warn({ err: (err as Error).message }, 'slack: could not look for artifacts to upload');
+    }
   }
 
   onEvent(event: TimelineEvent, incident: Incident): void {
@@ -108,6 +132,7 @@ export class SlackPresenter implements IncidentObserver {
     ) {
       this.#enqueue(incident.id, () => this.#postText(incident.id, `:mega: ${escapeMrkdwn(event.summary)}`));
     }
+    if (event.kind === 'artifact.stored' && this.#ports) this.#uploads.catchUp(this.#ports, incident.id);
     if (event.kind === 'approval.requested' && event.details.release === true && step) {
       this.#enqueue(incident.id, () => this.#postReleaseRequest(incident.id, step, event.actor));
     }
@@ -141,6 +166,7 @@ export class SlackPresenter implements IncidentObserver {
   /** Wait for everything queued (tests, shutdown); stops the sweep and pending retries. */
   async flush(): Promise<void> {
     clearInterval(this.#sweeper);
+    this.#uploads.stop();
     for (const r of this.#retries.values()) clearTimeout(r.timer);
     this.#retries.clear();
     for (let i = 0; i < 5; i++) {
@@ -246,6 +272,7 @@ export class SlackPresenter implements IncidentObserver {
       );
     }
     for (const s of attached.steps) this.#scheduleStep(id, s.id);
+    this.#uploads.catchUp(ports, id);
   }
 
   /** Exponential backoff from 1 s to 30 s until the root message is posted. */

@@ -64,6 +64,8 @@ export interface FakeUpload {
   title?: string;
   channel?: string;
   threadTs?: string;
+  /** Deleted with files.delete. */
+  deleted?: boolean;
 }
 
 export interface FakeView {
@@ -689,6 +691,12 @@ export class FakeSlackApi {
         return this.#uploadUrl(a);
       case 'files.completeUploadExternal':
         return this.#completeUpload(a);
+      case 'files.delete': {
+        const u = this.uploads.get(asString(a.file) ?? '');
+        if (!u || u.deleted) throw new SlackFail('file_not_found');
+        u.deleted = true;
+        return {};
+      }
       default:
         throw new SlackFail('unknown_method', { req_method: method });
     }
