@@ -84,7 +84,7 @@ describe('evidence artifacts through the engine', () => {
     kube.setPodLog(
       'prod',
       pod,
-      Array.from({ length: 400 }, (_, i) => `line ${i} ${'x'.repeat(20)}`).join('\n') + '\n',
+      `${Array.from({ length: 400 }, (_, i) => `line ${i} ${'x'.repeat(20)}`).join('\n')}\n`,
       {
         container: 'app',
       },
