@@ -4,7 +4,8 @@
  * A quarantined pod kept for forensics keeps its bound ServiceAccount token until it is deleted, so
  * rotation is not complete while it lives. Run this after the evidence is collected; put it in a step
  * with an approval rule in the playbook. Deletes only the pods labelled `<label_key>=<label_value>` in
- * the source namespace. No revert.
+ * the source namespace that k8s.quarantine annotated for this incident, and (unless `require_evidence:
+ * false`) refuses while any of them has no evidence bundle from k8s.collect-evidence. No revert.
  *
  * The plan lists each pod with its uid and resourceVersion; apply deletes only those, each with both
  * as delete preconditions (a pod replaced or changed since the plan is not deleted: the step fails
@@ -20,6 +21,7 @@
  * ```
  */
 import { z } from 'zod';
+import { CodedError } from '../../domain/errors.js';
 import type { Pod } from '../../k8s/types.js';
 import { type ActionContext, defineAction } from '../define.js';
 import {
@@ -47,6 +49,12 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 export const DeleteQuarantinedPodsParams = z.strictObject({
   label_key: z.string().max(316).regex(LABEL_KEY, { error: 'expected a label key' }).default('quarantine'),
   label_value: z.string().max(63).regex(LABEL_VALUE, { error: 'expected a label value' }).default('true'),
+  /**
+   * Refuse to delete a pod whose evidence bundle (`<pod>.evidence.json`, stored by
+   * k8s.collect-evidence) is not in this incident: deleting it loses its logs, its memory and its
+   * filesystem for good. `false` is an explicit, recorded choice to go without.
+   */
+  require_evidence: z.boolean().default(true),
 });
 export type DeleteQuarantinedPodsParams = z.output<typeof DeleteQuarantinedPodsParams>;
 
@@ -74,12 +82,28 @@ function selectorOf(params: DeleteQuarantinedPodsParams): string {
   return `${params.label_key}=${params.label_value}`;
 }
 
+// What k8s.quarantine annotates a pod with; a pod labelled by hand or by another incident is not
+// this incident's to delete.
+const ANNOTATION_INCIDENT = 'egress-responder.io/incident';
+
 async function quarantinedPods(ctx: ActionContext, namespace: string, selector: string): Promise<Pod[]> {
   const cluster = requireCluster(ctx, ID);
   const pods = await cluster.listPods(namespace, { labelSelector: selector, signal: ctx.signal });
   return pods
     .filter((p) => (p.metadata.name ?? '') !== '')
+    .filter((p) => p.metadata.annotations?.[ANNOTATION_INCIDENT] === ctx.incident.id)
     .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+}
+
+/** The pods among `names` with no evidence bundle stored in this incident's timeline. */
+async function withoutEvidence(ctx: ActionContext, names: string[]): Promise<string[]> {
+  const stored = new Set(
+    (await ctx.timeline())
+      .filter((e) => e.kind === 'artifact.stored' && e.details.uses === 'k8s.collect-evidence')
+      .map((e) => (e.details.artifact as { name?: unknown } | undefined)?.name)
+      .filter((n): n is string => typeof n === 'string'),
+  );
+  return names.filter((n) => !stored.has(`${n}.evidence.json`));
 }
 
 async function podNamed(ctx: ActionContext, namespace: string, name: string): Promise<Pod | undefined> {
@@ -102,7 +126,7 @@ export const deleteQuarantinedPods = defineAction({
   rbac: [{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'delete'] }],
   destructive: true,
   needsCluster: true,
-  example: { label_key: 'quarantine', label_value: 'true' },
+  example: { label_key: 'quarantine', label_value: 'true', require_evidence: true },
 
   async plan(ctx, params) {
     const namespace = allowedNamespace(ctx);
@@ -115,15 +139,27 @@ export const deleteQuarantinedPods = defineAction({
       };
     }
     const pods = (await quarantinedPods(ctx, namespace, selector)).map(versionOf);
+    const missing = params.require_evidence
+      ? await withoutEvidence(
+          ctx,
+          pods.map((p) => p.name),
+        )
+      : [];
+    if (missing.length > 0) {
+      throw new CodedError(
+        'request_refused',
+        `refusing to delete ${plural(missing.length, 'quarantined pod')} with no evidence collected in ${ctx.incident.id}: ${missing.join(', ')}; run k8s.collect-evidence first, or set require_evidence: false to delete without it`,
+      );
+    }
     if (pods.length === 0) {
       return {
-        summary: `no pods labelled ${selector} in ${namespace}`,
+        summary: `no pods labelled ${selector} and quarantined for ${ctx.incident.id} in ${namespace}`,
         changes: false,
         data: { namespace, selector, read: true, pods: [] },
       };
     }
     return {
-      summary: `delete ${plural(pods.length, 'quarantined pod')} in ${namespace} (labelled ${selector})`,
+      summary: `delete ${plural(pods.length, 'quarantined pod')} in ${namespace} (labelled ${selector}, quarantined for ${ctx.incident.id})${params.require_evidence ? '; the evidence of each is stored' : '; WITHOUT checking that evidence was collected (require_evidence: false)'}`,
       preview: pods.map((p) => `- Pod ${namespace}/${p.name}`).join('\n'),
       changes: true,
       data: { namespace, selector, read: true, pods },

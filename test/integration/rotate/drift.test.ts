@@ -63,9 +63,17 @@ const recreate = (type: string, name: string) => {
 };
 
 describe('k8s.delete-quarantined-pods', () => {
-  const params = deleteQuarantinedPods.params.parse({});
+  // Drift is the subject here, not the evidence rule (delete-quarantined.test.ts).
+  const params = deleteQuarantinedPods.params.parse({ require_evidence: false });
   const quarantined = (name: string) =>
-    fake.put(aPod({ namespace: NS, name, labels: { app: SERVICE, quarantine: 'true' } }));
+    fake.put(
+      aPod({
+        namespace: NS,
+        name,
+        labels: { app: SERVICE, quarantine: 'true' },
+        annotations: { 'egress-responder.io/incident': 'EGR-ROT-1' },
+      }),
+    );
 
   it('names pods gone, relabelled, replaced, changed and new; apply deletes none of them', async () => {
     for (const n of ['payments-api-q1', 'payments-api-q2', 'payments-api-q3', 'payments-api-q4'])
@@ -113,7 +121,7 @@ describe('k8s.delete-quarantined-pods', () => {
     quarantined('payments-api-q1');
     const ctx = rotateContext({ cluster });
     const plan = await deleteQuarantinedPods.plan(ctx, params);
-    const now = deleteQuarantinedPods.params.parse({ label_value: 'yes' });
+    const now = deleteQuarantinedPods.params.parse({ label_value: 'yes', require_evidence: false });
     expect(await deleteQuarantinedPods.drift!(ctx, plan, now)).toEqual([
       'the step now selects pods labelled quarantine=yes, not quarantine=true',
     ]);

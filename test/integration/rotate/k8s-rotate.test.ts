@@ -369,20 +369,31 @@ describe('k8s.job', () => {
 });
 
 describe('k8s.delete-quarantined-pods', () => {
-  it('deletes only the labelled pods', async () => {
-    fake.put(aPod({ namespace: NS, name: 'payments-api-q1', labels: { app: SERVICE, quarantine: 'true' } }));
-    fake.put(aPod({ namespace: NS, name: 'payments-api-ok', labels: { app: SERVICE } }));
-    fake.put(aPod({ namespace: NS, name: 'payments-api-q0', labels: { app: SERVICE, quarantine: 'false' } }));
+  it('deletes only the pods labelled and quarantined for this incident', async () => {
+    const ours = { 'egress-responder.io/incident': 'EGR-ROT-1' };
+    const put = (name: string, labels: Record<string, string>, annotations?: Record<string, string>) =>
+      fake.put(aPod({ namespace: NS, name, labels, ...(annotations ? { annotations } : {}) }));
+    put('payments-api-q1', { app: SERVICE, quarantine: 'true' }, ours);
+    put('payments-api-ok', { app: SERVICE });
+    put('payments-api-q0', { app: SERVICE, quarantine: 'false' }, ours);
+    // Labelled by hand, or by another incident: not this incident's evidence to delete.
+    put(
+      'payments-api-qx',
+      { app: SERVICE, quarantine: 'true' },
+      { 'egress-responder.io/incident': 'EGR-OTHER' },
+    );
+    put('payments-api-qh', { app: SERVICE, quarantine: 'true' });
     fake.put(aPod({ namespace: 'staging', name: 'other-q', labels: { quarantine: 'true' } }));
-    const { action } = await k8sEngine('k8s.delete-quarantined-pods').run();
+    const { action } = await k8sEngine('k8s.delete-quarantined-pods', { require_evidence: false }).run();
     expect(action.status).toBe('applied');
     expect(plan(action).preview).toBe(`- Pod ${NS}/payments-api-q1`);
+    expect(plan(action).summary).toContain('WITHOUT checking that evidence was collected');
     expect(
       fake
         .list('Pod', NS)
         .map((p) => (p.metadata as Rec).name)
         .sort(),
-    ).toEqual(['payments-api-ok', 'payments-api-q0']);
+    ).toEqual(['payments-api-ok', 'payments-api-q0', 'payments-api-qh', 'payments-api-qx']);
     expect(fake.list('Pod', 'staging')).toHaveLength(1);
   });
 });

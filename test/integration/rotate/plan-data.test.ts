@@ -58,11 +58,16 @@ it('every rotation action has an example its params accept', () => {
 });
 
 describe('k8s.delete-quarantined-pods', () => {
-  const params = deleteQuarantinedPods.params.parse({});
+  const params = deleteQuarantinedPods.params.parse({ require_evidence: false });
+  const ours = { 'egress-responder.io/incident': 'EGR-ROT-1' };
 
   it('plan and outcome round-trip', async () => {
-    fake.put(aPod({ namespace: NS, name: 'payments-api-q1', labels: { quarantine: 'true' } }));
-    fake.put(aPod({ namespace: NS, name: 'payments-api-q2', labels: { quarantine: 'true' } }));
+    fake.put(
+      aPod({ namespace: NS, name: 'payments-api-q1', labels: { quarantine: 'true' }, annotations: ours }),
+    );
+    fake.put(
+      aPod({ namespace: NS, name: 'payments-api-q2', labels: { quarantine: 'true' }, annotations: ours }),
+    );
     const ctx = rotateContext({ cluster });
     const plan = await deleteQuarantinedPods.plan(ctx, params);
     expect(plan.data.pods.map((p) => p.name)).toEqual(['payments-api-q1', 'payments-api-q2']);
