@@ -1,5 +1,6 @@
 import { builtinActions } from '../../../src/actions/builtin/index.js';
 import { type ActionDefinition, decodeOutcome, decodePlan } from '../../../src/actions/define.js';
+import { k8sEvidenceActions } from '../../../src/actions/k8s/evidence/index.js';
 import { k8sContainActions } from '../../../src/actions/k8s/index.js';
 import { rotateActions } from '../../../src/actions/rotate/index.js';
 import type { Incident } from '../../../src/domain/incident.js';
@@ -20,7 +21,8 @@ let fake: FakeKubeApi;
 let store: Store;
 
 beforeAll(async () => {
-  fake = await startFakeKubeApi();
+  // Controllers on: detaching a quarantined pod makes its ReplicaSet release it, as a real one does.
+  fake = await startFakeKubeApi({ controllers: true });
 });
 afterAll(async () => {
   await fake.close();
@@ -51,6 +53,8 @@ steps:
         with: { allow_multiple_owners: true }
       - uses: k8s.deny-egress
         with: { remedy: ${remedy} }
+      - uses: k8s.detach-quarantined
+        with: { wait: 2s, poll: 20ms }
       - uses: k8s.l7-deny
       - uses: note.add
         with: { text: noted }
@@ -65,6 +69,7 @@ steps:
   - id: handoff
     title: Hand off
     actions:
+      - uses: k8s.collect-evidence
       - uses: timeline.export
       - uses: notify.message
         with: { text: handed off }
@@ -74,7 +79,12 @@ steps:
       - uses: k8s.delete-quarantined-pods
 `;
 
-const registry: ActionDefinition[] = [...builtinActions, ...k8sContainActions, ...rotateActions];
+const registry: ActionDefinition[] = [
+  ...builtinActions,
+  ...k8sContainActions,
+  ...k8sEvidenceActions,
+  ...rotateActions,
+];
 const defOf = (uses: string) => registry.find((d) => d.id === uses)!;
 
 async function run(remedy: string): Promise<Incident> {
@@ -83,7 +93,7 @@ async function run(remedy: string): Promise<Incident> {
   const t = testEngine({
     yaml: playbook(remedy),
     store,
-    actions: [...k8sContainActions, ...rotateActions],
+    actions: [...k8sContainActions, ...k8sEvidenceActions, ...rotateActions],
     deps: { cluster: trapCluster(fake) },
   });
   const { id } = await t.open({ mode: 'hard', playbook: { id: 'roundtrip', file: 'roundtrip.yaml' } });
@@ -113,10 +123,12 @@ describe.each(['isolate', 'detach', 'cni-deny', 'report-only'])('remedy %s', (re
       'k8s.deny-egress',
       'k8s.revoke-token-secrets',
       'k8s.rollout-restart',
+      'k8s.detach-quarantined',
+      'k8s.collect-evidence',
     ]) {
       expect(decoded).toEqual(expect.arrayContaining([`${uses} plan`, `${uses} outcome`]));
     }
-    expect(new Set(actions.map((a) => a.uses)).size).toBe(13);
+    expect(new Set(actions.map((a) => a.uses)).size).toBe(15);
     expect(actions.filter((a) => a.status === 'failed')).toEqual([]);
   });
 });

@@ -41,6 +41,9 @@ export const ONCE: readonly (readonly [string, string?, string?])[] = [
   ['action.planned', 'contain', 'k8s.deny-egress'],
   ['action.applied', 'contain', 'k8s.deny-egress'],
   ['action.verified', 'contain', 'k8s.deny-egress'],
+  // The scenario's pods have no controller: nothing to detach, said once.
+  ['action.planned', 'contain', 'k8s.detach-quarantined'],
+  ['action.skipped', 'contain', 'k8s.detach-quarantined'],
   ['action.planned', 'contain', 'k8s.l7-deny'],
   ['action.skipped', 'contain', 'k8s.l7-deny'],
   ['action.applied', 'contain', 'note.add'],
