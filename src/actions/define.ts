@@ -121,6 +121,12 @@ export interface ActionDefinition<
   destructive: boolean;
   /** Needs a cluster to apply; without one the engine records the plan and skips with the reason. */
   needsCluster: boolean;
+  /**
+   * The enforcement layer a containment action acts at (`L3/L4`, `L7`): the step's result reads per
+   * layer. A `supplementary` layer never contains on its own: its verification says what it covers,
+   * and a step whose only verified layer is supplementary does not claim its success status.
+   */
+  layer?: { name: string; supplementary?: boolean };
   /** A short example of its use in a playbook step (shown by `validate --actions`; parsed by `params` in a test). */
   example: Record<string, Json>;
   plan(ctx: ActionContext, params: z.output<P>): Promise<Plan<z.output<PD>>>;

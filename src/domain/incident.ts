@@ -114,6 +114,13 @@ export const StepState = z.strictObject({
   actions: z.array(ActionState),
   slaNotifiedAt: UtcTimestamp.optional(),
   /**
+   * What a completed step amounts to, said once by the engine as it completes: `planned_only` when
+   * its destructive actions were only planned (no cluster, observe mode) and nothing was applied, so
+   * no place shows it as done; `line` is what it achieved per layer (`contained at L3/L4 (verified);
+   * L7: applied`) and names any optional action that failed.
+   */
+  result: z.strictObject({ state: z.enum(['applied', 'planned_only']), line: z.string() }).optional(),
+  /**
    * A step that is not in the playbook: one action run on request (`/egress rotate <id> <hook>`),
    * persisted and resumed exactly like a playbook step.
    */

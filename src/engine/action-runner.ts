@@ -14,6 +14,7 @@ import type { Step } from '../playbooks/schema.js';
 import { artifactPort } from './artifacts.js';
 import { factsOf, unmetCondition } from './conditions.js';
 import { actionState, dryTag, type EngineDeps, mutateAction } from './state.js';
+import { failureReason } from './step-outcome.js';
 
 // One action through plan → apply → verify → revert, with the engine's bookkeeping: each transition
 // is recorded (deterministic key, so a replay records nothing twice), the action's state is
@@ -185,7 +186,9 @@ export class ActionRunner {
         (a) => {
           a.status = outcome.status;
           a.outcome = toJson(outcome);
+          // A retried action's earlier failure reason no longer describes it.
           if (outcome.reason) a.reason = outcome.reason;
+          else delete a.reason;
         },
         'applied',
       );
@@ -302,6 +305,8 @@ export class ActionRunner {
     return mutateAction(this.#d.journal, this.#d.clock, incident.id, stepId, key, (a) => {
       a.status = 'failed';
       a.error = { code: coded.code, message };
+      // In a few words, for the step's line (an optional layer's failure is named there).
+      a.reason = failureReason(coded, message);
     });
   }
 

@@ -1,4 +1,3 @@
-import { verificationPassed } from '../actions/define.js';
 import { CodedError } from '../domain/errors.js';
 import {
   canTransition,
@@ -9,7 +8,6 @@ import {
   settledStepStatuses,
   statusLabels,
 } from '../domain/incident.js';
-import { SYSTEM_ACTOR } from '../domain/timeline.js';
 import type { Step } from '../playbooks/schema.js';
 import type { ActionRunner } from './action-runner.js';
 import { factsOf, unmetCondition } from './conditions.js';
@@ -23,6 +21,7 @@ import {
   stepState,
   unfinished,
 } from './state.js';
+import { isOptional, stepOutcome } from './step-outcome.js';
 import type { Timers } from './timers.js';
 
 // The playbook as a resumable state machine: each step is planned whole (the preview people confirm),
@@ -139,16 +138,14 @@ export class StepRunner {
     // 1. Plan everything first: the preview people confirm is the whole step.
     for (const ref of step.actions) {
       incident = await this.#actions.plan(incident, step, ref, actor);
-      if (actionState(incident, step.id, actionKey(ref)).status === 'failed')
-        return this.#fail(incident, step);
+      if (this.#blocked(incident, step, ref)) return this.#fail(incident, step);
     }
 
     // 2. Non-destructive actions (checks, notes, exports) run straight away.
     for (const ref of step.actions) {
       if (this.#actions.def(ref.uses).destructive) continue;
       incident = await this.#actions.apply(incident, step, ref, actor);
-      if (actionState(incident, step.id, actionKey(ref)).status === 'failed')
-        return this.#fail(incident, step);
+      if (this.#blocked(incident, step, ref)) return this.#fail(incident, step);
     }
 
     // 3. Gates before anything destructive.
@@ -196,16 +193,14 @@ export class StepRunner {
         const then = incident.mode === 'hard' ? 'apply it' : 'ask again';
         const checked = await this.#actions.checkDrift(incident, step, ref, actor, then);
         incident = checked.incident;
-        if (actionState(incident, step.id, actionKey(ref)).status === 'failed')
-          return this.#fail(incident, step);
+        if (this.#blocked(incident, step, ref)) return this.#fail(incident, step);
         drift.push(...checked.drift.filter((d) => !drift.includes(d)));
       }
       if (drift.length > 0 && incident.mode !== 'hard') return this.#askAgain(incident, step, drift);
     }
     for (const ref of pendingDestructive) {
       incident = await this.#actions.apply(incident, step, ref, actor);
-      if (actionState(incident, step.id, actionKey(ref)).status === 'failed')
-        return this.#fail(incident, step);
+      if (this.#blocked(incident, step, ref)) return this.#fail(incident, step);
     }
 
     // 5. People's checklist.
@@ -239,8 +234,16 @@ export class StepRunner {
     );
   }
 
+  /** A required action failed: the step stops. An optional one's failure is recorded and the step goes on. */
+  #blocked(incident: Incident, step: Step, ref: Step['actions'][number]): boolean {
+    const key = actionKey(ref);
+    return actionState(incident, step.id, key).status === 'failed' && !isOptional(step, key);
+  }
+
   async #fail(incident: Incident, step: Step): Promise<Incident> {
-    const failed = stepState(incident, step.id).actions.filter((a) => a.status === 'failed');
+    const failed = stepState(incident, step.id).actions.filter(
+      (a) => a.status === 'failed' && !isOptional(step, a.key),
+    );
     const reason = `action failed: ${failed.map((a) => a.uses).join(', ')}; retry the step or skip it`;
     await this.#record(
       incident,
@@ -284,23 +287,22 @@ export class StepRunner {
    */
   async #complete(incident: Incident, step: Step): Promise<Incident> {
     const state = stepState(incident, step.id);
-    const failedChecks = state.actions.filter((a) => verificationPassed(a.verification) === false);
-    const incomplete = failedChecks.length > 0;
-    // A status like `contained` is a claim about the world: not made when a change was only planned
-    // (observe mode, no cluster) or the approvers said no. (An action that ran and found itself not
-    // applicable — no mesh for an L7 block — has an outcome and does not count.)
-    const notApplied = state.actions.filter(
-      (a) => a.status === 'skipped' && a.outcome === undefined && this.#d.registry.get(a.uses)?.destructive,
-    );
+    const { failedChecks, notApplied, noRequiredLayer, result } = stepOutcome(step, state, this.#d.registry);
+    const incomplete = failedChecks.length > 0 || noRequiredLayer;
     const next = incomplete ? step.sets_status?.incomplete : step.sets_status?.success;
     const from = incident.status;
     const to = next && notApplied.length === 0 && next !== from ? next : undefined;
     if (to) refuseTransition(from, to);
+    const checks = failedChecks.length > 0 ? ` with ${failedChecks.length} failed verification(s)` : '';
+    const said =
+      result?.state === 'planned_only'
+        ? ` ${result.line}`
+        : ` completed${checks}${result ? `: ${result.line}` : ''}`;
     await this.#d.journal.record({
       incident,
       kind: 'step.completed',
-      summary: `Step "${step.title}" completed${incomplete ? ` with ${failedChecks.length} failed verification(s)` : ''}`,
-      details: { step: step.id, incomplete },
+      summary: `Step "${step.title}"${said}`,
+      details: { step: step.id, incomplete, ...(result ? { result } : {}) },
       key: `${step.id}:completed`,
     });
     if (to) {
@@ -327,6 +329,7 @@ export class StepRunner {
         if (!s) throw new CodedError('internal', `step ${step.id} has no state`, { userSafe: false });
         s.status = 'completed';
         s.endedAt = nowIso(this.#d.clock);
+        if (result) s.result = result;
         if (to) {
           refuseTransition(d.status, to);
           d.status = to;

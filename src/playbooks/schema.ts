@@ -30,6 +30,11 @@ export const ActionRef = z.strictObject({
     .regex(/^[a-z0-9]+(\.[a-z0-9-]+)+$/, { error: 'expected an action id such as k8s.quarantine' }),
   with: z.record(z.string(), z.unknown()).default({}),
   when: When.optional(),
+  /**
+   * A supplementary layer (an L7 block next to the NetworkPolicy): when it fails, the failure is
+   * recorded with its reason and the step carries on; its verification does not decide `sets_status`.
+   */
+  optional: z.boolean().optional(),
 });
 export type ActionRef = z.infer<typeof ActionRef>;
 

@@ -187,6 +187,8 @@ export const denyEgress = defineAction({
   description:
     'Apply a deny-all egress NetworkPolicy selecting the quarantine label, verify egress is really blocked, optionally remedy allow-policies',
   params: DenyEgressParams,
+  // Its verification (the union of every policy selecting the pods) is what says contained.
+  layer: { name: 'L3/L4' },
   planData: DenyPlan,
   outcomeData: DenyOutcome,
   rbac: [
