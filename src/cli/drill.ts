@@ -98,5 +98,6 @@ export async function drillCommand(args: DrillArgs, io: Io): Promise<number> {
     io.out(renderScorecard(report.scorecard, report.incident));
   }
   await store.close();
-  return report.scorecard.passed ? 0 : 1;
+  // PLAYED (ran through, nothing contained: no cluster) is a tabletop run, not a failure.
+  return report.scorecard.verdict === 'failed' ? 1 : 0;
 }

@@ -65,7 +65,8 @@ export async function runDrill(
 
   const incident = await autopilot(engine, id, opts.maxRounds ?? 50);
   const events = await engine.timeline(id);
-  return { incident, events, intake, scorecard: scoreDrill(loaded, incident, events) };
+  const containStep = incident.steps.find((s) => engine.stepOf(incident, s.id)?.role === 'contain')?.id;
+  return { incident, events, intake, scorecard: scoreDrill(loaded, incident, events, containStep) };
 }
 
 /**

@@ -1,7 +1,19 @@
 import { formatDuration } from '../domain/duration.js';
-import { type Incident, statusLabels } from '../domain/incident.js';
+import { type ActionState, type Incident, type StepState, statusLabels } from '../domain/incident.js';
 import type { TimelineEvent } from '../domain/timeline.js';
 import type { LoadedScenario } from './scenario.js';
+
+// The drill's verdict keeps apart two things a tabletop run can show:
+//   played    — every step the playbook reached ran through (completed or skipped), none failed, none waits;
+//   contained — a containment was verified: the incident became `contained`, which the engine only
+//               sets once the required layers' verification passed. In a drill every change is a
+//               dry-run, so with a cluster that is "contained (dry-run)": the server-side dry-run was
+//               admitted and the verification evaluated the policies as they would be. With no cluster
+//               nothing is applied or verified: not contained.
+// The rule: PASSED = every expectation met, played, and contained (or containment not applicable: the
+// containment step was skipped by its condition, or the playbook has none). PLAYED = every
+// expectation met and played, but nothing was contained (exit 0: a tabletop run is not a failure).
+// FAILED = otherwise. The score only reaches 100 when PASSED.
 
 export interface Expectation {
   what: string;
@@ -10,32 +22,125 @@ export interface Expectation {
   met: boolean;
 }
 
+/** Each action counted once, by its final state; the buckets sum to `total`. */
+export interface ActionCounts {
+  total: number;
+  applied: number;
+  appliedDryRun: number;
+  /** Destructive actions planned and shown, never applied (no cluster, observe mode). */
+  plannedOnly: number;
+  /** Skipped because they did not apply: a condition, no mesh, a skipped step. */
+  notApplicable: number;
+  failed: number;
+  /** Applied, then undone by a release. */
+  reverted: number;
+  /** Left pending, planned or applying when the drill stopped. */
+  notRun: number;
+  verifiedOk: number;
+  verifiedIncomplete: number;
+}
+
+export type Containment = 'contained' | 'contained-dry-run' | 'not-contained' | 'not-applicable';
+
 export interface Scorecard {
   scenario: string;
   expectations: Expectation[];
-  steps: { id: string; status: string; reason?: string }[];
-  actions: Record<'planned' | 'applied' | 'skipped' | 'failed' | 'verifiedOk' | 'verifiedIncomplete', number>;
+  steps: { id: string; status: string; reason?: string; result?: string }[];
+  actions: ActionCounts;
+  played: boolean;
+  containment: { state: Containment; why: string };
   /** From the first alert to the first status change to `contained`, when there was one. */
   timeToContainMs?: number;
   /** From the first alert to the last event. */
   durationMs: number;
-  /** 0–100: half for expectations met, half for steps that settled without failing. */
+  /** 0–100: 40 for expectations met, 30 for steps that ran through, 30 for containment. */
   score: number;
+  verdict: 'passed' | 'played' | 'failed';
   passed: boolean;
 }
 
-const countKinds = {
-  planned: 'action.planned',
-  applied: 'action.applied',
-  skipped: 'action.skipped',
-  failed: 'action.failed',
-} as const;
+function bucket(
+  a: ActionState,
+  step: StepState,
+): keyof Omit<ActionCounts, 'total' | 'verifiedOk' | 'verifiedIncomplete'> {
+  switch (a.status) {
+    case 'applied':
+    case 'verified':
+      return a.dryRun ? 'appliedDryRun' : 'applied';
+    case 'failed':
+      return 'failed';
+    case 'reverted':
+      return 'reverted';
+    case 'skipped':
+      // A plan and no outcome: it was shown and never carried out. An outcome (no mesh) or no plan
+      // (its condition did not hold): it did not apply.
+      return a.plan !== undefined && a.outcome === undefined ? 'plannedOnly' : 'notApplicable';
+    default:
+      return step.status === 'skipped' ? 'notApplicable' : 'notRun';
+  }
+}
 
-/** Pure: the scorecard follows from the scenario, the final incident and its timeline. */
+export function countActions(incident: Incident): ActionCounts {
+  const counts: ActionCounts = {
+    total: 0,
+    applied: 0,
+    appliedDryRun: 0,
+    plannedOnly: 0,
+    notApplicable: 0,
+    failed: 0,
+    reverted: 0,
+    notRun: 0,
+    verifiedOk: 0,
+    verifiedIncomplete: 0,
+  };
+  for (const step of incident.steps) {
+    for (const a of step.actions) {
+      counts.total += 1;
+      counts[bucket(a, step)] += 1;
+      if (a.verification !== undefined) {
+        if ((a.verification as { ok?: unknown }).ok === true) counts.verifiedOk += 1;
+        else counts.verifiedIncomplete += 1;
+      }
+    }
+  }
+  return counts;
+}
+
+function containmentOf(
+  incident: Incident,
+  events: readonly TimelineEvent[],
+  containStep: string | undefined,
+): Scorecard['containment'] {
+  const step = incident.steps.find((s) => s.id === containStep);
+  if (!step) return { state: 'not-applicable', why: 'the playbook has no containment step' };
+  if (step.status === 'skipped')
+    return { state: 'not-applicable', why: `containment step skipped (${step.reason ?? 'its condition'})` };
+  const event = events.find((e) => e.kind === 'status.changed' && e.details.to === 'contained');
+  if (event) {
+    const dry = step.actions.some((a) => a.dryRun && a.status === 'verified');
+    return dry
+      ? {
+          state: 'contained-dry-run',
+          why: `server-side dry-run verified: ${step.result?.line ?? 'contained'}`,
+        }
+      : { state: 'contained', why: step.result?.line ?? 'verified' };
+  }
+  const why =
+    step.status === 'completed'
+      ? (step.result?.line ?? `status ${statusLabels[incident.status]}`)
+      : `containment step ${step.status}${step.reason ? ` (${step.reason})` : ''}`;
+  return { state: 'not-contained', why };
+}
+
+/**
+ * Pure: the scorecard follows from the scenario, the final incident and its timeline. `containStep`:
+ * the id of the playbook's `contain` step, when it has one.
+ */
 export function scoreDrill(
   loaded: LoadedScenario,
   incident: Incident,
   events: readonly TimelineEvent[],
+  containStep?: string,
 ): Scorecard {
   const { expect } = loaded.scenario;
   const expectations: Expectation[] = [];
@@ -53,46 +158,75 @@ export function scoreDrill(
     );
   }
 
-  const verifications = incident.steps.flatMap((s) => s.actions).filter((a) => a.verification !== undefined);
-  const okCount = verifications.filter((a) => (a.verification as { ok?: boolean }).ok === true).length;
-  const actions = {
-    ...(Object.fromEntries(
-      Object.entries(countKinds).map(([k, kind]) => [k, events.filter((e) => e.kind === kind).length]),
-    ) as Record<keyof typeof countKinds, number>),
-    verifiedOk: okCount,
-    verifiedIncomplete: verifications.length - okCount,
-  };
-
   const t0 = Date.parse(incident.firstSeen);
   const contained = events.find((e) => e.kind === 'status.changed' && e.details.to === 'contained');
   const last = events.at(-1);
   const settled = incident.steps.filter((s) => s.status === 'completed' || s.status === 'skipped').length;
+  const played = incident.steps.length > 0 && settled === incident.steps.length;
+  const containment = containmentOf(incident, events, containStep);
+  const containedOk = containment.state !== 'not-contained';
+  const met = expectations.every((e) => e.met);
   const stepShare = incident.steps.length === 0 ? 0 : settled / incident.steps.length;
   const expectShare =
     expectations.length === 0 ? 1 : expectations.filter((e) => e.met).length / expectations.length;
+  const verdict = !met || !played ? 'failed' : containedOk ? 'passed' : 'played';
   const scorecard: Scorecard = {
     scenario: loaded.scenario.id,
     expectations,
-    steps: incident.steps.map((s) =>
-      s.reason ? { id: s.id, status: s.status, reason: s.reason } : { id: s.id, status: s.status },
-    ),
-    actions,
+    steps: incident.steps.map((s) => ({
+      id: s.id,
+      status: s.status,
+      ...(s.reason ? { reason: s.reason } : {}),
+      ...(s.result ? { result: s.result.line } : {}),
+    })),
+    actions: countActions(incident),
+    played,
+    containment,
     durationMs: last ? Date.parse(last.at) - t0 : 0,
-    score: Math.round(50 * expectShare + 50 * stepShare),
-    passed: expectations.every((e) => e.met) && incident.steps.every((s) => s.status !== 'failed'),
+    score: Math.round(40 * expectShare + 30 * stepShare + (containedOk ? 30 : 0)),
+    verdict,
+    passed: verdict === 'passed',
   };
   if (contained) scorecard.timeToContainMs = Date.parse(contained.at) - t0;
   return scorecard;
 }
 
+const verdictText = { passed: 'PASSED', played: 'PLAYED, NOT CONTAINED', failed: 'FAILED' } as const;
+const containmentText: Record<Containment, string> = {
+  contained: 'yes',
+  'contained-dry-run': 'in dry-run',
+  'not-contained': 'no',
+  'not-applicable': 'not applicable',
+};
+
 export function renderScorecard(card: Scorecard, incident: Incident): string {
+  const a = card.actions;
+  const counts = [
+    `${a.applied} applied`,
+    `${a.appliedDryRun} applied (dry-run)`,
+    `${a.plannedOnly} planned only`,
+    `${a.notApplicable} skipped (not applicable)`,
+    `${a.failed} failed`,
+    ...(a.reverted > 0 ? [`${a.reverted} reverted`] : []),
+    ...(a.notRun > 0 ? [`${a.notRun} not run`] : []),
+  ];
+  const toContain =
+    card.timeToContainMs === undefined
+      ? 'not contained'
+      : `${formatDuration(card.timeToContainMs)}${card.containment.state === 'contained-dry-run' ? ' (dry-run)' : ''}`;
   const lines = [
-    `Drill scorecard: ${card.scenario} — ${card.passed ? 'PASSED' : 'FAILED'} (score ${card.score}/100)`,
+    `Drill scorecard: ${card.scenario} — ${verdictText[card.verdict]} (score ${card.score}/100)`,
+    `  played: ${card.played ? 'yes, every step ran through' : 'no, a step failed or still waits'}`,
+    `  contained: ${containmentText[card.containment.state]} — ${card.containment.why}`,
     `  incident ${incident.id}: ${statusLabels[incident.status]}, verdict ${incident.verdict.kind}, ${incident.count} alert(s)`,
     '  steps:',
-    ...card.steps.map((s) => `    - ${s.id}: ${s.status}${s.reason ? ` (${s.reason})` : ''}`),
-    `  actions: ${card.actions.planned} planned, ${card.actions.applied} applied (dry-run), ${card.actions.skipped} skipped, ${card.actions.failed} failed; verifications ${card.actions.verifiedOk} ok, ${card.actions.verifiedIncomplete} incomplete`,
-    `  time to contain: ${card.timeToContainMs === undefined ? 'not contained' : formatDuration(card.timeToContainMs)}; drill took ${formatDuration(card.durationMs)}`,
+    ...card.steps.map(
+      (s) =>
+        `    - ${s.id}: ${s.status}${s.result ? ` — ${s.result}` : ''}${s.reason ? ` (${s.reason})` : ''}`,
+    ),
+    `  actions (${a.total}, each by its final state): ${counts.join(', ')}; verifications ${a.verifiedOk} ok, ${a.verifiedIncomplete} incomplete`,
+    `  time to contain: ${toContain}; drill took ${formatDuration(card.durationMs)}`,
+    '  rule: PASSED = expectations met, every step ran through and containment verified (a server-side dry-run verification counts as contained in dry-run); PLAYED = ran through, nothing contained; FAILED = otherwise',
   ];
   if (card.expectations.length > 0) {
     lines.push('  expectations:');

@@ -13,7 +13,7 @@ export interface StepOutcome {
   /** Required actions whose verification failed: the step's status is its `incomplete` one. */
   failedChecks: ActionState[];
   /**
-   * Destructive actions only planned (no cluster, observe mode): a status such as `contained` is a
+   * Actions only planned (no cluster, observe mode): a status such as `contained` is a
    * claim about the world and is not made. (An action that ran and found itself not applicable — no
    * mesh for an L7 block — has an outcome and does not count.)
    */
@@ -32,7 +32,9 @@ export function stepOutcome(step: Step, state: StepState, registry: ActionRegist
   const required = state.actions.filter((a) => !isOptional(step, a.key));
   const failedChecks = required.filter((a) => verificationPassed(a.verification) === false);
   const destructive = state.actions.filter((a) => registry.get(a.uses)?.destructive);
-  const notApplied = destructive.filter((a) => a.status === 'skipped' && a.outcome === undefined && a.plan);
+  // Planned, then not carried out (no cluster, observe mode); a read-only collection counts too: it
+  // gathered nothing. An action whose condition did not hold has no plan and is not among them.
+  const notApplied = state.actions.filter((a) => a.status === 'skipped' && a.outcome === undefined && a.plan);
   const applied = destructive.filter((a) => ['applied', 'verified', 'reverted'].includes(a.status));
   const layered = state.actions.filter((a) => registry.get(a.uses)?.layer);
   const noRequiredLayer =

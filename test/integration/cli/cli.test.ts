@@ -16,7 +16,26 @@ describe('egress-responder CLI', () => {
     const io = capture();
     expect(await main(['drill', 'exfil-unknown-fqdn'], io)).toBe(0);
     const out = io.stdout.join('\n');
-    expect(out).toContain('Drill scorecard: exfil-unknown-fqdn — PASSED');
+    // No cluster: every step ran through, but nothing was applied, so nothing is called contained.
+    expect(out).toMatch(/Drill scorecard: exfil-unknown-fqdn — PLAYED, NOT CONTAINED \(score 70\/100\)/);
+    expect(out).not.toContain('— PASSED');
+    expect(out).toContain('  played: yes, every step ran through');
+    expect(out).toContain('  contained: no — planned only — nothing applied (no cluster configured)');
+    expect(out).toContain('Step "B) Contain" planned only — nothing applied (no cluster configured)');
+    expect(out).not.toContain('Step "B) Contain" completed');
+    expect(out).toContain(
+      '    - contain: completed — planned only — nothing applied (no cluster configured)',
+    );
+    expect(out).toContain('  time to contain: not contained');
+    // Each action once, by its final state: the buckets add up to the total.
+    const counts =
+      /actions \((\d+), each by its final state\): (\d+) applied, (\d+) applied \(dry-run\), (\d+) planned only, (\d+) skipped \(not applicable\), (\d+) failed;/.exec(
+        out,
+      );
+    expect(counts).not.toBeNull();
+    const [total, ...buckets] = counts!.slice(1).map(Number);
+    expect(buckets.reduce((a, b) => a + b, 0)).toBe(total);
+    expect(buckets[2]).toBeGreaterThan(0);
     expect(out).toMatch(
       /- `\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z` T\+00:00:\d\d\.\d{3} \*\*system\*\* incident\.opened/,
     );
@@ -92,7 +111,15 @@ describe('drill --cluster', () => {
     expect(kube.get('NetworkPolicy', 'prod', 'quarantine-deny-egress')).toBeUndefined();
     const pods = kube.list('Pod', 'prod') as { metadata: { labels?: Record<string, string> } }[];
     expect(pods.some((p) => p.metadata.labels?.quarantine)).toBe(false);
-    expect(io.stdout.join('\n')).toContain('Verification: contained');
+    const out = io.stdout.join('\n');
+    expect(out).toContain('Verification: contained');
+    // The server-side dry-run was admitted and verified: contained in dry-run, and only then PASSED.
+    expect(out).toContain('Drill scorecard: exfil-unknown-fqdn — PASSED (score 100/100)');
+    expect(out).toMatch(
+      / {2}contained: in dry-run — server-side dry-run verified: contained at L3\/L4 \(verified, dry-run\)/,
+    );
+    expect(out).toMatch(/time to contain: \d\d:\d\d:\d\d\.\d{3} \(dry-run\)/);
+    expect(out).toContain('Step "B) Contain" completed: contained at L3/L4 (verified, dry-run); L7: no mesh');
   });
 
   it('--cluster without KUBECONFIG is a clear error', async () => {
