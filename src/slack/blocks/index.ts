@@ -28,6 +28,7 @@ export {
   renderPreview,
   renderStep,
   renderVerification,
+  stepHeadline,
   stepStatusEmoji,
   stepStatusLabels,
 } from './steps.js';

@@ -248,11 +248,25 @@ function confirmBlocks(incident: Incident, stepDef: Step, state: StepState): Blo
   ];
 }
 
+/**
+ * How a step reads: its status, except a completed step that only planned (no cluster, observe mode)
+ * never shows ✅ completed; and what a completed step achieved per layer follows its label.
+ */
+export function stepHeadline(state: StepState): { emoji: string; label: string } {
+  if (state.status === 'completed' && state.result?.state === 'planned_only')
+    return { emoji: '📝', label: state.result.line };
+  const label = stepStatusLabels[state.status];
+  return {
+    emoji: stepStatusEmoji[state.status],
+    label: state.status === 'completed' && state.result ? `${label} — ${state.result.line}` : label,
+  };
+}
+
 /** The thread message of one step. */
 export function renderStep(incident: Incident, stepDef: Step, state: StepState): SlackMessage {
   const status = state.status;
-  const emoji = stepStatusEmoji[status];
-  let head = `${emoji} *${escapeInline(stepDef.title)}* — ${stepStatusLabels[status]}`;
+  const { emoji, label } = stepHeadline(state);
+  let head = `${emoji} *${escapeInline(stepDef.title)}* — ${escapeInline(label)}`;
   if ((status === 'skipped' || status === 'failed') && state.reason) {
     head += `\n*Reason:* ${escapeInline(state.reason)}`;
   }
@@ -293,7 +307,7 @@ export function renderStep(incident: Incident, stepDef: Step, state: StepState):
     });
   }
 
-  let text = `${emoji} ${escapeInline(stepDef.title)}: ${stepStatusLabels[status]}`;
+  let text = `${emoji} ${escapeInline(stepDef.title)}: ${escapeInline(label)}`;
   if ((status === 'skipped' || status === 'failed') && state.reason)
     text += ` (${escapeInline(state.reason)})`;
   return enforceMessage({ text, blocks }, { incidentId: incident.id });

@@ -3,6 +3,7 @@ import { type Incident, statusLabels } from '../../domain/incident.js';
 import type { Caller } from '../../engine/ports.js';
 import { exportTimeline } from '../../timeline/export.js';
 import { plainLine } from '../blocks/escape.js';
+import { stepHeadline } from '../blocks/steps.js';
 import { type SlackDeps, stepWithRole } from '../deps.js';
 
 // What a click or a command does, once: buttons and /egress subcommands share these. Steps are found
@@ -14,7 +15,7 @@ export async function contain(deps: SlackDeps, id: string, by: Caller): Promise<
   const state = after.steps.find((s) => s.id === step.id);
   return state?.status === 'awaiting_confirmation'
     ? `Containment preview for ${id} is in its thread: check it and press Confirm.`
-    : `Containment for ${id}: ${state?.status ?? 'not started'}${state?.reason ? ` (${state.reason})` : ''}.`;
+    : `Containment for ${id}: ${state ? stepHeadline(state).label : 'not started'}${state?.reason ? ` (${state.reason})` : ''}.`;
 }
 
 /** A responder asks; the presenter posts Approve/Deny for an approver who is not the requester. */
@@ -41,7 +42,8 @@ export async function rotate(deps: SlackDeps, id: string, by: Caller, hook?: str
   if (!hook) {
     const step = stepWithRole(deps, incident, 'rotate');
     const after = await deps.commands.runStepNow(id, step.id, by);
-    return `Rotation step for ${id}: ${after.steps.find((s) => s.id === step.id)?.status ?? 'not started'}.`;
+    const state = after.steps.find((s) => s.id === step.id);
+    return `Rotation step for ${id}: ${state ? stepHeadline(state).label : 'not started'}.`;
   }
   const refs = deps.reader.playbookOf(incident)?.playbook.steps.flatMap((s) => s.actions) ?? [];
   const ref = refs.find((a) => a.id === hook || a.uses === hook);

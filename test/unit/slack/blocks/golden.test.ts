@@ -243,6 +243,34 @@ describe('golden: step messages', () => {
       }),
     ],
     [
+      // What it achieved per layer follows "completed"; an optional layer's failure is named.
+      'completed-layers',
+      aStep(),
+      aState('completed', {
+        startedAt: AT,
+        endedAt: LATER,
+        actions: plannedActions('verified'),
+        result: {
+          state: 'applied',
+          line: 'contained at L3/L4 (verified); L7: not applied: forbidden (RBAC: patch authorizationpolicies in istio-system)',
+        },
+      }),
+    ],
+    [
+      // Nothing reached the cluster: never ✅ completed.
+      'completed-planned-only',
+      aStep(),
+      aState('completed', {
+        startedAt: AT,
+        endedAt: LATER,
+        actions: plannedActions('skipped').map((a) => ({
+          ...a,
+          reason: 'no cluster configured: planned only',
+        })),
+        result: { state: 'planned_only', line: 'planned only — nothing applied (no cluster configured)' },
+      }),
+    ],
+    [
       'skipped',
       aStep(),
       aState('skipped', { startedAt: AT, endedAt: AT, reason: 'when: verdict is allowed', actions: [] }),
