@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { builtinActions } from '../../../src/actions/builtin/index.js';
+import { k8sEvidenceActions } from '../../../src/actions/k8s/evidence/index.js';
 import { k8sContainActions } from '../../../src/actions/k8s/index.js';
 import { ActionRegistry } from '../../../src/actions/registry.js';
 import { rotateActions } from '../../../src/actions/rotate/index.js';
@@ -20,7 +21,12 @@ import type { Playbook } from '../../../src/playbooks/schema.js';
 import { nastyString, params, returnsOrRejectsPrecisely, yamlInputs, yamlishText } from './support.js';
 
 // The registry the bot builds (src/main.ts createRegistry), from the same action lists.
-const registry = new ActionRegistry([...builtinActions, ...k8sContainActions, ...rotateActions]);
+const registry = new ActionRegistry([
+  ...builtinActions,
+  ...k8sContainActions,
+  ...k8sEvidenceActions,
+  ...rotateActions,
+]);
 const env = readEnv({});
 
 const shipped = (rel: string) => readFileSync(join(packageRoot, rel), 'utf8');
