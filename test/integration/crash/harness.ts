@@ -37,7 +37,8 @@ export const ENGINE = { resumeAfterMs: 1000, lockTtlMs: 1000, workEveryMs: 200 }
  * How long after the restarted child said it listens every incident must be contained: the resume
  * delay, a lock left by the dead process, a few worker passes, and room for a busy 2-core machine.
  */
-export const CONTAIN_BOUND_MS = ENGINE.resumeAfterMs + ENGINE.lockTtlMs + 5 * ENGINE.workEveryMs + 3000;
+// + 5 s for the contain step itself: since issue 10 it also reads owners, detaches, and looks for a mesh gateway.
+export const CONTAIN_BOUND_MS = ENGINE.resumeAfterMs + ENGINE.lockTtlMs + 5 * ENGINE.workEveryMs + 5000;
 /** Give up waiting for the restarted child to settle after this long (a failure, with what was seen). */
 const SETTLE_TIMEOUT_MS = 20_000;
 /** Writes the fake cluster sees for one contained incident: 2 pod labels, the deny policy, the allow-policy. */
