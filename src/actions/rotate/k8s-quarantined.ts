@@ -24,6 +24,7 @@ import { z } from 'zod';
 import { CodedError } from '../../domain/errors.js';
 import type { Pod } from '../../k8s/types.js';
 import { type ActionContext, defineAction } from '../define.js';
+import { ANNOTATION_INCIDENT } from '../k8s/contain/common.js';
 import {
   allowedNamespace,
   deleteListed,
@@ -81,10 +82,6 @@ export type DeleteQuarantinedPodsOutcome = z.output<typeof DeleteQuarantinedPods
 function selectorOf(params: DeleteQuarantinedPodsParams): string {
   return `${params.label_key}=${params.label_value}`;
 }
-
-// What k8s.quarantine annotates a pod with; a pod labelled by hand or by another incident is not
-// this incident's to delete.
-const ANNOTATION_INCIDENT = 'egress-responder.io/incident';
 
 async function quarantinedPods(ctx: ActionContext, namespace: string, selector: string): Promise<Pod[]> {
   const cluster = requireCluster(ctx, ID);

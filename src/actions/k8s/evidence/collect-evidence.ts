@@ -22,6 +22,7 @@ import { safeArtifactName } from '../../../domain/artifact.js';
 import type { Pod } from '../../../k8s/types.js';
 import { type ActionContext, defineAction, type StoredArtifact } from '../../define.js';
 import { allowedNamespace, NO_CLUSTER_NOTE, plural, requireCluster } from '../../rotate/k8s-common.js';
+import { ANNOTATION_INCIDENT } from '../contain/common.js';
 import {
   containerLog,
   containersOf,
@@ -34,8 +35,6 @@ import {
 } from './read.js';
 
 const ID = 'k8s.collect-evidence';
-/** The annotation k8s.quarantine puts on each pod it quarantines (contain/common.ts ANNOTATION_INCIDENT). */
-const ANNOTATION_INCIDENT = 'egress-responder.io/incident';
 
 export const CollectEvidenceParams = z.strictObject({
   label_key: z.string().min(1).max(316).default('quarantine'),
