@@ -21,6 +21,7 @@ import { Release } from './release.js';
 import { DEFAULT_LOCK, type EngineDeps, mutateStep } from './state.js';
 import { StepRunner } from './step-runner.js';
 import { Timers } from './timers.js';
+import { type WorkDone, workPass } from './worker.js';
 
 export type { EngineDeps } from './state.js';
 
@@ -127,31 +128,11 @@ export class Engine implements IncidentReader, EngineCommands {
    * Take what the schedule says is due (queued playbook runs, runs whose process died, SLA
    * reminders) and do it. Any replica may call this; each item goes to one of them.
    */
-  async work(now = this.#d.clock.now()): Promise<{ advanced: number; reminders: number; failed: number }> {
-    const done = { advanced: 0, reminders: 0, failed: 0 };
-    // One item at a time: an item leased but not yet started when the process dies would otherwise
-    // wait out its lease instead of coming back after resumeAfter. A leased item is not due again
-    // within this pass, so the loop ends.
-    for (let n = 0; n < Timers.perPass; n++) {
-      const item = await this.#timers.leaseOne(now);
-      if (!item) break;
-      try {
-        const kind = this.#timers.kind(item);
-        if (kind === 'advance') {
-          await this.advance(String(item.data.incidentId));
-          done.advanced += 1;
-        } else if (kind === 'sla') {
-          if (await this.#timers.fireSla(item)) done.reminders += 1;
-        }
-        // advance removes its own item once nothing is in flight; the rest are done now.
-        if (kind !== 'advance') await this.#d.store.schedule.remove(item.id);
-      } catch (err) {
-        done.failed += 1;
-        // Left leased: it comes back after the lease, on whichever replica is free then.
-        this.#d.log.warn({ err, item: item.id }, 'scheduled work failed; it will be retried');
-      }
-    }
-    return done;
+  work(now = this.#d.clock.now()): Promise<WorkDone> {
+    return workPass(
+      { timers: this.#timers, store: this.#d.store, log: this.#d.log, advance: (id) => this.advance(id) },
+      now,
+    );
   }
 
   // ---------------------------------------------------------------- people's inputs
