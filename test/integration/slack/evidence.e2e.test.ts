@@ -40,7 +40,21 @@ function quarantine(id: string, pods: Obj[]): string[] {
         labels: { ...m.labels, quarantine: 'true' },
         annotations: { 'egress-responder.io/incident': id },
       },
-      spec: { ...(pod.spec as Obj), nodeName: 'node-a' },
+      spec: {
+        ...(pod.spec as Obj),
+        nodeName: 'node-a',
+        // A password put straight into the spec, and one by reference: the bundle keeps only a digest of the first.
+        containers: [
+          {
+            name: 'app',
+            image: 'registry.example/app:1.0',
+            env: [
+              { name: 'DB_PASSWORD', value: 'hunter2-literal' },
+              { name: 'API_KEY', valueFrom: { secretKeyRef: { name: 'payments', key: 'api-key' } } },
+            ],
+          },
+        ],
+      },
       status: {
         phase: 'Running',
         hostIP: '10.0.0.7',
@@ -162,6 +176,17 @@ describe('k8s.collect-evidence through Slack, with the evidence directory', () =
       (await bot.server.store.artifacts.get(id, `${pods[0]}.evidence.json`))!.bytes.toString('utf8'),
     );
     expect(bundle.pod.metadata.name).toBe(pods[0]);
+    // A literal env value never leaves the cluster: not in the store, the thread or the directory.
+    expect(bundle.redacted).toEqual(['app.env.DB_PASSWORD']);
+    expect(bundle.pod.spec.containers[0].env).toEqual([
+      {
+        name: 'DB_PASSWORD',
+        value: `[redacted: sha256 ${sha(new TextEncoder().encode('hunter2-literal'))}]`,
+      },
+      { name: 'API_KEY', valueFrom: { secretKeyRef: { name: 'payments', key: 'api-key' } } },
+    ]);
+    for (const u of completed()) expect(Buffer.from(u.content!).toString('utf8')).not.toContain('hunter2');
+    for (const a of artifacts) expect(readFileSync(join(dir, id, a.name), 'utf8')).not.toContain('hunter2');
     expect(bundle.owners.map((o: Obj) => `${o.kind}:${o.found}`)).toEqual([
       'ReplicaSet:true',
       'Deployment:true',

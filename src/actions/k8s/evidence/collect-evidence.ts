@@ -32,6 +32,7 @@ import {
   ownerChain,
   policiesOn,
   type Read,
+  withoutSecretValues,
 } from './read.js';
 
 const ID = 'k8s.collect-evidence';
@@ -150,12 +151,15 @@ async function collectPod(ctx: ActionContext, pod: Pod, tailLines: number): Prom
       }
     }
   }
+  const kept = withoutSecretValues(pod);
   const bundle = {
     incident: ctx.incident.id,
     collectedAt: new Date(ctx.clock.now()).toISOString(),
     collectedBy: ctx.actor,
     cluster: r.cluster.name,
-    pod,
+    pod: kept.pod,
+    /** Fields whose values were replaced by their sha256 (they may hold secrets). */
+    redacted: kept.redacted,
     owners: await ownerChain(r, pod),
     node: {
       name: pod.spec?.nodeName ?? null,

@@ -1,6 +1,7 @@
 // What evidence collection reads of one pod, each part on its own: a part that cannot be read
 // (forbidden, gone, not served) is recorded as a problem in words and the rest is still collected,
 // since partial evidence beats none. Reads only.
+import { createHash } from 'node:crypto';
 import type { Json } from '../../../domain/json.js';
 import type { Cluster } from '../../../k8s/cluster.js';
 import type { KubeObject, Pod } from '../../../k8s/types.js';
@@ -193,4 +194,36 @@ export async function containerLog(
     }
     return { error: why };
   }
+}
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+const digest = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * The pod as the bundle keeps it: every literal env value (often a password or a key put straight
+ * into the spec) and the last-applied annotation (which repeats them) replaced by their sha256. The
+ * bundle is uploaded to Slack and written to disk; a digest still lets forensics check a suspected
+ * value without anyone reading it there. References (`valueFrom`) stay: they name, not hold.
+ */
+export function withoutSecretValues(pod: Pod): { pod: Json; redacted: string[] } {
+  const copy = rec(json(pod));
+  const redacted: string[] = [];
+  const spec = rec(copy.spec);
+  for (const list of ['initContainers', 'containers', 'ephemeralContainers']) {
+    for (const c of Array.isArray(spec[list]) ? (spec[list] as unknown[]) : []) {
+      const container = rec(c);
+      for (const e of Array.isArray(container.env) ? (container.env as unknown[]) : []) {
+        const env = rec(e);
+        if (typeof env.value !== 'string') continue;
+        env.value = `[redacted: sha256 ${digest(env.value)}]`;
+        redacted.push(`${String(container.name)}.env.${String(env.name)}`);
+      }
+    }
+  }
+  const annotations = rec(rec(copy.metadata).annotations);
+  if (typeof annotations[LAST_APPLIED] === 'string') {
+    annotations[LAST_APPLIED] = `[redacted: sha256 ${digest(annotations[LAST_APPLIED] as string)}]`;
+    redacted.push(`metadata.annotations.${LAST_APPLIED}`);
+  }
+  return { pod: copy as Json, redacted };
 }
