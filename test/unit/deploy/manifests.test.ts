@@ -11,12 +11,7 @@ describe('deploy/rbac.yaml', () => {
     const docs = parseAllDocuments(await readFile(join(packageRoot, 'deploy', 'rbac.yaml'), 'utf8')).map(
       (d) => d.toJS(),
     );
-    const role = docs.find((d) => d.kind === 'ClusterRole');
-    const granted = new Set<string>();
-    for (const rule of role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]) {
-      for (const g of rule.apiGroups)
-        for (const r of rule.resources) for (const v of rule.verbs) granted.add(`${g}/${r}:${v}`);
-    }
+    const granted = grants(docs.find((d) => d.kind === 'ClusterRole'));
     const needed = createRegistry()
       .rbac()
       .flatMap((rule) =>
@@ -25,7 +20,39 @@ describe('deploy/rbac.yaml', () => {
     expect(needed.length).toBeGreaterThan(10);
     expect(needed.filter((n) => !granted.has(n))).toEqual([]);
   });
+
+  it('binds the L7 Role where the L7 block writes by default, with every verb that action declares', async () => {
+    const docs = parseAllDocuments(await readFile(join(packageRoot, 'deploy', 'rbac.yaml'), 'utf8')).map(
+      (d) => d.toJS(),
+    );
+    const role = docs.find((d) => d.kind === 'Role' && d.metadata.name === 'egress-responder-l7');
+    const binding = docs.find((d) => d.kind === 'RoleBinding' && d.roleRef.name === 'egress-responder-l7');
+    const l7 = createRegistry().get('k8s.l7-deny')!;
+    const defaults = l7.params.parse({}) as {
+      mesh_root_namespace: string;
+      egress_gateway: { namespace: string };
+    };
+    expect(role.metadata.namespace).toBe(defaults.mesh_root_namespace);
+    expect(defaults.egress_gateway.namespace).toBe(role.metadata.namespace);
+    expect(binding.metadata.namespace).toBe(role.metadata.namespace);
+    const granted = grants(role);
+    const needed = l7.rbac.flatMap((rule) =>
+      rule.apiGroups.flatMap((g) => rule.resources.flatMap((r) => rule.verbs.map((v) => `${g}/${r}:${v}`))),
+    );
+    expect(needed.filter((n) => !granted.has(n))).toEqual([]);
+  });
 });
+
+function grants(role: {
+  rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+}): Set<string> {
+  const granted = new Set<string>();
+  for (const rule of role.rules) {
+    for (const g of rule.apiGroups)
+      for (const r of rule.resources) for (const v of rule.verbs) granted.add(`${g}/${r}:${v}`);
+  }
+  return granted;
+}
 
 describe('deploy/ manifests', () => {
   it('the example config is a valid config', async () => {
@@ -36,15 +63,22 @@ describe('deploy/ manifests', () => {
   });
 
   const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
-  (kubectl.error ? it.skip : it)('kubectl kustomize renders them, with the RoleBinding left in prod', () => {
-    const out = spawnSync('kubectl', ['kustomize', join(packageRoot, 'deploy')], { encoding: 'utf8' });
-    expect(out.stderr).toBe('');
-    const docs = parseAllDocuments(out.stdout).map((d) => d.toJS());
-    const find = (kind: string) => docs.filter((d) => d.kind === kind);
-    expect(find('RoleBinding').map((d) => d.metadata.namespace)).toEqual(['prod']);
-    const deployment = find('Deployment')[0];
-    const configMap = find('ConfigMap')[0];
-    expect(deployment.spec.template.spec.volumes[0].configMap.name).toBe(configMap.metadata.name);
-    expect(deployment.spec.template.spec.serviceAccountName).toBe(find('ServiceAccount')[0].metadata.name);
-  });
+  (kubectl.error ? it.skip : it)(
+    'kubectl kustomize renders them, with the RoleBindings left in the namespaces they grant',
+    () => {
+      const out = spawnSync('kubectl', ['kustomize', join(packageRoot, 'deploy')], { encoding: 'utf8' });
+      expect(out.stderr).toBe('');
+      const docs = parseAllDocuments(out.stdout).map((d) => d.toJS());
+      const find = (kind: string) => docs.filter((d) => d.kind === kind);
+      expect(
+        find('RoleBinding')
+          .map((d) => d.metadata.namespace)
+          .sort(),
+      ).toEqual(['istio-system', 'prod']);
+      const deployment = find('Deployment')[0];
+      const configMap = find('ConfigMap')[0];
+      expect(deployment.spec.template.spec.volumes[0].configMap.name).toBe(configMap.metadata.name);
+      expect(deployment.spec.template.spec.serviceAccountName).toBe(find('ServiceAccount')[0].metadata.name);
+    },
+  );
 });
