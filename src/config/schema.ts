@@ -21,6 +21,30 @@ export const SlackConfig = z.strictObject({
   viewers: z.array(SlackId('user or user-group', /^[UWS][A-Z0-9]{2,}$/)).default([]),
 });
 
+/** Break-glass grants: who approves how many, how long they may last, what may be granted. */
+export const BreakglassConfig = z.strictObject({
+  /** Approvers (other than the requester) needed for a grant or an extension. */
+  approvals: z.number().int().min(1).max(5).default(1),
+  /** A request nobody decides within this window expires. */
+  requestTtl: DurationText.default(30 * 60_000),
+  /** The longest a grant may last, per kind, extensions included. */
+  maxDuration: z
+    .strictObject({
+      'egress-exception': DurationText.default(4 * 3_600_000),
+      'access-elevation': DurationText.default(4 * 3_600_000),
+    })
+    .prefault({}),
+  /** The ClusterRoles an access elevation may bind (nothing else can be granted). */
+  accessRoles: z.array(z.string().min(1)).default(['egress-responder-forensics']),
+  /** `cilium`: FQDN destinations become a CiliumNetworkPolicy with toFQDNs; `none`: FQDNs are refused. */
+  fqdnPolicy: z.enum(['none', 'cilium']).default('none'),
+  /** Also label each object with Kyverno's absolute cleanup time, so the cluster removes it without the bot. */
+  kyvernoCleanup: z.boolean().default(false),
+  /** How often every replica reconciles grants against the store and the cluster (besides each expiry). */
+  reconcileEvery: DurationText.default(60_000),
+});
+export type BreakglassConfig = z.infer<typeof BreakglassConfig>;
+
 /** The config file. Relative paths resolve against the config file's own directory. */
 export const ConfigFile = z.strictObject({
   slack: SlackConfig.optional(),
@@ -59,5 +83,6 @@ export const ConfigFile = z.strictObject({
       maxArtifactBytes: z.number().int().min(4096).max(MAX_ARTIFACT_BYTES).default(DEFAULT_ARTIFACT_BYTES),
     })
     .prefault({}),
+  breakglass: BreakglassConfig.prefault({}),
 });
 export type ConfigFile = z.infer<typeof ConfigFile>;

@@ -36,6 +36,20 @@ export const TimelineKind = z.enum([
   'artifact.stored',
   /** Artifacts were uploaded to the incident's thread (file names, sha256, Slack file ids). */
   'slack.uploaded',
+  /** Break-glass: one kind per lifecycle event of a grant (details.grant is its id). */
+  'grant.requested',
+  'grant.approved',
+  'grant.denied',
+  'grant.request_expired',
+  'grant.applied',
+  'grant.verified',
+  'grant.extension_requested',
+  'grant.extended',
+  'grant.revoked',
+  'grant.expired',
+  'grant.removed',
+  'grant.removal_failed',
+  'grant.failed',
 ]);
 export type TimelineKind = z.infer<typeof TimelineKind>;
 

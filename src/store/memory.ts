@@ -25,6 +25,7 @@ import {
   withCounters,
 } from './codec.js';
 import { memoryArtifacts } from './memory-artifacts.js';
+import { memoryGrants } from './memory-grants.js';
 import type {
   DedupeStore,
   IncidentStore,
@@ -352,6 +353,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): Store {
     locks,
     schedule,
     artifacts: memoryArtifacts(open),
+    grants: memoryGrants(open),
     async ping() {
       open();
     },

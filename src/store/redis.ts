@@ -18,6 +18,7 @@ import {
 } from './codec.js';
 import { redisArtifacts } from './redis-artifacts.js';
 import { asStrings, errorMessage, openRedis } from './redis-connection.js';
+import { redisGrants } from './redis-grants.js';
 import { redisIncidents } from './redis-incidents.js';
 import type { DedupeStore, LockStore, ScheduledItem, ScheduleStore, Store, TimelineStore } from './store.js';
 
@@ -222,6 +223,7 @@ export function createRedisStore(opts: RedisStoreOptions): Store {
     locks,
     schedule,
     artifacts: redisArtifacts({ client, cmd }, prefix),
+    grants: redisGrants({ client, cmd }, prefix),
     async ping() {
       await cmd('ping', () => client.ping());
     },

@@ -1,4 +1,5 @@
 import type { ArtifactMeta, NewArtifact } from '../domain/artifact.js';
+import type { Grant } from '../domain/grant.js';
 import type { Incident } from '../domain/incident.js';
 import type { TimelineEvent } from '../domain/timeline.js';
 
@@ -143,6 +144,31 @@ export interface ArtifactStore {
   list(incidentId: string): Promise<ArtifactMeta[]>;
 }
 
+/**
+ * Break-glass grants: the audit record of each, changed only by compare-and-set (two approvers,
+ * a revoke and the expiry reconciler may all race for one grant). Records are validated on the way
+ * in and out (domain/grant.ts) and kept after a grant ends: they are the audit.
+ */
+export interface GrantStore {
+  get(id: string): Promise<Grant | undefined>;
+  /**
+   * Store a new grant (version must be 0). A grant with the same id already stored is returned with
+   * `created: false` and nothing changes (a request delivered twice makes one grant).
+   */
+  create(grant: Grant): Promise<{ created: boolean; grant: Grant }>;
+  /**
+   * Compare-and-set as for incidents: stores `next` with version expectedVersion + 1 only when the
+   * stored version is `expectedVersion`; otherwise CodedError('store_conflict'). No such grant:
+   * CodedError('command_invalid').
+   */
+  update(next: Grant, expectedVersion: number): Promise<Grant>;
+  /**
+   * Grants, newest request first. `live` keeps only pending, approved and active ones (an index,
+   * not a scan); `incidentId` keeps one incident's.
+   */
+  list(opts?: { live?: boolean; incidentId?: string; limit?: number }): Promise<Grant[]>;
+}
+
 export interface Store {
   readonly kind: 'memory' | 'redis';
   readonly incidents: IncidentStore;
@@ -152,6 +178,7 @@ export interface Store {
   /** The time-ordered set behind break-glass grants and SLA reminders (a Redis sorted set). */
   readonly schedule: ScheduleStore;
   readonly artifacts: ArtifactStore;
+  readonly grants: GrantStore;
   /** Resolves when the backend answers; throws CodedError('store_unavailable') otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
