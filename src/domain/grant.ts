@@ -10,11 +10,9 @@ export const GrantKind = z.enum(['egress-exception', 'access-elevation']);
 export type GrantKind = z.infer<typeof GrantKind>;
 
 /** DNS-1123 label: namespaces. */
-const Namespace = z
-  .string()
-  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, {
-    error: 'expected a Kubernetes namespace name (DNS-1123 label)',
-  });
+const Namespace = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, {
+  error: 'expected a Kubernetes namespace name (DNS-1123 label)',
+});
 const LabelKey = z
   .string()
   .regex(
@@ -23,11 +21,9 @@ const LabelKey = z
       error: 'expected a Kubernetes label key',
     },
   );
-const LabelValue = z
-  .string()
-  .regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/, {
-    error: 'expected a Kubernetes label value',
-  });
+const LabelValue = z.string().regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/, {
+  error: 'expected a Kubernetes label value',
+});
 /** Equality terms only: what a grant selects must be readable at a glance. */
 export const LabelMap = z.record(LabelKey, LabelValue);
 
