@@ -6,6 +6,7 @@ import {
   type Outcome,
   type Plan,
 } from '../actions/define.js';
+import { dryRunOnly } from '../actions/dry-run-cluster.js';
 import { asCodedError, publicMessage } from '../domain/errors.js';
 import type { ActionState, Incident } from '../domain/incident.js';
 import { type Json, toJson } from '../domain/json.js';
@@ -312,13 +313,16 @@ export class ActionRunner {
 
   context(incident: Incident, stepId: string, st: ActionState, actor: string): ActionContext {
     const timeout = AbortSignal.timeout(this.#d.actionTimeoutMs ?? 5 * 60_000);
+    // A drill's actions get a cluster that cannot store a write, however the step was reached.
+    const dryRun = st.dryRun || incident.drill;
+    const cluster = this.#d.cluster && dryRun ? dryRunOnly(this.#d.cluster) : this.#d.cluster;
     return {
       incident,
       stepId,
       actionKey: st.key,
       actor,
-      dryRun: st.dryRun,
-      cluster: this.#d.cluster,
+      dryRun,
+      cluster,
       contracts: this.#d.contracts(),
       namespaces: this.#d.namespaces,
       timeline: () => this.#d.store.timeline.read(incident.id),
