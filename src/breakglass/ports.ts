@@ -1,4 +1,4 @@
-import type { Grant } from '../domain/grant.js';
+import type { Grant, GrantKind } from '../domain/grant.js';
 import type { By } from '../engine/ports.js';
 import type { KubeObject } from '../k8s/types.js';
 
@@ -45,8 +45,18 @@ export interface GrantCommands {
   attachMessage(id: string, message: { channel: string; ts: string }): Promise<Grant>;
 }
 
+/** What a request form may offer before anything is typed (the config's bounds, as the service applies them). */
+export interface GrantRequestOptions {
+  /** The longest each kind may last, in ms (extensions included). */
+  maxDurationMs: Record<GrantKind, number>;
+  /** The ClusterRoles an access elevation may bind (the allow-list). */
+  accessRoles: readonly string[];
+}
+
 export interface GrantReader {
   get(id: string): Promise<Grant>;
+  /** The bounds a request form shows: durations per kind and the allow-listed roles. */
+  requestOptions(): GrantRequestOptions;
   /** Newest first; `live`: pending, approved and active only. */
   list(opts: { live?: boolean; incidentId?: string; limit: number }): Promise<Grant[]>;
   /** The objects a stored grant creates (or created), as applied. */
