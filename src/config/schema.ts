@@ -61,6 +61,12 @@ export const ConfigFile = z.strictObject({
       /** How long a sender's request id is remembered, to tell retries from new reports. */
       retryWindow: DurationText.default(24 * 3_600_000),
       maxAlertsPerRequest: z.number().int().min(1).max(10_000).default(1000),
+      /**
+       * How an external FQDN destination counts in the fingerprint when no rule of the source's
+       * contract matches the host: by its registrable domain (public suffix list), so thousands of
+       * unique subdomains of one domain (DNS tunnelling) fold into one incident; or by the exact host.
+       */
+      fingerprintFqdnBy: z.enum(['registrable-domain', 'host']).default('registrable-domain'),
     })
     .prefault({}),
   /** How the engine keeps incidents moving when a process dies. The defaults suit production. */
