@@ -129,6 +129,21 @@ export const RESOURCES: readonly ResourceDef[] = [
     namespaced: true,
     shortNames: ['netpol'],
   }),
+  // RBAC, for break-glass access elevations (RoleBindings to an allow-listed ClusterRole).
+  def({
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    kind: 'RoleBinding',
+    plural: 'rolebindings',
+    namespaced: true,
+  }),
+  def({
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    kind: 'ClusterRole',
+    plural: 'clusterroles',
+    namespaced: false,
+  }),
   def({
     group: 'authorization.k8s.io',
     version: 'v1',

@@ -49,7 +49,13 @@ describe('discovery', () => {
     expect((await call('GET', '/api')).json).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
     const groups = async () =>
       ((await call('GET', '/apis')).json.groups as { name: string }[]).map((g) => g.name);
-    expect(await groups()).toEqual(['apps', 'batch', 'networking.k8s.io', 'authorization.k8s.io']);
+    expect(await groups()).toEqual([
+      'apps',
+      'batch',
+      'networking.k8s.io',
+      'rbac.authorization.k8s.io',
+      'authorization.k8s.io',
+    ]);
     fake.serve('istio');
     fake.serve('cert-manager');
     expect(await groups()).toEqual(expect.arrayContaining(['security.istio.io', 'cert-manager.io']));
@@ -334,5 +340,47 @@ describe('fault injection and recording', () => {
       headers: { Authorization: 'Bearer nope' },
     });
     expect(res.status).toBe(401);
+  });
+});
+
+describe('RBAC kinds and cluster-wide lists (break-glass)', () => {
+  const rb = (namespace: string, name: string, grant: string): JsonObject => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name, namespace, labels: { 'egress-responder.io/grant': grant } },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'forensics' },
+    subjects: [{ kind: 'User', name: 'alice', apiGroup: 'rbac.authorization.k8s.io' }],
+  });
+
+  it('serves RoleBindings: a dry-run apply stores nothing, a real one does', async () => {
+    const path = '/apis/rbac.authorization.k8s.io/v1/namespaces/prod/rolebindings/b';
+    const dry = await call(
+      'PATCH',
+      `${path}?dryRun=All&fieldManager=t`,
+      rb('prod', 'b', 'g1'),
+      'application/apply-patch+yaml',
+    );
+    expect(dry.status).toBe(201);
+    expect(fake.get('RoleBinding', 'prod', 'b')).toBeUndefined();
+    const real = await call(
+      'PATCH',
+      `${path}?fieldManager=t`,
+      rb('prod', 'b', 'g1'),
+      'application/apply-patch+yaml',
+    );
+    expect(real.status).toBe(201);
+    expect(fake.get('RoleBinding', 'prod', 'b')).toMatchObject({ roleRef: { name: 'forensics' } });
+  });
+
+  it('lists a namespaced kind across namespaces by label selector', async () => {
+    fake.put(rb('prod', 'a', 'g1'));
+    fake.put(rb('staging', 'b', 'g2'));
+    fake.put({ ...rb('dev', 'c', 'x'), metadata: { name: 'c', namespace: 'dev' } });
+    const list = await call(
+      'GET',
+      `/apis/rbac.authorization.k8s.io/v1/rolebindings?labelSelector=${encodeURIComponent('egress-responder.io/grant')}`,
+    );
+    const items = list.json.items as { metadata: { namespace: string; name: string } }[];
+    expect(items.map((i) => `${i.metadata.namespace}/${i.metadata.name}`)).toEqual(['prod/a', 'staging/b']);
   });
 });
