@@ -153,7 +153,7 @@ function startWorker(engine: Engine, log: Logger, intervalMs: number) {
           log.warn({ err: (err as Error).message }, 'scheduled work failed; retrying on the next pass');
           return undefined;
         });
-        if (done && done.advanced + done.reminders + done.failed >= 20) again = true; // more may be due
+        if (done && done.advanced + done.reminders + done.grants + done.failed >= 20) again = true; // more may be due
       } while (again && !stopped);
     })().finally(() => {
       running = undefined;

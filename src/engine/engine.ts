@@ -21,7 +21,7 @@ import { Release } from './release.js';
 import { DEFAULT_LOCK, type EngineDeps, mutateStep } from './state.js';
 import { StepRunner } from './step-runner.js';
 import { Timers } from './timers.js';
-import { type WorkDone, workPass } from './worker.js';
+import { engineHandlers, type ItemHandlers, type WorkDone, workPass } from './worker.js';
 
 export type { EngineDeps } from './state.js';
 
@@ -126,11 +126,13 @@ export class Engine implements IncidentReader, EngineCommands {
 
   /**
    * Take what the schedule says is due (queued playbook runs, runs whose process died, SLA
-   * reminders) and do it. Any replica may call this; each item goes to one of them.
+   * reminders) and do it. Any replica may call this; each item goes to one of them. `handlers`: the
+   * caller's rows for kinds the engine does not run itself (break-glass grants, from main.ts).
    */
-  work(now = this.#d.clock.now()): Promise<WorkDone> {
+  work(now = this.#d.clock.now(), handlers: ItemHandlers = {}): Promise<WorkDone> {
+    const own = engineHandlers(this.#timers, (id) => this.advance(id));
     return workPass(
-      { timers: this.#timers, store: this.#d.store, log: this.#d.log, advance: (id) => this.advance(id) },
+      { timers: this.#timers, store: this.#d.store, log: this.#d.log, handlers: { ...handlers, ...own } },
       now,
     );
   }

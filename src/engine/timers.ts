@@ -8,9 +8,10 @@ import { type EngineDeps, nowIso } from './state.js';
 //                           `resumeAfterMs` ahead, while a run is in flight, so a run whose process died
 //                           is resumed by any replica, with no click)
 //   sla:<incident>:<step>   a step's SLA: a reminder if the step is still open then
-// Break-glass grant expiry joins them next.
+//   grant:<grant>           a break-glass grant's next deadline (its request's expiry, its expiry, a
+//                           removal to retry); run by the break-glass service, which moves the item on
 
-export const itemKinds = ['advance', 'sla'] as const;
+export const itemKinds = ['advance', 'sla', 'grant'] as const;
 export type ItemKind = (typeof itemKinds)[number];
 
 const kindOf = (item: ScheduledItem): ItemKind | undefined =>
