@@ -94,7 +94,8 @@ export const ActionState = z.strictObject({
   outcome: Json.optional(),
   verification: Json.optional(),
   reason: z.string().optional(),
-  error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
+  /** `fix`: what would make it succeed next time (domain/fixes.ts), when known. */
+  error: z.strictObject({ code: z.string(), message: z.string(), fix: z.string().optional() }).optional(),
   updatedAt: UtcTimestamp,
 });
 export type ActionState = z.infer<typeof ActionState>;
@@ -130,6 +131,25 @@ export const StepState = z.strictObject({
 });
 export type StepState = z.infer<typeof StepState>;
 
+/** Distinct hosts sampled on an incident (the first few, in arrival order). */
+export const HOST_SAMPLE_SIZE = 5;
+
+/**
+ * The distinct FQDN hosts an incident's alerts named: one for an incident fingerprinted by host,
+ * many when folded by registrable domain (a DNS tunnel's unique subdomains). Owned by the store's
+ * recordAlert like `count`: the count is exact up to the store's cap, past which `capped` says it
+ * is a lower bound.
+ */
+export const FoldedHosts = z.strictObject({
+  /** The registrable domain the alerts were folded by; absent when fingerprinted by host. */
+  domain: z.string().optional(),
+  count: z.number().int().positive(),
+  /** More distinct hosts arrived than the store keeps: `count` is the cap, a lower bound. */
+  capped: z.boolean(),
+  sample: z.array(z.string()).min(1).max(HOST_SAMPLE_SIZE),
+});
+export type FoldedHosts = z.infer<typeof FoldedHosts>;
+
 export const Incident = z.strictObject({
   id: z.string(),
   /** Compare-and-set version: every update must name the version it read. */
@@ -143,6 +163,8 @@ export const Incident = z.strictObject({
   lastSeen: UtcTimestamp,
   /** When the sender last reported the alert resolved (cleared by a later firing repeat). */
   resolvedAt: UtcTimestamp.optional(),
+  /** FQDN destinations: the distinct hosts folded in (count and a sample). */
+  hosts: FoldedHosts.optional(),
   verdict: Verdict,
   playbook: z.strictObject({ id: z.string(), file: z.string() }),
   mode: Mode,

@@ -65,8 +65,12 @@ export async function runDrill(
 
   const incident = await autopilot(engine, id, opts.maxRounds ?? 50);
   const events = await engine.timeline(id);
-  const containStep = incident.steps.find((s) => engine.stepOf(incident, s.id)?.role === 'contain')?.id;
-  return { incident, events, intake, scorecard: scoreDrill(loaded, incident, events, containStep) };
+  const roles = {
+    triage: engine.stepFor(incident, 'triage')?.id,
+    contain: engine.stepFor(incident, 'contain')?.id,
+    rotate: engine.stepFor(incident, 'rotate')?.id,
+  };
+  return { incident, events, intake, scorecard: scoreDrill(loaded, incident, events, roles) };
 }
 
 /**

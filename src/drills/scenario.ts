@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { DurationText } from '../domain/duration.js';
 import { CodedError } from '../domain/errors.js';
 import { IncidentStatus } from '../domain/incident.js';
 import { readYaml, validateYaml } from '../domain/yaml.js';
@@ -17,6 +18,16 @@ export const Scenario = z.strictObject({
   alert: z.union([z.record(z.string(), z.unknown()), z.array(z.record(z.string(), z.unknown()))]),
   /** Further copies of the alert to send, to show folding (one incident, a growing count). */
   repeats: z.number().int().min(0).max(10_000).default(0),
+  /**
+   * Target times from the first alert: a milestone (acknowledge, triage, decision, contain, rotate)
+   * or a step id → a duration such as 15m. Shown as met or missed on the scorecard.
+   */
+  targets: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { error: 'expected a milestone or a step id' }),
+      DurationText,
+    )
+    .default({}),
   expect: z
     .strictObject({
       verdict: z.enum(['violation', 'allowed', 'no-contract']).optional(),

@@ -1,6 +1,7 @@
 import { formatDuration } from '../domain/duration.js';
 import { type ActionState, type Incident, type StepState, statusLabels } from '../domain/incident.js';
 import type { TimelineEvent } from '../domain/timeline.js';
+import { type Milestone, milestonesOf, type StepRoles } from './milestones.js';
 import type { LoadedScenario } from './scenario.js';
 
 // The drill's verdict keeps apart two things a tabletop run can show:
@@ -40,12 +41,26 @@ export interface ActionCounts {
   verifiedIncomplete: number;
 }
 
+/** An action that failed (in a drill: would have failed), why, and what would fix it. */
+export interface DrillFailure {
+  step: string;
+  action: string;
+  code: string;
+  message: string;
+  fix?: string;
+}
+
 export type Containment = 'contained' | 'contained-dry-run' | 'not-contained' | 'not-applicable';
 
 export interface Scorecard {
   scenario: string;
   expectations: Expectation[];
   steps: { id: string; status: string; reason?: string; result?: string }[];
+  /** The moments of the response and any target times (from the timeline alone). */
+  milestones: Milestone[];
+  /** Steps skipped, with why. */
+  skipped: { id: string; reason: string }[];
+  failures: DrillFailure[];
   actions: ActionCounts;
   played: boolean;
   containment: { state: Containment; why: string };
@@ -140,8 +155,9 @@ export function scoreDrill(
   loaded: LoadedScenario,
   incident: Incident,
   events: readonly TimelineEvent[],
-  containStep?: string,
+  roles: StepRoles = {},
 ): Scorecard {
+  const containStep = roles.contain;
   const { expect } = loaded.scenario;
   const expectations: Expectation[] = [];
   const check = (what: string, expected: string | undefined, actual: string) => {
@@ -179,6 +195,11 @@ export function scoreDrill(
       ...(s.reason ? { reason: s.reason } : {}),
       ...(s.result ? { result: s.result.line } : {}),
     })),
+    milestones: milestonesOf(incident, events, roles, loaded.scenario.targets),
+    skipped: incident.steps
+      .filter((s) => s.status === 'skipped')
+      .map((s) => ({ id: s.id, reason: s.reason ?? 'skipped' })),
+    failures: failuresOf(incident),
     actions: countActions(incident),
     played,
     containment,
@@ -189,6 +210,20 @@ export function scoreDrill(
   };
   if (contained) scorecard.timeToContainMs = Date.parse(contained.at) - t0;
   return scorecard;
+}
+
+function failuresOf(incident: Incident): DrillFailure[] {
+  return incident.steps.flatMap((step) =>
+    step.actions
+      .filter((a) => a.status === 'failed' && a.error)
+      .map((a) => ({
+        step: step.id,
+        action: a.uses,
+        code: a.error!.code,
+        message: a.error!.message,
+        ...(a.error!.fix ? { fix: a.error!.fix } : {}),
+      })),
+  );
 }
 
 const verdictText = { passed: 'PASSED', played: 'PLAYED, NOT CONTAINED', failed: 'FAILED' } as const;
@@ -226,6 +261,11 @@ export function renderScorecard(card: Scorecard, incident: Incident): string {
     ),
     `  actions (${a.total}, each by its final state): ${counts.join(', ')}; verifications ${a.verifiedOk} ok, ${a.verifiedIncomplete} incomplete`,
     `  time to contain: ${toContain}; drill took ${formatDuration(card.durationMs)}`,
+    ...milestoneLines(card.milestones),
+    ...(card.skipped.length > 0
+      ? [`  steps skipped: ${card.skipped.map((s) => `${s.id} (${s.reason})`).join(', ')}`]
+      : []),
+    ...failureLines(card),
     '  rule: PASSED = expectations met, every step ran through and containment verified (a server-side dry-run verification counts as contained in dry-run); PLAYED = ran through, nothing contained; FAILED = otherwise',
   ];
   if (card.expectations.length > 0) {
@@ -235,4 +275,33 @@ export function renderScorecard(card: Scorecard, incident: Incident): string {
     }
   }
   return lines.join('\n');
+}
+
+function milestoneLines(milestones: readonly Milestone[]): string[] {
+  const targets = milestones.filter((m) => m.targetMs !== undefined);
+  const lines = ['  milestones (from the first alert):'];
+  for (const m of milestones) {
+    const time =
+      m.ms === undefined
+        ? (m.note ?? 'not reached')
+        : `${formatDuration(m.ms)}${m.note ? ` (${m.note})` : ''}`;
+    const target =
+      m.targetMs === undefined ? '' : ` — target ${formatDuration(m.targetMs)}: ${m.met ? 'met' : 'missed'}`;
+    lines.push(`    - ${m.label}: ${time}${target}`);
+  }
+  if (targets.length > 0)
+    lines.push(`  targets: ${targets.filter((m) => m.met).length} of ${targets.length} met`);
+  return lines;
+}
+
+function failureLines(card: Scorecard): string[] {
+  if (card.failures.length === 0) return [];
+  const what =
+    card.actions.appliedDryRun > 0 || card.actions.plannedOnly > 0 ? 'would have failed' : 'failed';
+  return [
+    `  actions that ${what}:`,
+    ...card.failures.map(
+      (f) => `    - ${f.step} / ${f.action}: ${f.message}${f.fix ? `\n      fix: ${f.fix}` : ''}`,
+    ),
+  ];
 }

@@ -8,6 +8,7 @@ import {
 } from '../actions/define.js';
 import { dryRunOnly } from '../actions/dry-run-cluster.js';
 import { asCodedError, publicMessage } from '../domain/errors.js';
+import { fixFor } from '../domain/fixes.js';
 import type { ActionState, Incident } from '../domain/incident.js';
 import { type Json, toJson } from '../domain/json.js';
 import type { TimelineKind } from '../domain/timeline.js';
@@ -305,7 +306,8 @@ export class ActionRunner {
     });
     return mutateAction(this.#d.journal, this.#d.clock, incident.id, stepId, key, (a) => {
       a.status = 'failed';
-      a.error = { code: coded.code, message };
+      const fix = fixFor(coded.code, coded.details);
+      a.error = { code: coded.code, message, ...(fix ? { fix } : {}) };
       // In a few words, for the step's line (an optional layer's failure is named there).
       a.reason = failureReason(coded, message);
     });

@@ -180,7 +180,10 @@ export const rolloutRestart = defineAction({
     const obj = await ctx.cluster.get(ref, { signal: ctx.signal });
     if (!obj) {
       throw new CodedError('action_failed', `${ref.kind} ${ref.name} not found in namespace ${namespace}`, {
-        details: base,
+        details: {
+          ...base,
+          fix: `the workload to restart is not ${ref.kind} ${namespace}/${ref.name}: set \`kind\` and \`name\` in the step's \`with:\` to the workload that runs the pods (a bare pod has none: skip this action)`,
+        },
       });
     }
     if (ref.kind === 'Deployment' && record(obj.spec).paused === true) {

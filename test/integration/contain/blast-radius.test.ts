@@ -51,6 +51,7 @@ it('empty: refused at plan time, saying what was selected and how to choose othe
     code: 'k8s_not_found',
     message:
       "no pods matched app=payments-api in prod: nothing to quarantine. Check the alert's source, or choose the pods with the step's `with: { selector: … }` or `by: service-account`",
+    fix: 'point the step at the pods: `with: { selector: … }` or `by: service-account`',
   });
   expect(fake.requestsMatching({ method: 'PATCH' })).toEqual([]);
 });

@@ -198,6 +198,7 @@ describe('k8s containment through the engine', () => {
       code: 'k8s_not_found',
       message:
         "no pods matched app=payments-api in prod: nothing to quarantine. Check the alert's source, or choose the pods with the step's `with: { selector: … }` or `by: service-account`",
+      fix: 'point the step at the pods: `with: { selector: … }` or `by: service-account`',
     });
     expect(writes()).toEqual([]);
   });

@@ -12,7 +12,14 @@ const LATER = '2026-11-25T14:03:42.123Z';
 
 const scenario: LoadedScenario = {
   file: 'drills/x.yaml',
-  scenario: { id: 'x', title: 'X', alert: {}, repeats: 0, expect: { completed: ['triage', 'contain'] } },
+  scenario: {
+    id: 'x',
+    title: 'X',
+    alert: {},
+    repeats: 0,
+    targets: {},
+    expect: { completed: ['triage', 'contain'] },
+  },
 };
 
 function action(key: string, over: Partial<ActionState> = {}): ActionState {
@@ -77,7 +84,7 @@ describe('drill scorecard', () => {
         { kind: 'action.skipped' as const, summary: `${a.uses} not applied` },
       ]),
     );
-    const card = scoreDrill(scenario, incident, evs, 'contain');
+    const card = scoreDrill(scenario, incident, evs, { contain: 'contain' });
     expect(card.played).toBe(true);
     expect(card.containment).toEqual({
       state: 'not-contained',
@@ -128,7 +135,7 @@ describe('drill scorecard', () => {
       ],
     });
     const evs = events([{ kind: 'status.changed', details: { from: 'open', to: 'contained' } }]);
-    const card = scoreDrill(scenario, incident, evs, 'contain');
+    const card = scoreDrill(scenario, incident, evs, { contain: 'contain' });
     expect(card.containment.state).toBe('contained-dry-run');
     expect(card.verdict).toBe('passed');
     expect(card.score).toBe(100);
@@ -152,7 +159,7 @@ describe('drill scorecard', () => {
         }),
       ],
     });
-    const card = scoreDrill(scenario, incident, events(), 'contain');
+    const card = scoreDrill(scenario, incident, events(), { contain: 'contain' });
     expect([card.played, card.containment.state, card.verdict]).toEqual([true, 'not-contained', 'played']);
     expect(card.actions).toMatchObject({ verifiedOk: 0, verifiedIncomplete: 1 });
   });
@@ -170,7 +177,7 @@ describe('drill scorecard', () => {
       { ...scenario, scenario: { ...scenario.scenario, expect: {} } },
       incident,
       events(),
-      'contain',
+      { contain: 'contain' },
     );
     expect(card.containment).toEqual({
       state: 'not-applicable',
@@ -196,7 +203,7 @@ describe('drill scorecard', () => {
         ]),
       ],
     });
-    const card = scoreDrill(scenario, incident, events(), 'contain');
+    const card = scoreDrill(scenario, incident, events(), { contain: 'contain' });
     expect([card.played, card.verdict, card.passed]).toEqual([false, 'failed', false]);
     const a = card.actions;
     expect(a).toMatchObject({ total: 4, failed: 1, notRun: 1, notApplicable: 1, appliedDryRun: 1 });

@@ -91,6 +91,11 @@ const LIMITS: Array<{ refuses(s: Selection): boolean; error(s: Selection): Coded
       new CodedError(
         'k8s_not_found',
         `no pods matched ${s.describe} in ${s.namespace}: nothing to quarantine. Check the alert's source, or choose the pods with the step's \`with: { selector: … }\` or \`by: service-account\``,
+        {
+          details: {
+            fix: `point the step at the pods: \`with: { selector: … }\` or \`by: service-account\``,
+          },
+        },
       ),
   },
   {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { asCodedError } from '../../../domain/errors.js';
+import { fixFor } from '../../../domain/fixes.js';
 import type { ActionContext } from '../../define.js';
 import {
   ANNOTATION_INCIDENT,
@@ -29,6 +31,8 @@ export const PodResult = z.strictObject({
   /** Writes tried, when more than one was needed (each 409 re-read the pod and tried again). */
   attempts: z.number().int().min(1).optional(),
   error: z.string().optional(),
+  /** What would make the write succeed (domain/fixes.ts), when the error has a known fix. */
+  fix: z.string().optional(),
 });
 export type PodResult = z.output<typeof PodResult>;
 
@@ -126,8 +130,11 @@ export async function labelPod(ctx: ActionContext, req: LabelRequest, entry: Pla
     ...(tried.attempts > 1 ? { attempts: tried.attempts } : {}),
   };
   if (tried.ok) return { ...base, ...tried.value };
+  const coded = asCodedError(tried.error);
+  const fix = fixFor(coded.code, coded.details);
   return {
     ...base,
+    ...(fix ? { fix } : {}),
     previousAnnotations: {},
     result: tried.conflict ? 'conflict-gave-up' : 'failed',
     error: tried.conflict

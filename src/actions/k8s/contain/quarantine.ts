@@ -242,10 +242,17 @@ export const quarantine = defineAction({
     if (results.length > 0 && failed.length === results.length) {
       const messages = [...new Set(failed.map((f) => f.error))];
       const why = messages.length === 1 ? messages[0] : failed.map((f) => `${f.name}: ${f.error}`).join('; ');
+      const fixes = [...new Set(failed.flatMap((f) => (f.fix ? [f.fix] : [])))];
       throw new CodedError(
         'action_failed',
         `could not label any of the ${failed.length} pod(s) of the plan in ${namespace} (${failed.map((f) => f.name).join(', ')}): ${why}`,
-        { details: { succeeded: [], failed: failed.map((f) => f.name) } },
+        {
+          details: {
+            succeeded: [],
+            failed: failed.map((f) => f.name),
+            ...(fixes.length > 0 ? { fix: fixes.join('; ') } : {}),
+          },
+        },
       );
     }
     return {
