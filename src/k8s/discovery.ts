@@ -96,11 +96,7 @@ export class Discovery {
       ...(namespace ? { namespace } : {}),
       ...(ref.name ? { name: ref.name } : {}),
     };
-    if (res.namespaced && !namespace && verb !== 'list') {
-      throw new CodedError('k8s_invalid', `${ref.kind} is namespaced: say which namespace to ${verb} it in`, {
-        details: { ...info },
-      });
-    }
+    if (res.namespaced && !namespace && verb !== 'list') throw namespaceRequired(ref.kind, verb, info);
     return { res, info, namespace };
   }
 }
@@ -120,7 +116,15 @@ export function resourcePath(
   return parts.join('/');
 }
 
-function notServed(kind: string, apiVersion: string): CodedError {
+/** A namespaced kind asked for with no namespace (any verb but list). */
+export function namespaceRequired(kind: string, verb: string, info: RequestInfo): CodedError {
+  return new CodedError('k8s_invalid', `${kind} is namespaced: say which namespace to ${verb} it in`, {
+    details: { ...info },
+  });
+}
+
+/** A kind the API server does not serve (the snapshot cluster says it in the same words). */
+export function notServed(kind: string, apiVersion: string): CodedError {
   return new CodedError(
     'k8s_not_found',
     `The cluster does not serve ${kind} (${apiVersion}): is that API installed?`,
