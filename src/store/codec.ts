@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CodedError } from '../domain/errors.js';
-import { Incident, isActive } from '../domain/incident.js';
+import { FoldedHosts, HOST_SAMPLE_SIZE, Incident, isActive } from '../domain/incident.js';
 import { TimelineEvent } from '../domain/timeline.js';
 import { zodIssues } from '../domain/zod-issues.js';
 import type { ScheduledItem } from './store.js';
@@ -176,6 +176,7 @@ export interface AlertCounters {
   firstSeen: string;
   lastSeen: string;
   resolvedAt?: string;
+  hosts?: FoldedHosts;
 }
 
 export function countersOf(incident: Incident): AlertCounters {
@@ -184,9 +185,11 @@ export function countersOf(incident: Incident): AlertCounters {
     firstSeen: incident.firstSeen,
     lastSeen: incident.lastSeen,
     ...(incident.resolvedAt ? { resolvedAt: incident.resolvedAt } : {}),
+    ...(incident.hosts ? { hosts: incident.hosts } : {}),
   };
 }
 
+/** The counters overlaid on a document; `hosts` only when the counters have them (else the document's). */
 export function withCounters(incident: Incident, c: AlertCounters): Incident {
   const { resolvedAt: _stale, ...rest } = incident;
   return {
@@ -195,8 +198,34 @@ export function withCounters(incident: Incident, c: AlertCounters): Incident {
     firstSeen: c.firstSeen,
     lastSeen: c.lastSeen,
     ...(c.resolvedAt ? { resolvedAt: c.resolvedAt } : {}),
+    ...(c.hosts ? { hosts: c.hosts } : {}),
   };
 }
+
+/**
+ * Distinct hosts an incident keeps exactly; one more distinct host past it sets `capped` (the count
+ * stays a lower bound). Memory: each incident's set is at most this many names of at most 1024
+ * characters (intake's limit), dropped when the incident closes.
+ */
+export const DISTINCT_HOSTS_CAP = 10_000;
+
+/**
+ * A fold's host counted into `hosts` (the Redis script does the same in Lua): a host not in `seen`
+ * is added while `seen` holds fewer than `cap`, else marks the count capped. Returns the new value
+ * (the same object when nothing changed); `seen` is updated in place.
+ */
+export function foldHost(hosts: FoldedHosts, host: string, seen: Set<string>, cap: number): FoldedHosts {
+  if (seen.has(host)) return hosts;
+  if (seen.size >= cap) return hosts.capped ? hosts : { ...hosts, capped: true };
+  seen.add(host);
+  return {
+    ...hosts,
+    count: hosts.count + 1,
+    sample: hosts.sample.length < HOST_SAMPLE_SIZE ? [...hosts.sample, host] : hosts.sample,
+  };
+}
+
+export const decodeHosts = (json: string, where: string): FoldedHosts => decodeWith(FoldedHosts, json, where);
 
 /** A fold's counters: count added, seen widened, resolved cleared (the alert fires again). */
 export function foldCounters(c: AlertCounters, fold: { count: number; firstSeen: string; lastSeen: string }) {

@@ -13,8 +13,10 @@ import {
   conflict,
   countersOf,
   createdAtMs,
+  DISTINCT_HOSTS_CAP,
   fillAlertEvent,
   foldCounters,
+  foldHost,
   idTaken,
   lockBusy,
   notFound,
@@ -43,6 +45,8 @@ import type {
 export interface MemoryStoreOptions {
   /** Drives dedupe and lock TTLs. Waiting for a lock (`waitMs`) is always real time. */
   clock?: Clock;
+  /** Distinct hosts kept exactly per incident (default DISTINCT_HOSTS_CAP); tests make it small. */
+  distinctHostsCap?: number;
 }
 
 const copy = <T>(value: T): T => structuredClone(value);
@@ -69,6 +73,11 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): Store {
   const fingerprintIndex = new Map<string, string>();
   const threadIndex = new Map<string, string>(); // "<channel>\u0000<ts>" → incident id
   const alertSeq = new Map<string, number>(); // incident id → alert events recorded by recordAlert
+  const hostSets = new Map<string, Set<string>>(); // active incident id → its distinct FQDN hosts
+  const hostsCap = opts.distinctHostsCap ?? DISTINCT_HOSTS_CAP;
+  const seedHosts = (incident: Incident): void => {
+    if (incident.hosts) hostSets.set(incident.id, new Set(incident.hosts.sample));
+  };
   const timelines = new Map<string, { ids: Set<string>; events: TimelineEvent[] }>();
   const appendEvent = (checked: TimelineEvent): boolean => {
     let line = timelines.get(checked.incidentId);
@@ -105,6 +114,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): Store {
       const stored = copy(fresh);
       incidentsById.set(stored.id, stored);
       fingerprintIndex.set(stored.fingerprint, stored.id);
+      seedHosts(stored);
       return { created: true, incident: copy(stored) };
     },
     async byFingerprint(fingerprint) {
@@ -126,6 +136,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): Store {
       if (!isActive(stored) && fingerprintIndex.get(current.fingerprint) === stored.id) {
         fingerprintIndex.delete(current.fingerprint);
       }
+      if (!isActive(stored)) hostSets.delete(stored.id); // nothing folds into it any more
       return copy(stored);
     },
     async list(listOpts = {}) {
@@ -185,6 +196,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): Store {
         const stored = copy(fresh);
         incidentsById.set(stored.id, stored);
         fingerprintIndex.set(stored.fingerprint, stored.id);
+        seedHosts(stored);
         for (const e of events) appendEvent(e);
         for (const item of items) scheduled.set(item.id, copy(item));
         claim();
@@ -196,6 +208,10 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): Store {
       nextSeq(held.id);
       Object.assign(held, counters);
       delete held.resolvedAt;
+      const seen = hostSets.get(held.id);
+      if (held.hosts && seen && record.fold.host !== undefined) {
+        held.hosts = foldHost(held.hosts, record.fold.host, seen, hostsCap);
+      }
       appendEvent(event);
       claim();
       return { outcome: 'folded', incident: copy(held), events: [event] };

@@ -9,7 +9,9 @@ import {
   conflict,
   corrupt,
   createdAtMs,
+  DISTINCT_HOSTS_CAP,
   decodeEvent,
+  decodeHosts,
   decodeIncident,
   idTaken,
   notFound,
@@ -17,7 +19,7 @@ import {
   withCounters,
 } from './codec.js';
 import { asStrings, type RedisConnection, unexpected } from './redis-connection.js';
-import type { Arg } from './redis-scripts.js';
+import { type Arg, READ_WIDTH } from './redis-scripts.js';
 import type { IncidentStore } from './store.js';
 
 /** The Redis keys the incident scripts are given (see redis.ts for the layout). */
@@ -34,17 +36,22 @@ export interface IncidentKeys {
   dedupe(k: string): string;
   due: string;
   dueData: string;
+  /** Set of an incident's distinct FQDN hosts (while it is active). */
+  hostsPrefix: string;
+  hosts(id: string): string;
 }
 
 /** Incidents in Redis: documents with their alert counters beside them, all changes by script. */
 export function redisIncidents(
   conn: Pick<RedisConnection, 'client' | 'cmd'>,
   key: IncidentKeys,
+  opts: { distinctHostsCap?: number } = {},
 ): IncidentStore {
   const { client, cmd } = conn;
-  /** Five strings from READ_FN (document and counters) → the incident as stored. */
+  const hostsCap = String(opts.distinctHostsCap ?? DISTINCT_HOSTS_CAP);
+  /** READ_WIDTH strings from READ_FN (document and counters) → the incident as stored. */
   const fromRead = (parts: string[], where: string): Incident => {
-    const [data, count, firstSeen, lastSeen, resolvedAt] = parts;
+    const [data, count, firstSeen, lastSeen, resolvedAt, hosts] = parts;
     if (data === undefined) throw corrupt(where, new Error('no document'));
     const doc = decodeIncident(data, where);
     if (!count || !firstSeen || !lastSeen) return doc; // written before counters existed: the document's own
@@ -53,6 +60,7 @@ export function redisIncidents(
       firstSeen,
       lastSeen,
       ...(resolvedAt ? { resolvedAt } : {}),
+      ...(hosts ? { hosts: decodeHosts(hosts, `${where} (hosts)`) } : {}),
     });
   };
   const optionalRead = (op: string, reply: unknown, where: string): Incident | undefined => {
@@ -73,6 +81,7 @@ export function redisIncidents(
           key.incident(fresh.id),
           key.all,
           key.active,
+          key.hosts(fresh.id),
           key.incidentPrefix,
           fresh.id,
           JSON.stringify(fresh),
@@ -81,6 +90,7 @@ export function redisIncidents(
           String(fresh.count),
           fresh.firstSeen,
           fresh.lastSeen,
+          fresh.hosts ? JSON.stringify(fresh.hosts) : '',
         ),
       );
       const [outcome, ...rest] = asStrings('createOrGetByFingerprint', reply);
@@ -120,6 +130,7 @@ export function redisIncidents(
           createdAtMs(stored),
           stored.fingerprint,
           stored.slack ? key.thread(stored.slack.channel, stored.slack.ts) : '',
+          key.hosts(stored.id),
         ),
       );
       const [outcome, ...rest] = asStrings('update', reply);
@@ -139,8 +150,8 @@ export function redisIncidents(
         await cmd('incidents.list', () => client.erList(zset, key.incidentPrefix, stop)),
       );
       const out: Incident[] = [];
-      for (let i = 0; i + 5 <= reply.length; i += 5)
-        out.push(fromRead(reply.slice(i, i + 5), `${zset} (list)`));
+      for (let i = 0; i + READ_WIDTH <= reply.length; i += READ_WIDTH)
+        out.push(fromRead(reply.slice(i, i + READ_WIDTH), `${zset} (list)`));
       return out;
     },
     async recordAlert(record) {
@@ -168,6 +179,10 @@ export function redisIncidents(
           record.fold.lastSeen,
           JSON.stringify(checkEvent(record.fold.event)),
           '',
+          key.hostsPrefix,
+          record.fold.host ?? '',
+          hostsCap,
+          fresh.hosts ? JSON.stringify(fresh.hosts) : '',
           events.length,
           ...events.flatMap((e) => [e.id, JSON.stringify(e)]),
           items.length,
@@ -184,6 +199,10 @@ export function redisIncidents(
           '',
           JSON.stringify(checkEvent(record.resolved.event)),
           record.resolved.at,
+          key.hostsPrefix,
+          '',
+          hostsCap,
+          '',
           0,
           0,
         ];

@@ -1,21 +1,30 @@
 import type { Redis } from 'ioredis';
+import { HOST_SAMPLE_SIZE } from '../domain/incident.js';
 
 // The Lua scripts behind the Redis store: each one an atomic step on keys the caller names (or,
 // for scripts reached through an index, derives from a key prefix: fine on one Redis or a
 // replicated primary, not on Redis Cluster). Their keys and arguments are listed at the top of each.
 
-// Every read returns an incident as five strings: the document and the counters overlaid on it.
+// Every read returns an incident as six strings: the document and the counters overlaid on it
+// (count, firstSeen, lastSeen, resolvedAt, hosts JSON).
+export const READ_WIDTH = 6;
 const READ_FN = `
 local function read(key)
-  local r = redis.call('HMGET', key, 'data', 'count', 'firstSeen', 'lastSeen', 'resolvedAt')
+  local r = redis.call('HMGET', key, 'data', 'count', 'firstSeen', 'lastSeen', 'resolvedAt', 'hosts')
   if not r[1] then return nil end
-  return {r[1], r[2] or '', r[3] or '', r[4] or '', r[5] or ''}
+  return {r[1], r[2] or '', r[3] or '', r[4] or '', r[5] or '', r[6] or ''}
+end
+-- A new incident's distinct hosts: the hash field, and its sample seeds the set of hosts seen.
+local function seed_hosts(key, set, json)
+  if json == '' then return end
+  redis.call('HSET', key, 'hosts', json)
+  for _, h in ipairs(cjson.decode(json).sample) do redis.call('SADD', set, h) end
 end
 `;
 
 const CREATE_OR_GET = `${READ_FN}
--- KEYS: fingerprint index, incident hash, all zset, active zset
--- ARGV: incident key prefix, id, json, score, fingerprint, count, firstSeen, lastSeen
+-- KEYS: fingerprint index, incident hash, all zset, active zset, hosts set
+-- ARGV: incident key prefix, id, json, score, fingerprint, count, firstSeen, lastSeen, hosts json ('' = none)
 local held = redis.call('GET', KEYS[1])
 if held and redis.call('ZSCORE', KEYS[4], held) then
   local r = read(ARGV[1] .. held)
@@ -24,6 +33,7 @@ end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'id_taken'} end
 redis.call('HSET', KEYS[2], 'data', ARGV[3], 'version', '0', 'fingerprint', ARGV[5],
   'count', ARGV[6], 'firstSeen', ARGV[7], 'lastSeen', ARGV[8], 'seq', '0')
+seed_hosts(KEYS[2], KEYS[5], ARGV[9])
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
@@ -33,7 +43,7 @@ return {'created'}
 const UPDATE = `${READ_FN}
 -- KEYS: incident hash, all zset, active zset
 -- ARGV: fingerprint key prefix, id, expected version, next version, json, active 1|0, score, fingerprint,
---       thread key ('' = none)
+--       thread key ('' = none), hosts set (dropped when no longer active: nothing folds in any more)
 local cur = redis.call('HMGET', KEYS[1], 'version', 'fingerprint')
 if not cur[1] then return {'missing'} end
 if cur[1] ~= ARGV[3] then return {'conflict', cur[1]} end
@@ -44,6 +54,7 @@ if ARGV[6] == '1' then
   redis.call('ZADD', KEYS[3], ARGV[7], ARGV[2])
 else
   redis.call('ZREM', KEYS[3], ARGV[2])
+  redis.call('DEL', ARGV[10])
   if cur[2] then
     local fp = ARGV[1] .. cur[2]
     if redis.call('GET', fp) == ARGV[2] then redis.call('DEL', fp) end
@@ -91,7 +102,8 @@ const RECORD_ALERT = `${READ_FN}
 --       schedule data hash
 -- ARGV: incident key prefix, timeline-ids prefix, stream prefix, claim 1|0, claim ttl ms,
 --       state firing|resolved, new id, new json, new score, count, firstSeen, lastSeen,
---       template json, resolvedAt, number of opened events N, N × (event id, json),
+--       template json, resolvedAt, hosts set prefix, fold host ('' = none), distinct hosts cap,
+--       new incident's hosts json ('' = none), number of opened events N, N × (event id, json),
 --       number of schedule items M, M × (id, score, json)
 local function active_id()
   local held = redis.call('GET', KEYS[1])
@@ -141,11 +153,12 @@ if not id then
   local doc = cjson.decode(ARGV[8])
   redis.call('HSET', KEYS[5], 'data', ARGV[8], 'version', '0', 'fingerprint', doc.fingerprint,
     'count', tostring(doc.count), 'firstSeen', doc.firstSeen, 'lastSeen', doc.lastSeen, 'seq', '0')
+  seed_hosts(KEYS[5], ARGV[15] .. new, ARGV[18])
   redis.call('SET', KEYS[1], new)
   redis.call('ZADD', KEYS[3], ARGV[9], new)
   redis.call('ZADD', KEYS[2], ARGV[9], new)
-  local n = tonumber(ARGV[15])
-  local at = 16
+  local n = tonumber(ARGV[19])
+  local at = 20
   for i = 1, n do
     append(new, ARGV[at], ARGV[at + 1])
     at = at + 2
@@ -169,6 +182,23 @@ local last = cur[3]
 if ARGV[12] > last then last = ARGV[12] end
 redis.call('HSET', key, 'count', count, 'firstSeen', first, 'lastSeen', last)
 redis.call('HDEL', key, 'resolvedAt')
+-- The distinct hosts (foldHost in codec.ts): exact while the set holds fewer than the cap.
+local hosts = redis.call('HGET', key, 'hosts')
+if hosts and ARGV[16] ~= '' then
+  local set = ARGV[15] .. id
+  if redis.call('SISMEMBER', set, ARGV[16]) == 0 then
+    local h = cjson.decode(hosts)
+    if redis.call('SCARD', set) < tonumber(ARGV[17]) then
+      redis.call('SADD', set, ARGV[16])
+      h.count = h.count + 1
+      if #h.sample < ${HOST_SAMPLE_SIZE} then h.sample[#h.sample + 1] = ARGV[16] end
+      redis.call('HSET', key, 'hosts', cjson.encode(h))
+    elseif not h.capped then
+      h.capped = true
+      redis.call('HSET', key, 'hosts', cjson.encode(h))
+    end
+  end
+end
 local seq = redis.call('HINCRBY', key, 'seq', 1)
 local eid, json = fill(id, seq, count, last)
 append(id, eid, json)
@@ -263,7 +293,7 @@ export interface Scripts {
 export type ScriptedRedis = Redis & Scripts;
 
 export const scripts: Record<keyof Scripts, { lua: string; numberOfKeys: number }> = {
-  erCreateOrGet: { lua: CREATE_OR_GET, numberOfKeys: 4 },
+  erCreateOrGet: { lua: CREATE_OR_GET, numberOfKeys: 5 },
   erGet: { lua: GET, numberOfKeys: 1 },
   erByThread: { lua: BY_THREAD, numberOfKeys: 1 },
   erRecordAlert: { lua: RECORD_ALERT, numberOfKeys: 7 },

@@ -35,6 +35,8 @@ import type { DedupeStore, LockStore, ScheduledItem, ScheduleStore, Store, Timel
 //   incidents:active         sorted set id → createdAt ms (list activeOnly, byFingerprint check)
 //   timeline:<incidentId>    stream, one entry per event, field `event` = TimelineEvent JSON
 //   timeline-ids:<incidentId> set of event ids already appended (idempotent append)
+//   hosts:<incidentId>       set of the distinct FQDN hosts folded in (up to the cap; dropped on close),
+//                            their count and sample in the incident hash's `hosts` field
 //   dedupe:<key>             SET NX PX
 //   lock:<key>               SET NX PX random token; compare-and-delete release
 //   schedule:due             sorted set id → dueAt; schedule:data hash id → ScheduledItem JSON
@@ -52,6 +54,8 @@ export interface RedisStoreOptions {
   clock?: Clock;
   /** Where connection trouble is reported (once per outage, and on recovery). */
   log?: StoreLog;
+  /** Distinct hosts kept exactly per incident (default DISTINCT_HOSTS_CAP); tests make it small. */
+  distinctHostsCap?: number;
 }
 
 export function createRedisStore(opts: RedisStoreOptions): Store {
@@ -77,9 +81,15 @@ export function createRedisStore(opts: RedisStoreOptions): Store {
     lock: (k: string) => `${prefix}lock:${k}`,
     due: `${prefix}schedule:due`,
     dueData: `${prefix}schedule:data`,
+    hostsPrefix: `${prefix}hosts:`,
+    hosts: (incidentId: string) => `${prefix}hosts:${incidentId}`,
   };
 
-  const incidents = redisIncidents({ client, cmd }, key);
+  const incidents = redisIncidents(
+    { client, cmd },
+    key,
+    opts.distinctHostsCap === undefined ? {} : { distinctHostsCap: opts.distinctHostsCap },
+  );
 
   const timeline: TimelineStore = {
     async append(event) {

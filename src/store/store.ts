@@ -20,14 +20,27 @@ export type AlertRecord = {
 } & (
   | {
       state: 'firing';
-      /** Stored (version 0) when no active incident holds the fingerprint. */
+      /**
+       * Stored (version 0) when no active incident holds the fingerprint. Its `hosts.sample`, if any,
+       * seeds the set of distinct hosts the folds are counted against.
+       */
       open: { incident: Incident; events: TimelineEvent[]; schedule: ScheduledItem[] };
       /**
        * Otherwise added to the active incident; `event` is a template: the store gives it the id
        * `<incident>:alert:<n>`, the incident's id, `details.count` = the new count, and replaces
        * `{count}` and `{lastSeen}` in its summary.
        */
-      fold: { count: number; firstSeen: string; lastSeen: string; event: TimelineEvent };
+      fold: {
+        count: number;
+        firstSeen: string;
+        lastSeen: string;
+        event: TimelineEvent;
+        /**
+         * The alert's FQDN host (displayHost): counted into the active incident's `hosts` when it has
+         * them, exactly (a set per incident, up to DISTINCT_HOSTS_CAP in codec.ts), atomically with the fold.
+         */
+        host?: string;
+      };
     }
   | {
       state: 'resolved';

@@ -2,6 +2,7 @@ import type { Clock } from '../../../src/observability/clock.js';
 import { createMemoryStore } from '../../../src/store/memory.js';
 import { describeArtifactContract } from './artifacts-contract.js';
 import { describeStoreContract } from './contract.js';
+import { describeHostsContract } from './hosts-contract.js';
 
 describeStoreContract(
   'memory',
@@ -14,6 +15,14 @@ describeStoreContract(
 describeArtifactContract(
   'memory',
   async () => createMemoryStore(),
+  async (store) => {
+    await store.close();
+  },
+);
+
+describeHostsContract(
+  'memory',
+  async (opts) => createMemoryStore(opts),
   async (store) => {
     await store.close();
   },

@@ -14,6 +14,7 @@ import {
 } from '../../support/redis.js';
 import { describeArtifactContract } from './artifacts-contract.js';
 import { describeStoreContract } from './contract.js';
+import { describeHostsContract } from './hosts-contract.js';
 
 const filePrefix = uniquePrefix('store-redis');
 const prefixes = new Map<Store, string>();
@@ -39,6 +40,7 @@ async function dispose(store: Store): Promise<void> {
 
 describeStoreContract('redis', async () => sharedStore(), dispose);
 describeArtifactContract('redis', async () => sharedStore(), dispose);
+describeHostsContract('redis', async (opts) => sharedStore(opts ?? {}), dispose);
 
 /** The rejection of `promise`, which must come within `ms` (a hang fails the test, never the suite). */
 async function rejectionWithin(promise: Promise<unknown>, ms: number): Promise<CodedError> {
@@ -87,6 +89,27 @@ describe('redis store', () => {
       await dispose(store);
     }
     expect(await listKeys(prefix)).toEqual([]);
+  });
+
+  it("keeps an incident's distinct hosts in one set under its prefix while active, dropped on close", async () => {
+    const store = sharedStore();
+    const prefix = prefixes.get(store) ?? '';
+    const raw = testRedisClient();
+    try {
+      const hosts = { domain: 'evil.com', count: 1, capped: false, sample: ['a.evil.com'] };
+      await store.incidents.createOrGetByFingerprint(anIncident({ hosts }));
+      const id = anIncident().id;
+      expect(await raw.smembers(`${prefix}hosts:${id}`)).toEqual(['a.evil.com']);
+      const cur = await store.incidents.get(id);
+      await store.incidents.update({ ...cur!, status: 'closed' }, 0);
+      expect(await raw.exists(`${prefix}hosts:${id}`)).toBe(0);
+      expect((await store.incidents.get(id))?.hosts).toEqual(hosts);
+      await raw.hset(`${prefix}incident:${id}`, 'hosts', '{"count":0,"capped":false,"sample":[]}');
+      await expect(store.incidents.get(id)).rejects.toMatchObject({ code: 'internal' });
+    } finally {
+      await raw.quit();
+      await dispose(store);
+    }
   });
 
   it('reports corrupt data as a clear error naming where it was found', async () => {
