@@ -67,9 +67,9 @@ export async function run() {
     // A fold: the same fingerprint every time, distinct request ids (no retries).
     let n = 0;
     const fold = (dst) => () => body(dst, n++);
-    // An open: a new fingerprint every time.
+    // An open: a new fingerprint every time (a new registrable domain: subdomains of one would fold).
     let m = 0;
-    const open = (tag) => () => body(`host-${tag}-${m++}.exfil.example.net`, 0);
+    const open = (tag) => () => body(`exfil.host-${tag}-${m++}.net`, 0);
 
     // JIT warm-up of client and server on both paths before the first measured case (without it the
     // first case reads ~40 % low whichever it is).

@@ -53,11 +53,14 @@ async function storm(core, tag) {
   return { ...r, note: `statuses ${JSON.stringify(statuses)}; incident count ${open?.count}` };
 }
 
-/** One round: a fresh store, DISTINCT alerts of distinct fingerprints, DISTINCT incidents opened. */
+/**
+ * One round: a fresh store, DISTINCT alerts of distinct fingerprints, DISTINCT incidents opened (each
+ * its own registrable domain: subdomains of one domain would fold into one incident).
+ */
 async function distinctRound(core, tag) {
   const batches = [];
-  for (let n = 0; n < DISTINCT_WARMUP; n++) batches.push(batchFor(`warm-${tag}-${n}.example.net`, n));
-  for (let n = 0; n < DISTINCT; n++) batches.push(batchFor(`host-${tag}-${n}.example.net`, n));
+  for (let n = 0; n < DISTINCT_WARMUP; n++) batches.push(batchFor(`exfil.warm-${tag}-${n}.net`, n));
+  for (let n = 0; n < DISTINCT; n++) batches.push(batchFor(`exfil.host-${tag}-${n}.net`, n));
   const statuses = {};
   const r = await measure({
     warmup: DISTINCT_WARMUP,

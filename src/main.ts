@@ -117,6 +117,7 @@ export function createCore(parts: EngineParts): Core {
     playbooks: () => parts.policy.playbooks,
     modes: parts.config.modes,
     retryWindowMs: parts.config.intake.retryWindow,
+    fqdnFingerprint: parts.config.intake.fingerprintFqdnBy,
   };
   return { engine, journal, recorder };
 }

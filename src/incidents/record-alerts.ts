@@ -6,12 +6,12 @@ import {
   type ParsedBatch,
   type ParsedItem,
 } from '../domain/alert.js';
-import type { LoadedContract } from '../domain/contract.js';
+import type { LoadedContract, Verdict } from '../domain/contract.js';
 import { asCodedError, CodedError, type FieldIssue } from '../domain/errors.js';
-import type { Incident, Mode } from '../domain/incident.js';
+import type { FoldedHosts, Incident, Mode } from '../domain/incident.js';
 import { toJson } from '../domain/json.js';
 import { SYSTEM_ACTOR, type TimelineEvent } from '../domain/timeline.js';
-import { fingerprint } from '../intake/fingerprint.js';
+import { displayHost, type FqdnFingerprint, fingerprint, registrableDomain } from '../intake/fingerprint.js';
 import type { Journal } from '../journal/journal.js';
 import { type Clock, isoAt } from '../observability/clock.js';
 import { selectPlaybook } from '../playbooks/load.js';
@@ -70,7 +70,35 @@ export interface AlertRecorderDeps {
   modes: Readonly<Record<string, Mode>>;
   /** How long a sender's request id is remembered for retry detection. */
   retryWindowMs: number;
+  /**
+   * `intake.fingerprintFqdnBy`: how an FQDN destination that no rule of the source's contract matches
+   * is fingerprinted (see foldingOf). Default `registrable-domain`.
+   */
+  fqdnFingerprint?: FqdnFingerprint;
   newId?: () => string;
+}
+
+/**
+ * How an alert is fingerprinted, and the host it counts as. An FQDN that a rule of the source's
+ * contract matches (exactly or by wildcard: allowed, or a port or protocol violation) keeps its own
+ * host, so an allowed host never shares an incident, or a verdict, with unknown hosts of its
+ * domain. Any other FQDN (unknown to the contract, or no contract) folds by its registrable domain
+ * when configured and it has one (intake/fingerprint.ts says when it has none). IP and service
+ * destinations are never changed.
+ */
+export function foldingOf(
+  alert: EgressAlert,
+  verdict: Verdict,
+  by: FqdnFingerprint = 'registrable-domain',
+): { fingerprint: string; host?: string; domain?: string } {
+  const d = alert.destination;
+  if (d.type !== 'fqdn') return { fingerprint: fingerprint(alert) };
+  const host = displayHost(d.name);
+  const ruleMatches =
+    verdict.kind === 'allowed' || (verdict.kind === 'violation' && verdict.reason !== 'unknown_destination');
+  const domain = by === 'registrable-domain' && !ruleMatches ? registrableDomain(d.name) : undefined;
+  if (domain === undefined) return { fingerprint: fingerprint(alert), host };
+  return { fingerprint: fingerprint(alert, { fqdnBy: 'registrable-domain' }), host, domain };
 }
 
 export interface RecordOptions {
@@ -136,7 +164,9 @@ async function recordOne(
   alert: EgressAlert,
   opts: RecordOptions,
 ): Promise<AlertRecorded> {
-  const fp = fingerprint(alert);
+  const verdict = evaluate(deps.contracts(), alert);
+  const folding = foldingOf(alert, verdict, deps.fqdnFingerprint);
+  const fp = folding.fingerprint;
   const claim = alert.requestId
     ? { key: `request:${alert.origin}:${alert.requestId}`, ttlMs: deps.retryWindowMs }
     : undefined;
@@ -173,14 +203,22 @@ async function recordOne(
     count: alert.count,
     firstSeen: alert.firstSeen,
     lastSeen: alert.lastSeen,
-    event: template('alert.folded', 'Repeat alert folded in ({count} alerts, last seen {lastSeen})', {
-      requestId: alert.requestId ?? null,
-      origin: alert.origin,
-    }),
+    event: template(
+      'alert.folded',
+      folding.domain
+        ? `Alert to ${folding.host} folded in ({count} alerts, last seen {lastSeen})`
+        : 'Repeat alert folded in ({count} alerts, last seen {lastSeen})',
+      {
+        requestId: alert.requestId ?? null,
+        origin: alert.origin,
+        ...(folding.host ? { host: folding.host } : {}),
+      },
+    ),
+    ...(folding.host ? { host: folding.host } : {}),
   };
   const newId = deps.newId ?? (() => newIncidentId(now));
   for (let attempt = 1; ; attempt++) {
-    const open = opening(deps, alert, fp, newId(), now, opts.drill ?? false);
+    const open = opening(deps, alert, verdict, folding, newId(), now, opts.drill ?? false);
     try {
       return await deps.store.incidents.recordAlert({
         fingerprint: fp,
@@ -200,12 +238,21 @@ async function recordOne(
 function opening(
   deps: AlertRecorderDeps,
   alert: EgressAlert,
-  fp: string,
+  verdict: Verdict,
+  folding: ReturnType<typeof foldingOf>,
   id: string,
   now: number,
   drill: boolean,
 ): { incident: Incident; events: TimelineEvent[]; schedule: ScheduledItem[] } {
-  const verdict = evaluate(deps.contracts(), alert);
+  const fp = folding.fingerprint;
+  const hosts: FoldedHosts | undefined = folding.host
+    ? {
+        ...(folding.domain ? { domain: folding.domain } : {}),
+        count: 1,
+        capped: false,
+        sample: [folding.host],
+      }
+    : undefined;
   const loaded = selectPlaybook(deps.playbooks(), {
     origin: alert.origin,
     namespace: alert.source.namespace,
@@ -222,6 +269,7 @@ function opening(
     count: alert.count,
     firstSeen: alert.firstSeen,
     lastSeen: alert.lastSeen,
+    ...(hosts ? { hosts } : {}),
     verdict,
     playbook: loaded ? { id: loaded.playbook.id, file: loaded.file } : { id: EMPTY_PLAYBOOK_ID, file: '' },
     mode: modeFor(alert.source.namespace, loaded?.playbook.mode ?? 'observe', deps.modes),
@@ -256,8 +304,14 @@ function opening(
       event(
         'opened',
         'incident.opened',
-        `Incident opened: ${verdict.message.replace(/\.$/, '')}. Playbook ${incident.playbook.id} in ${incident.mode} mode${loaded ? '' : ' (no playbook matched this alert)'}${drill ? ' (DRILL)' : ''}`,
-        { verdict: toJson(verdict), playbook: incident.playbook, mode: incident.mode, drill },
+        `Incident opened: ${verdict.message.replace(/\.$/, '')}. Playbook ${incident.playbook.id} in ${incident.mode} mode${loaded ? '' : ' (no playbook matched this alert)'}${drill ? ' (DRILL)' : ''}${folding.domain ? `. Alerts to other hosts of ${folding.domain} the contract does not name fold into it` : ''}`,
+        {
+          verdict: toJson(verdict),
+          playbook: incident.playbook,
+          mode: incident.mode,
+          drill,
+          ...(folding.domain ? { foldedBy: folding.domain } : {}),
+        },
       ),
     ],
     schedule: [advanceItem(id, now)],

@@ -243,8 +243,8 @@ describe('a real Alertmanager sending to POST /alerts', () => {
     const { store, relay, am } = await setUp({ groupInterval: '500ms', repeatInterval: '500ms' });
     const startsAt = justNow();
     await am.pushAlerts([
-      { labels: egressLabels('am-repeat-1.exfil.example.net'), startsAt },
-      { labels: egressLabels('am-repeat-2.exfil.example.net'), startsAt },
+      { labels: egressLabels('exfil.am-repeat-1.net'), startsAt },
+      { labels: egressLabels('exfil.am-repeat-2.net'), startsAt },
     ]);
     const ds = await relay.waitFor(3, 15_000);
     // The same alerts each time: same fingerprints, same startsAt.

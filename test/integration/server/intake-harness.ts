@@ -141,13 +141,16 @@ export async function serve(
   };
 }
 
-/** One egress event (format 1) of anomaly `anomaly`: each anomaly has its own destination name. */
+/**
+ * One egress event (format 1) of anomaly `anomaly`: each anomaly has its own destination name, under
+ * its own registrable domain (subdomains of one domain fold into one incident by default).
+ */
 export function egressEvent(anomaly: number | string, over: Record<string, unknown> = {}) {
   return {
     src_service: 'payments-api',
     src_namespace: 'prod',
     dst_type: 'fqdn',
-    dst_name: `a${anomaly}.exfil.example.net`,
+    dst_name: `exfil.a${anomaly}.net`,
     dst_port: 443,
     protocol: 'https',
     ...over,

@@ -410,8 +410,8 @@ describe('POST /alerts under fire (real Redis, real HTTP)', () => {
     expect(r.body.alerts[1]!.issues!.map((i) => i.path)).toEqual(['[1].dst_port']);
     expect(r.body.summary).toEqual({ opened: 1, rejected: 1 });
     const stored = await incidentsByName(store);
-    expect([...stored.keys()]).toEqual(['amixed-good.exfil.example.net']);
-    expect(stored.get('amixed-good.exfil.example.net')!.id).toBe(r.body.alerts[0]!.id);
+    expect([...stored.keys()]).toEqual(['exfil.amixed-good.net']);
+    expect(stored.get('exfil.amixed-good.net')!.id).toBe(r.body.alerts[0]!.id);
 
     const bad = await s.post([
       noPort,

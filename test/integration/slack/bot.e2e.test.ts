@@ -265,7 +265,7 @@ describe('a restart mid-incident with Redis', () => {
     let bot = await bootBot({ fake, env });
     let id = '';
     try {
-      const dst = `restart-${Date.now()}.example.net`;
+      const dst = `exfil.restart-${Date.now()}.net`; // its own registrable domain: a fresh incident
       id = await bot.openIncident(alert({ dst_name: dst }));
       await bot.server.slack.presenter.flush();
       const rootTs = (await bot.server.engine.get(id)).slack?.ts;
