@@ -2,6 +2,7 @@
 // rendered to Block Kit, passed through enforceLimits. Repeats re-render it for chat.update.
 import { type DestinationType, describeDestination } from '../../domain/alert.js';
 import type { VerdictKind, ViolationReason } from '../../domain/contract.js';
+import { foldedHostsLine } from '../../domain/folded-hosts.js';
 import { type Incident, type IncidentStatus, type Mode, statusLabels } from '../../domain/incident.js';
 import { escapeInline } from './escape.js';
 import { actorText, idText, mrkdwn, plain, plural, slackDate } from './format.js';
@@ -30,6 +31,8 @@ export interface IncidentView {
   count: number;
   /** `1 alert`, `51 alerts`. */
   countLabel: string;
+  /** `2000 distinct hosts folded (registrable domain evil.com): a.evil.com, …` (foldedHostsLine). */
+  hostsFolded?: string;
   firstSeen: string;
   lastSeen: string;
   /** When the sender reported the alert resolved (cleared by a later repeat). */
@@ -66,6 +69,7 @@ export function incidentActions(status: IncidentStatus, commander?: string): Inc
 export function incidentView(incident: Incident, playbookTitle?: string): IncidentView {
   const { alert, verdict } = incident;
   const d = alert.destination;
+  const hostsLine = foldedHostsLine(incident.hosts);
   return {
     id: incident.id,
     status: incident.status,
@@ -87,6 +91,7 @@ export function incidentView(incident: Incident, playbookTitle?: string): Incide
     },
     count: incident.count,
     countLabel: plural(incident.count, 'alert'),
+    ...(hostsLine ? { hostsFolded: hostsLine } : {}),
     firstSeen: incident.firstSeen,
     lastSeen: incident.lastSeen,
     ...(incident.resolvedAt ? { resolvedAt: incident.resolvedAt } : {}),
@@ -260,8 +265,9 @@ export function renderIncidentRoot(view: IncidentView): SlackMessage {
         ...(view.resolvedAt ? [mrkdwn(`*Resolved by the sender*\n${slackDate(view.resolvedAt)}`)] : []),
       ],
     },
-    { type: 'section', text: mrkdwn(verdictText(view.verdict)) },
   );
+  if (view.hostsFolded) blocks.push({ type: 'section', text: mrkdwn(escapeInline(view.hostsFolded)) });
+  blocks.push({ type: 'section', text: mrkdwn(verdictText(view.verdict)) });
   if (view.summary) {
     blocks.push({ type: 'section', text: mrkdwn(`*Alert:* ${escapeInline(view.summary)}`) });
   }
