@@ -16,7 +16,9 @@ import { Engine } from './engine/engine.js';
 import type { AlertRecorderDeps } from './incidents/record-alerts.js';
 import { type IncidentObserver, Journal } from './journal/journal.js';
 import type { Cluster } from './k8s/cluster.js';
+import { observedCluster } from './k8s/observed-cluster.js';
 import { type Clock, systemClock } from './observability/clock.js';
+import { countEvent } from './observability/event-metrics.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { loadPlaybooks } from './playbooks/load.js';
@@ -241,7 +243,17 @@ export async function startServer(
       },
     );
   });
-  const cluster = opts.cluster ?? (await createClusterIfConfigured(config, log));
+  const metrics = createMetrics();
+  const created = opts.cluster ?? (await createClusterIfConfigured(config, log));
+  const cluster =
+    created &&
+    observedCluster(created, (verb, code) => metrics.inc('kubernetes_api_errors_total', { verb, code }));
+  metrics.gaugeFrom('incidents', async () =>
+    countBy(await store.incidents.list({ activeOnly: true }), (i) => i.status),
+  );
+  metrics.gaugeFrom('grants_live', async () =>
+    countBy(await store.grants.list({ live: true }), (g) => g.status),
+  );
   // Read live by the access policy; user groups (S…) are expanded into members below and refreshed.
   const roles: RoleLists = {
     responders: [...slackConfig.responders],
@@ -256,6 +268,7 @@ export async function startServer(
     ...(config.env.slackApiUrl ? { apiUrl: config.env.slackApiUrl } : {}),
     incidentChannel: slackConfig.incidentChannel,
     log,
+    onApiError: (method, error) => metrics.inc('slack_api_errors_total', { method, error }),
     ...(opts.coalesceMs !== undefined ? { coalesceMs: opts.coalesceMs } : {}),
     ...(opts.slackRetries !== undefined ? { retries: opts.slackRetries } : {}),
   }).catch(async (err) => {
@@ -270,7 +283,7 @@ export async function startServer(
     cluster,
     log,
     access: accessFromLists(roles),
-    observers: [slack.presenter],
+    observers: [slack.presenter, { onEvent: (event, incident) => countEvent(metrics, event, incident) }],
   });
   slack.listen({ reader: engine, commands: engine });
   const refreshRoles = () => expandUserGroups(slack.app.client, slackConfig, roles, log);
@@ -304,7 +317,7 @@ export async function startServer(
     store,
     clock: systemClock,
     log,
-    metrics: createMetrics(),
+    metrics,
     ...(slack.http
       ? {
           slack: slack.http,
@@ -336,4 +349,10 @@ export async function startServer(
       await store.close();
     },
   };
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
+  return out;
 }

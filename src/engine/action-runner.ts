@@ -301,7 +301,7 @@ export class ActionRunner {
       incident,
       kind: 'action.failed',
       summary: `${dryTag(st.dryRun)}${st.uses} failed during ${phase}: ${message}`,
-      details: { step: stepId, action: key, phase, code: coded.code },
+      details: { step: stepId, action: key, uses: st.uses, phase, code: coded.code },
       key: `${stepId}:${key}:failed:${st.attempts}:${phase}`,
     });
     return mutateAction(this.#d.journal, this.#d.clock, incident.id, stepId, key, (a) => {

@@ -51,6 +51,19 @@ function pathForLog(url: string | undefined): string {
   return path.length > 200 ? `${path.slice(0, 200)}…(${path.length} chars)` : path;
 }
 
+/** What became of a request's alerts, by source format (or why the request was refused whole). */
+function countAlerts(metrics: Metrics, r: EndpointResponse): void {
+  const refused: Record<number, string> = { 401: 'unauthorized', 400: String(r.body.error) };
+  const reason = refused[r.status];
+  if (reason) {
+    metrics.inc('alert_requests_refused_total', { reason });
+    return;
+  }
+  const source = String(r.body.format ?? 'unknown');
+  const summary = (r.body.summary ?? {}) as Record<string, number>;
+  for (const [outcome, n] of Object.entries(summary)) metrics.inc('alerts_total', { source, outcome }, n);
+}
+
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 
 /** One HTTP server: POST /alerts, GET /healthz, GET /readyz, GET /metrics, and Slack's POST /slack/events. */
@@ -66,7 +79,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
           return;
         }
         if (!read.ok) {
-          deps.metrics.inc('alerts_rejected_total', { reason: 'too_large' });
+          deps.metrics.inc('alert_requests_refused_total', { reason: 'too_large' });
           refuse(req, res, 413, 'payload_too_large', {
             message: `alert bodies are limited to ${MAX_ALERT_BODY_BYTES} bytes`,
           });
@@ -79,7 +92,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
           receivedAt: deps.clock.now(),
           source: req.socket.remoteAddress ?? 'unknown',
         });
-        deps.metrics.inc('alerts_requests_total', { status: String(r.status) });
+        countAlerts(deps.metrics, r);
         send(res, r);
       },
     },
@@ -106,9 +119,9 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       },
     },
     '/metrics': {
-      GET: (_req, res) => {
-        const text = deps.metrics.render(); // before the headers: a failure is then a clean 500
-        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
+      GET: async (_req, res) => {
+        const text = await deps.metrics.render(); // before the headers: a failure is then a clean 500
+        res.writeHead(200, { 'Content-Type': deps.metrics.contentType });
         res.end(text);
       },
     },
@@ -117,6 +130,11 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   if (slack) {
     routes[SLACK_EVENTS_PATH] = {
       POST: async (req, res) => {
+        // Ack latency as Slack sees it: from arrival to the last byte of our answer.
+        const start = performance.now();
+        res.once('finish', () =>
+          deps.metrics.observe('slack_ack_seconds', (performance.now() - start) / 1000),
+        );
         if (deps.slackGuard) {
           const verdict = await deps.slackGuard(req);
           if (!verdict.ok) {

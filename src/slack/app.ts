@@ -8,6 +8,7 @@ import type { SlackDeps } from './deps.js';
 import { registerActions } from './listeners/actions.js';
 import { registerCommands } from './listeners/commands.js';
 import { registerEvents } from './listeners/events.js';
+import { countingFetch, type SlackErrorSink } from './counting-fetch.js';
 import { SlackPresenter } from './presenter.js';
 
 export interface SlackAppOptions {
@@ -22,6 +23,8 @@ export interface SlackAppOptions {
   coalesceMs?: number;
   /** Web API retries (429 honours Retry-After); tests set 0. */
   retries?: number;
+  /** Told of every failed Web API call (the metrics count them by method and error). */
+  onApiError?: SlackErrorSink;
 }
 
 export interface SlackApp {
@@ -75,6 +78,7 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
   const clientOptions = {
     ...(opts.apiUrl ? { slackApiUrl: opts.apiUrl } : {}),
     retryConfig: { retries: opts.retries ?? 5, factor: 2, maxTimeout: 30_000 },
+    ...(opts.onApiError ? { fetch: countingFetch(opts.onApiError) } : {}),
   };
   const logger = boltLogger(opts.log);
   const receiver = opts.appToken

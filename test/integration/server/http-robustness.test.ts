@@ -300,9 +300,9 @@ describe('HTTP server under hostile requests', () => {
     for (const secret of ['hunter2', 'xoxb-stolen', 'not-the-token']) expect(text).not.toContain(secret);
     expect(b.boltLines).toEqual([]); // Bolt saw none of it
     const metrics = (await send(b.port, { path: '/metrics' })).body;
-    expect(metrics).toContain('egress_responder_http_refused_total{reason="not_found",status="404"}');
+    expect(metrics).toContain('egress_responder_http_refused_total{status="404",reason="not_found"}');
     expect(metrics).toContain(
-      'egress_responder_http_refused_total{reason="method_not_allowed",status="405"}',
+      'egress_responder_http_refused_total{status="405",reason="method_not_allowed"}',
     );
     expect(metrics).toContain('egress_responder_slack_requests_refused_total{reason="signature_missing"}');
     await expectHealthy(b.port);
@@ -662,11 +662,12 @@ describe('handlers that fail', () => {
   });
 
   it('GET /metrics whose rendering throws is a clean 500, not an empty 200', async () => {
+    // The real metrics, with a render that fails (a collector throwing, say).
+    const real = createMetrics({ process: false });
     const metrics: Metrics = {
-      inc: () => undefined,
-      render: () => {
-        throw new Error('render failed');
-      },
+      ...real,
+      contentType: real.contentType,
+      render: () => Promise.reject(new Error('render failed')),
     };
     const b = await boot({ metrics });
     try {
