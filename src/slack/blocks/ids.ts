@@ -24,8 +24,34 @@ export const ACTION_IDS = {
   /** Step message: approve / deny (value = `<incidentId>|<stepId>`). */
   approve: 'step.approve',
   deny: 'step.deny',
+  /** Root message: open the break-glass request modal for this incident (value = incident id). */
+  breakglass: 'incident.breakglass',
+  /** Grant message and `/egress grants`: value = the grant id only; everything else is read from the store. */
+  grantApprove: 'grant.approve',
+  /** Opens a modal for the required reason. */
+  grantDeny: 'grant.deny',
+  /** Opens a modal for the reason. */
+  grantRevoke: 'grant.revoke',
+  /** Opens a modal: extra duration and reason. */
+  grantExtend: 'grant.extend',
+  /** Request modal: the kind radio buttons (dispatch_action: the modal is redrawn for that kind). */
+  breakglassKind: 'breakglass.kind',
 } as const;
 export type ActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];
+
+/** callback_ids of the break-glass modals. */
+export const VIEW_IDS = {
+  /** The request form (kind, what, duration, reason, ticket). */
+  request: 'breakglass.request',
+  /** The rendered objects and warnings; submitting it stores the request. */
+  review: 'breakglass.review',
+  deny: 'breakglass.deny',
+  revoke: 'breakglass.revoke',
+  extend: 'breakglass.extend',
+} as const;
+
+/** What a grant button's value must be: a grant id and nothing else. */
+export const GRANT_ID = /^bg-[0-9a-f]{10}$/;
 
 const SEP = '|';
 

@@ -11,7 +11,14 @@ import { enforceMessage } from './limits.js';
 import type { Block, Button, SlackMessage } from './types.js';
 
 /** The decisions the root message offers, in display order. */
-export type IncidentAction = 'ack' | 'contain' | 'rotate' | 'release' | 'false_positive' | 'timeline';
+export type IncidentAction =
+  | 'ack'
+  | 'contain'
+  | 'rotate'
+  | 'release'
+  | 'breakglass'
+  | 'false_positive'
+  | 'timeline';
 
 export interface IncidentView {
   id: string;
@@ -52,7 +59,7 @@ export interface IncidentView {
  * - Take command: until someone has (no commander yet), and never once acknowledged or closed;
  * - Contain (preview): while containment is still possible (not contained, resolved or closed);
  * - Rotate credentials and Release containment: once containment has been applied (complete or not);
- * - Mark false positive: until closed;
+ * - Break-glass (a time-bound, approved exception for this incident) and Mark false positive: until closed;
  * - Timeline: always.
  */
 export function incidentActions(status: IncidentStatus, commander?: string): IncidentAction[] {
@@ -61,7 +68,7 @@ export function incidentActions(status: IncidentStatus, commander?: string): Inc
   if (!commander && status !== 'acknowledged') out.push('ack');
   if (status !== 'contained' && status !== 'resolved') out.push('contain');
   if (status === 'contained' || status === 'containment_incomplete') out.push('rotate', 'release');
-  out.push('false_positive', 'timeline');
+  out.push('breakglass', 'false_positive', 'timeline');
   return out;
 }
 
@@ -177,6 +184,13 @@ function button(view: IncidentView, action: IncidentAction): Button {
           confirm: plain('Ask for release'),
           deny: plain('Cancel'),
         },
+      };
+    case 'breakglass':
+      return {
+        type: 'button',
+        action_id: ACTION_IDS.breakglass,
+        text: plain('Break-glass'),
+        value: view.id,
       };
     case 'false_positive':
       return {

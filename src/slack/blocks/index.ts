@@ -1,16 +1,37 @@
 // Pure Block Kit renderers: everything shown in Slack is built here, escaped, and cut to Block Kit's
 // limits in one place (limits.ts).
+
+export {
+  BG_BLOCKS,
+  durationChoices,
+  renderExtendModal,
+  renderNoticeModal,
+  renderReasonModal,
+  renderRequestedModal,
+  renderRequestModal,
+  renderReviewModal,
+} from './breakglass-modals.js';
 export { renderError, renderNotice, renderRefusal } from './ephemeral.js';
 export { escapeCode, escapeEntities, escapeInline, escapeMrkdwn, inlineCode, truncate } from './escape.js';
 export { actorText, mrkdwn, plain, slackDate } from './format.js';
+export { grantButtons, renderGrantMessage } from './grant.js';
+export {
+  type GrantPermissions,
+  isAnnouncedGrantEvent,
+  renderGrantAnnouncement,
+  renderGrantList,
+} from './grant-list.js';
+export { describeGrantSpec, grantKindLabels, grantStatusLabels, utcText } from './grant-text.js';
 export { renderHelp, type SubcommandHelp } from './help.js';
 export {
   ACTION_IDS,
   type ActionId,
   checklistValue,
+  GRANT_ID,
   parseChecklistValue,
   parseStepValue,
   stepValue,
+  VIEW_IDS,
 } from './ids.js';
 export {
   type IncidentAction,
@@ -21,6 +42,7 @@ export {
   statusEmoji,
 } from './incident.js';
 export { BlockLimitError, type EnforceOptions, enforceLimits, enforceMessage, LIMITS } from './limits.js';
+export { enforceModal, type ModalView } from './modal.js';
 export { renderReleaseRequest } from './release.js';
 export {
   actionSummary,

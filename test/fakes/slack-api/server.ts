@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { blockProblems } from './validate.js';
+import { blockProblems, viewProblems } from './validate.js';
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 type Obj = Record<string, unknown>;
@@ -719,6 +719,16 @@ export class FakeSlackApi {
     return msg;
   }
 
+  #checkView(v: Obj): void {
+    if (this.#opts.validateBlocks === false) return;
+    const problems = viewProblems(v);
+    if (problems.length > 0) {
+      throw new SlackFail('invalid_arguments', {
+        response_metadata: { messages: problems.map((p) => `${p.message} [json-pointer:${p.pointer}]`) },
+      });
+    }
+  }
+
   #checkContent(a: Obj, surface: 'message' | 'modal' = 'message'): void {
     const text = asString(a.text);
     if (text !== undefined && text.length > 40_000) throw new SlackFail('msg_too_long');
@@ -926,7 +936,7 @@ export class FakeSlackApi {
     if (view === null || typeof view !== 'object' || Array.isArray(view))
       throw new SlackFail('invalid_arguments');
     const v = view as Obj;
-    if (v.blocks !== undefined) this.#checkContent({ blocks: v.blocks }, 'modal');
+    this.#checkView(v);
     const id = `V${String(++this.#seq).padStart(9, '0')}`;
     const external = asString(v.external_id);
     const stored: FakeView = {
@@ -952,7 +962,7 @@ export class FakeSlackApi {
     const view = a.view;
     if (view === null || typeof view !== 'object' || Array.isArray(view))
       throw new SlackFail('invalid_arguments');
-    if ((view as Obj).blocks !== undefined) this.#checkContent({ blocks: (view as Obj).blocks }, 'modal');
+    this.#checkView(view as Obj);
     stored.view = clone(view) as Obj;
     stored.hash = `${Date.now()}.${++this.#seq}`;
     return this.#viewResult(stored);

@@ -12,6 +12,12 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const MAX = {
+  label: 2000,
+  placeholder: 150,
+  selectOptions: 100,
+  radioOptions: 10,
+  title: 24,
+  metadata: 3000,
   message: 50,
   modal: 100,
   section: 3000,
@@ -111,6 +117,52 @@ function element(v: unknown, at: string, out: BlockProblem[], actionIds: Set<str
   }
 }
 
+function options(v: Record<string, unknown>, at: string, max: number, out: BlockProblem[]) {
+  const list = Array.isArray(v.options) ? v.options : [];
+  if (list.length === 0 || list.length > max)
+    out.push({ pointer: `${at}/options`, message: `must have 1 to ${max} options` });
+  const seen = new Set<string>();
+  list.forEach((o, i) => {
+    if (!isObj(o)) {
+      out.push({ pointer: `${at}/options/${i}`, message: 'expected an option' });
+      return;
+    }
+    textObject(o.text, `${at}/options/${i}/text`, MAX.optionText, out);
+    idField(o.value, `${at}/options/${i}/value`, MAX.optionValue, out);
+    seen.add(JSON.stringify(o));
+  });
+  if (v.initial_option !== undefined && !seen.has(JSON.stringify(v.initial_option)))
+    out.push({ pointer: `${at}/initial_option`, message: 'must exactly match one of the options' });
+}
+
+/** The element of an input block (the kinds this bot uses; others are not checked). */
+function inputElement(v: unknown, at: string, out: BlockProblem[]) {
+  if (!isObj(v) || typeof v.type !== 'string') {
+    out.push({ pointer: at, message: 'expected an element object' });
+    return;
+  }
+  idField(v.action_id, `${at}/action_id`, MAX.id, out);
+  if (v.placeholder !== undefined)
+    textObject(v.placeholder, `${at}/placeholder`, MAX.placeholder, out, ['plain_text']);
+  if (v.type === 'plain_text_input') {
+    if (
+      v.max_length !== undefined &&
+      (typeof v.max_length !== 'number' || v.max_length < 1 || v.max_length > 3000)
+    )
+      out.push({ pointer: `${at}/max_length`, message: 'must be 1 to 3000' });
+    if (
+      typeof v.initial_value === 'string' &&
+      typeof v.max_length === 'number' &&
+      v.initial_value.length > v.max_length
+    )
+      out.push({ pointer: `${at}/initial_value`, message: 'longer than max_length' });
+  } else if (v.type === 'static_select') {
+    options(v, at, MAX.selectOptions, out);
+  } else if (v.type === 'radio_buttons') {
+    options(v, at, MAX.radioOptions, out);
+  }
+}
+
 function block(b: unknown, at: string, out: BlockProblem[], blockIds: Set<string>) {
   if (!isObj(b) || typeof b.type !== 'string') {
     out.push({ pointer: at, message: 'expected a block object with a type' });
@@ -160,6 +212,11 @@ function block(b: unknown, at: string, out: BlockProblem[], blockIds: Set<string
       });
       break;
     }
+    case 'input':
+      textObject(b.label, `${at}/label`, MAX.label, out, ['plain_text']);
+      if (b.hint !== undefined) textObject(b.hint, `${at}/hint`, MAX.label, out, ['plain_text']);
+      inputElement(b.element, `${at}/element`, out);
+      break;
     default:
       break;
   }
@@ -175,5 +232,29 @@ export function blockProblems(blocks: unknown, surface: 'message' | 'modal' = 'm
   blocks.forEach((b, i) => {
     block(b, `/blocks/${i}`, out, blockIds);
   });
+  return out;
+}
+
+/** Problems Slack would report for a modal view (views.open / views.update / response_action). */
+export function viewProblems(view: unknown): BlockProblem[] {
+  if (!isObj(view)) return [{ pointer: '/view', message: 'expected a view object' }];
+  const out: BlockProblem[] = [];
+  if (view.type !== 'modal') out.push({ pointer: '/view/type', message: 'must be modal' });
+  textObject(view.title, '/view/title', MAX.title, out, ['plain_text']);
+  if (view.submit !== undefined) textObject(view.submit, '/view/submit', MAX.title, out, ['plain_text']);
+  if (view.close !== undefined) textObject(view.close, '/view/close', MAX.title, out, ['plain_text']);
+  idField(view.callback_id, '/view/callback_id', MAX.id, out);
+  if (
+    view.private_metadata !== undefined &&
+    (typeof view.private_metadata !== 'string' || view.private_metadata.length > MAX.metadata)
+  )
+    out.push({
+      pointer: '/view/private_metadata',
+      message: `must be a string of at most ${MAX.metadata} characters`,
+    });
+  const blocks = Array.isArray(view.blocks) ? view.blocks : [];
+  if (view.submit === undefined && blocks.some((b) => isObj(b) && b.type === 'input'))
+    out.push({ pointer: '/view/submit', message: 'a modal with input blocks needs a submit button' });
+  out.push(...blockProblems(view.blocks, 'modal').map((p) => ({ ...p, pointer: `/view${p.pointer}` })));
   return out;
 }

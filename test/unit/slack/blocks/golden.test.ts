@@ -1,14 +1,8 @@
-// Golden Block Kit JSON for every message the bot renders. Each file under
-// test/fixtures/slack/blocks/ is `{text, blocks}`: paste it into Block Kit Builder to see it.
-// A missing file is written on first run (not under CI); UPDATE_GOLDEN=1 rewrites them all after
-// an intended change — review the diff.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Golden Block Kit JSON for every message the bot renders (golden-files.ts says how they work;
+// break-glass's messages and modals are in golden-breakglass.test.ts).
 import type { IncidentStatus, StepState, StepStatus } from '../../../../src/domain/incident.js';
 import type { Step } from '../../../../src/playbooks/schema.js';
 import {
-  type Block,
   incidentView,
   renderError,
   renderHelp,
@@ -23,31 +17,7 @@ import {
 } from '../../../../src/slack/blocks/index.js';
 import { anAlert } from '../../../builders/alert.js';
 import { anIncident, aTimelineEvent } from '../../../builders/incident.js';
-import { blockProblems } from '../../../fakes/slack-api/validate.js';
-
-const GOLDEN_DIR = fileURLToPath(new URL('../../../fixtures/slack/blocks/', import.meta.url));
-
-function expectGolden(name: string, rendered: SlackMessage | Block[]): void {
-  const file = join(GOLDEN_DIR, `${name}.json`);
-  // Zero-width characters (from escaping) written as \u escapes, so reviewers can see them.
-  const actual = `${JSON.stringify(rendered, null, 2).replace(/[\u200B-\u200D]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
-  if (process.env.UPDATE_GOLDEN === '1' || (!existsSync(file) && !process.env.CI)) {
-    mkdirSync(GOLDEN_DIR, { recursive: true });
-    writeFileSync(file, actual);
-  }
-  if (!existsSync(file))
-    throw new Error(`missing golden file ${file}: run with UPDATE_GOLDEN=1 and review it`);
-  expect(JSON.parse(actual)).toEqual(JSON.parse(readFileSync(file, 'utf8')));
-}
-
-/** What must hold for every message: Slack accepts it, and the only `<…>` are ours. */
-function expectSafe(rendered: SlackMessage | Block[]): void {
-  const blocks = Array.isArray(rendered) ? rendered : rendered.blocks;
-  expect(blockProblems(blocks)).toEqual([]);
-  const json = JSON.stringify(rendered);
-  const tokens = json.match(/<[^<>]*>/g) ?? [];
-  for (const t of tokens) expect(t).toMatch(/^<(!date\^\d+\^[^|<>]+\|[0-9T:.\-Z]+|@[UW][A-Z0-9]+)>$/);
-}
+import { expectGolden, expectSafe } from './golden-files.js';
 
 const AT = '2026-11-25T14:03:12.123Z';
 const LATER = '2026-11-25T14:09:40.500Z';

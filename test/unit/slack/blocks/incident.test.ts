@@ -74,7 +74,7 @@ describe('incidentView', () => {
       verdict: { kind: 'violation', reason: 'port_not_allowed', message: 'port 8443 is not allowed' },
       playbook: { id: 'egress-anomaly', title: 'Egress anomaly', mode: 'soft' },
       commander: 'slack:U0AAA',
-      actions: ['contain', 'false_positive', 'timeline'],
+      actions: ['contain', 'breakglass', 'false_positive', 'timeline'],
     });
   });
 
@@ -90,14 +90,24 @@ describe('root message buttons per status', () => {
     [
       'open',
       undefined,
-      [ACTION_IDS.ack, ACTION_IDS.containPreview, ACTION_IDS.falsePositive, ACTION_IDS.timeline],
+      [
+        ACTION_IDS.ack,
+        ACTION_IDS.containPreview,
+        ACTION_IDS.breakglass,
+        ACTION_IDS.falsePositive,
+        ACTION_IDS.timeline,
+      ],
     ],
     [
       'acknowledged',
       'slack:U0AAA',
-      [ACTION_IDS.containPreview, ACTION_IDS.falsePositive, ACTION_IDS.timeline],
+      [ACTION_IDS.containPreview, ACTION_IDS.breakglass, ACTION_IDS.falsePositive, ACTION_IDS.timeline],
     ],
-    ['acknowledged', undefined, [ACTION_IDS.containPreview, ACTION_IDS.falsePositive, ACTION_IDS.timeline]],
+    [
+      'acknowledged',
+      undefined,
+      [ACTION_IDS.containPreview, ACTION_IDS.breakglass, ACTION_IDS.falsePositive, ACTION_IDS.timeline],
+    ],
     [
       'containment_incomplete',
       undefined,
@@ -106,6 +116,7 @@ describe('root message buttons per status', () => {
         ACTION_IDS.containPreview,
         ACTION_IDS.rotate,
         ACTION_IDS.release,
+        ACTION_IDS.breakglass,
         ACTION_IDS.falsePositive,
         ACTION_IDS.timeline,
       ],
@@ -117,6 +128,7 @@ describe('root message buttons per status', () => {
         ACTION_IDS.containPreview,
         ACTION_IDS.rotate,
         ACTION_IDS.release,
+        ACTION_IDS.breakglass,
         ACTION_IDS.falsePositive,
         ACTION_IDS.timeline,
       ],
@@ -124,14 +136,27 @@ describe('root message buttons per status', () => {
     [
       'contained',
       undefined,
-      [ACTION_IDS.ack, ACTION_IDS.rotate, ACTION_IDS.release, ACTION_IDS.falsePositive, ACTION_IDS.timeline],
+      [
+        ACTION_IDS.ack,
+        ACTION_IDS.rotate,
+        ACTION_IDS.release,
+        ACTION_IDS.breakglass,
+        ACTION_IDS.falsePositive,
+        ACTION_IDS.timeline,
+      ],
     ],
     [
       'contained',
       'slack:U0AAA',
-      [ACTION_IDS.rotate, ACTION_IDS.release, ACTION_IDS.falsePositive, ACTION_IDS.timeline],
+      [
+        ACTION_IDS.rotate,
+        ACTION_IDS.release,
+        ACTION_IDS.breakglass,
+        ACTION_IDS.falsePositive,
+        ACTION_IDS.timeline,
+      ],
     ],
-    ['resolved', 'slack:U0AAA', [ACTION_IDS.falsePositive, ACTION_IDS.timeline]],
+    ['resolved', 'slack:U0AAA', [ACTION_IDS.breakglass, ACTION_IDS.falsePositive, ACTION_IDS.timeline]],
     ['closed', undefined, [ACTION_IDS.timeline]],
     ['closed', 'slack:U0AAA', [ACTION_IDS.timeline]],
   ];
