@@ -2,13 +2,17 @@ import type { RequestListener } from 'node:http';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
+import type { AccessPolicy } from '../domain/access.js';
 import { CodedError } from '../domain/errors.js';
 import type { EngineCommands, IncidentReader } from '../engine/ports.js';
-import type { SlackDeps } from './deps.js';
+import { ViewSeal } from './breakglass/seal.js';
+import { countingFetch, type SlackErrorSink } from './counting-fetch.js';
+import type { GrantPorts, SlackDeps } from './deps.js';
 import { registerActions } from './listeners/actions.js';
+import { registerBreakglass } from './listeners/breakglass.js';
 import { registerCommands } from './listeners/commands.js';
 import { registerEvents } from './listeners/events.js';
-import { countingFetch, type SlackErrorSink } from './counting-fetch.js';
+import { registerGrantActions } from './listeners/grants.js';
 import { SlackPresenter } from './presenter.js';
 
 export interface SlackAppOptions {
@@ -33,8 +37,16 @@ export interface SlackApp {
   presenter: SlackPresenter;
   /** Bolt's HTTP listener for /slack/events; undefined in Socket Mode. */
   http?: RequestListener;
-  /** Register the listeners and start presenting, on the engine's reader and commands. */
-  listen(ports: { reader: IncidentReader; commands: EngineCommands }): void;
+  /**
+   * Register the listeners and start presenting, on the engine's reader and commands, and break-glass's
+   * ports where it is wired (`access` only decides which buttons a list shows).
+   */
+  listen(ports: {
+    reader: IncidentReader;
+    commands: EngineCommands;
+    grants?: GrantPorts;
+    access?: AccessPolicy;
+  }): void;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -134,10 +146,13 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
         client: app.client,
         log: opts.log,
         incidentChannel: opts.incidentChannel,
+        seal: new ViewSeal(opts.signingSecret),
       };
       registerCommands(app, deps);
       registerActions(app, deps);
       registerEvents(app, deps);
+      registerBreakglass(app, deps);
+      registerGrantActions(app, deps);
       presenter.start(ports);
     },
     start: async () => {

@@ -14,8 +14,8 @@ export type EgressCommand =
   | { name: 'note'; id: string; text: string }
   | { name: 'timeline'; id: string; format: 'md' | 'json' }
   | { name: 'close'; id: string; reason: string }
-  | { name: 'breakglass'; args: string }
-  | { name: 'grants' }
+  | { name: 'breakglass'; id?: string }
+  | { name: 'grants'; all: boolean }
   | { name: 'drill'; scenario: string };
 
 interface Spec {
@@ -96,14 +96,26 @@ export const subcommands: Record<EgressCommand['name'], Spec> = {
     },
   },
   breakglass: {
-    usage: '/egress breakglass …',
-    description: 'time-bound, two-person-approved exceptions',
-    parse: (_a, rest) => ({ name: 'breakglass', args: rest(0) }),
+    usage: '/egress breakglass <id>',
+    description: 'ask for a time-bound, two-person-approved exception (opens a form)',
+    parse: (a) => {
+      if (a.length > 1)
+        throw new CodedError('command_invalid', 'one incident id only. Usage: `/egress breakglass <id>`');
+      return a[0] ? { name: 'breakglass', id: id(a, '/egress breakglass <id>') } : { name: 'breakglass' };
+    },
   },
   grants: {
-    usage: '/egress grants',
-    description: 'active break-glass grants',
-    parse: () => ({ name: 'grants' }),
+    usage: '/egress grants [all]',
+    description: 'live break-glass grants and their time left (all: with recently ended ones)',
+    parse: (a) => {
+      const what = a[0]?.toLowerCase();
+      if (a.length > 1 || (what !== undefined && what !== 'all'))
+        throw new CodedError(
+          'command_invalid',
+          `"${a.join(' ').slice(0, 40)}": usage \`/egress grants [all]\``,
+        );
+      return { name: 'grants', all: what === 'all' };
+    },
   },
   drill: {
     usage: '/egress drill <scenario>',

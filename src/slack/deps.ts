@@ -1,10 +1,19 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
+import type { GrantCommands, GrantReader } from '../breakglass/ports.js';
+import type { AccessPolicy } from '../domain/access.js';
 import { CodedError, publicMessage } from '../domain/errors.js';
 import type { Incident } from '../domain/incident.js';
 import type { Caller, EngineCommands, IncidentReader } from '../engine/ports.js';
 import type { Step, StepRole } from '../playbooks/schema.js';
+import type { ViewSeal } from './breakglass/seal.js';
 import type { SlackPresenter } from './presenter.js';
+
+/** Break-glass, as Slack is given it: the service's commands and reads (breakglass/ports.ts). */
+export interface GrantPorts {
+  commands: GrantCommands;
+  reader: GrantReader;
+}
 
 /** What every listener gets: a reader of incidents and the engine's commands (every state change), and Slack output. */
 export interface SlackDeps {
@@ -14,6 +23,18 @@ export interface SlackDeps {
   client: WebClient;
   log: Logger;
   incidentChannel: string;
+  /** Absent where break-glass is not wired (the commands then say so). */
+  grants?: GrantPorts;
+  /** Who holds which role: only to decide which buttons a list shows (the service decides again on the click). */
+  access?: AccessPolicy;
+  /** Seals modal private_metadata (who opened it, for what). */
+  seal: ViewSeal;
+}
+
+/** The break-glass ports, or a clear refusal where they are not wired. */
+export function grantsOf(deps: Pick<SlackDeps, 'grants'>): GrantPorts {
+  if (!deps.grants) throw new CodedError('request_refused', 'break-glass is not set up in this deployment');
+  return deps.grants;
 }
 
 export const actorOf = (userId: string) => `slack:${userId}`;

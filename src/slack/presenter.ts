@@ -14,6 +14,7 @@ import {
   renderVerification,
   timelineLine,
 } from './blocks/index.js';
+import { type GrantPresenterPorts, GrantThread } from './grant-presenter.js';
 import { ThreadUploader } from './uploads.js';
 
 export interface PresenterOptions {
@@ -32,6 +33,8 @@ export interface PresenterOptions {
 export type PresenterPorts = {
   reader: IncidentReader;
   commands: Pick<EngineCommands, 'attachThread' | 'attachStepMessage' | 'attachUpload'>;
+  /** Break-glass, where it is wired: grant messages in the thread. */
+  grants?: GrantPresenterPorts;
 };
 
 /** Events worth their own line in the thread, keyed by kind (never by their text). */
@@ -78,6 +81,7 @@ export class SlackPresenter implements IncidentObserver {
   readonly #retries = new Map<string, { timer: NodeJS.Timeout; delay: number }>();
   #sweeper: NodeJS.Timeout | undefined;
   readonly #uploads: ThreadUploader;
+  readonly #grants: GrantThread;
 
   constructor(opts: PresenterOptions) {
     this.#o = { coalesceMs: 1000, sweepMs: 30_000, uploadRetryMs: 1000, ...opts };
@@ -86,6 +90,15 @@ export class SlackPresenter implements IncidentObserver {
       log: this.#o.log,
       enqueue: (id, work) => this.#enqueue(id, work),
       baseDelayMs: this.#o.uploadRetryMs,
+    });
+    this.#grants = new GrantThread({
+      client: this.#o.client,
+      log: this.#o.log,
+      enqueue: (id, work) => this.#enqueue(id, work),
+      threadOf: async (id) => {
+        const slack = (await this.#ports?.reader.get(id))?.slack;
+        return slack ? { channel: slack.channel, ts: slack.ts } : undefined;
+      },
     });
   }
 
@@ -133,6 +146,8 @@ export class SlackPresenter implements IncidentObserver {
       this.#enqueue(incident.id, () => this.#postText(incident.id, `:mega: ${escapeMrkdwn(event.summary)}`));
     }
     if (event.kind === 'artifact.stored' && this.#ports) this.#uploads.catchUp(this.#ports, incident.id);
+    if (event.kind.startsWith('grant.') && this.#ports?.grants)
+      this.#grants.onEvent(this.#ports.grants, event);
     if (event.kind === 'approval.requested' && event.details.release === true && step) {
       this.#enqueue(incident.id, () => this.#postReleaseRequest(incident.id, step, event.actor));
     }

@@ -3,6 +3,7 @@ import { CodedError } from '../../domain/errors.js';
 import type { Caller } from '../../engine/ports.js';
 import { ACTION_IDS, parseChecklistValue, parseStepValue, renderError } from '../blocks/index.js';
 import { callerOf, type SlackDeps, slackReply } from '../deps.js';
+import { openRequestModal } from './breakglass.js';
 import { contain, decideRelease, postTimeline, release, rotate } from './operations.js';
 
 type Respond = (msg: {
@@ -91,6 +92,17 @@ export function registerActions(app: App, deps: SlackDeps): void {
   stepButton(ACTION_IDS.confirm, (id, step, by) => quiet(deps.commands.confirm(id, step, by)));
   stepButton(ACTION_IDS.approve, (id, step, by) => quiet(deps.commands.decide(id, step, by, 'approve')));
   stepButton(ACTION_IDS.deny, (id, step, by) => quiet(deps.commands.decide(id, step, by, 'deny')));
+
+  // The root message's Break-glass: the request form, for this incident, opened with the click's trigger id.
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.breakglass, async ({ ack, action, body, respond }) => {
+    await ack();
+    const incidentId = action.value ?? '';
+    await run(respond as Respond, incidentId, async () => {
+      await sameChannel(incidentId, body);
+      await openRequestModal(deps, incidentId, body.user.id, body.trigger_id);
+      return undefined;
+    });
+  });
 
   app.action<BlockAction<CheckboxesAction>>(ACTION_IDS.tick, async ({ ack, action, body, respond }) => {
     await ack();

@@ -1,7 +1,10 @@
 import type { App } from '@slack/bolt';
+import { CodedError } from '../../domain/errors.js';
 import { escapeMrkdwn, renderError, renderHelp } from '../blocks/index.js';
 import { parseEgressCommand, subcommands } from '../commands.js';
 import { callerOf, type SlackDeps, slackReply } from '../deps.js';
+import { openRequestModal } from './breakglass.js';
+import { listGrants } from './grants.js';
 import { contain, postTimeline, release, rotate, statusLine } from './operations.js';
 
 const notYet = (what: string) => `\`/egress ${what}\` is not yet available in this version.`;
@@ -59,8 +62,24 @@ export function registerCommands(app: App, deps: SlackDeps): void {
           await deps.commands.close(cmd.id, by, cmd.reason);
           await say(`${cmd.id} closed: ${cmd.reason}.`);
           return;
-        case 'breakglass':
+        case 'breakglass': {
+          // Slack does not run slash commands in threads today; if a payload ever names its thread, it is the incident's.
+          const threadTs = typeof command.thread_ts === 'string' ? command.thread_ts : undefined;
+          const target =
+            cmd.id ?? (threadTs ? (await deps.reader.byThread(command.channel_id, threadTs))?.id : undefined);
+          if (!target) {
+            throw new CodedError(
+              'command_invalid',
+              'name the incident: `/egress breakglass <id>` (or press Break-glass on its root message)',
+            );
+          }
+          incident = target;
+          await openRequestModal(deps, target, command.user_id, command.trigger_id);
+          return;
+        }
         case 'grants':
+          await respond({ response_type: 'ephemeral', ...(await listGrants(deps, by.actor, cmd.all)) });
+          return;
         case 'drill':
           await say(notYet(cmd.name));
           return;

@@ -14,6 +14,10 @@ describe('/egress command parsing', () => {
     ['close EGR-1X2 false positive', { name: 'close', id: 'EGR-1X2', reason: 'false positive' }],
     ['close EGR-1X2', { name: 'close', id: 'EGR-1X2', reason: 'closed' }],
     ['drill exfil-unknown-fqdn', { name: 'drill', scenario: 'exfil-unknown-fqdn' }],
+    ['breakglass EGR-1X2', { name: 'breakglass', id: 'EGR-1X2' }],
+    ['breakglass', { name: 'breakglass' }],
+    ['grants', { name: 'grants', all: false }],
+    ['grants ALL', { name: 'grants', all: true }],
   ])('%j', (text, expected) => expect(parseEgressCommand(text)).toEqual(expected));
 
   it.each([
@@ -23,6 +27,11 @@ describe('/egress command parsing', () => {
     ['note EGR-1X2', /the note text is missing/],
     ['timeline EGR-1X2 pdf', /^format must be md or json, not "pdf"$/],
     ['drill', /the scenario is missing/],
+    ['breakglass ..', /^"\.\." is not an incident id/],
+    ['breakglass ../../etc/passwd', /is not an incident id/],
+    ['breakglass EGR-1X2 extra', /^one incident id only/],
+    ['grants constructor', /usage `\/egress grants \[all\]`/],
+    ['grants all of them', /usage `\/egress grants \[all\]`/],
   ])('%j is refused with a helpful message', (text, message) => {
     expect(() => parseEgressCommand(text)).toThrow(message);
   });
