@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { allowAll } from '../domain/access.js';
 import { CodedError } from '../domain/errors.js';
-import { runDrill } from '../drills/runner.js';
+import { createDrillClock } from '../drills/clock.js';
+import { renderWaves, runDrill } from '../drills/runner.js';
 import { loadScenarios, parseScenario } from '../drills/scenario.js';
 import { renderScorecard } from '../drills/scorecard.js';
 import { createClusterIfConfigured, createCore, createRegistry, loadPolicy } from '../main.js';
-import { systemClock } from '../observability/clock.js';
 import { silentLogger } from '../observability/logger.js';
 import { createMemoryStore } from '../store/memory.js';
 import { exportTimeline } from '../timeline/export.js';
@@ -29,7 +29,11 @@ export interface DrillArgs {
  */
 export async function drillCommand(args: DrillArgs, io: Io): Promise<number> {
   const config = await loadConfig(io.env, args.config);
-  const found = await loadScenarios(config.drills);
+  const parse = {
+    maxAlerts: config.intake.maxAlertsPerRequest,
+    ...(config.intake.alertmanagerLabels ? { alertmanagerLabels: config.intake.alertmanagerLabels } : {}),
+  };
+  const found = await loadScenarios(config.drills, parse);
   if (args.list || !args.scenario) {
     io.out(`Drill scenarios in ${config.drills}:`);
     for (const { scenario } of found.scenarios) io.out(`  ${scenario.id.padEnd(24)} ${scenario.title}`);
@@ -41,7 +45,7 @@ export async function drillCommand(args: DrillArgs, io: Io): Promise<number> {
     (p) => p.endsWith('.yaml') && existsSync(p),
   );
   const loaded = byPath
-    ? parseScenario(await readFile(byPath, 'utf8'), byPath)
+    ? parseScenario(await readFile(byPath, 'utf8'), byPath, parse)
     : found.scenarios.find((s) => s.scenario.id === args.scenario);
   if (!loaded) {
     const known = found.scenarios.map((s) => s.scenario.id).join(', ');
@@ -60,7 +64,9 @@ export async function drillCommand(args: DrillArgs, io: Io): Promise<number> {
       'the playbooks or contracts have errors (see above); fix them or run `egress-responder validate`',
     );
   }
-  const store = createMemoryStore({ clock: systemClock });
+  // Drill time: real time, moved forward when a scenario's follow-up alert arrives `after` its first.
+  const clock = createDrillClock();
+  const store = createMemoryStore({ clock });
   const log = silentLogger();
   const cluster = args.cluster ? await createClusterIfConfigured(config, log) : undefined;
   if (args.cluster && !cluster) {
@@ -69,7 +75,7 @@ export async function drillCommand(args: DrillArgs, io: Io): Promise<number> {
       '--cluster needs KUBECONFIG (or running in a pod) to reach a cluster',
     );
   }
-  const core = createCore({ config, store, registry, policy, cluster, log, access: allowAll });
+  const core = createCore({ config, store, registry, policy, cluster, log, clock, access: allowAll });
   const report = await runDrill(core, loaded, {
     parse: {
       maxAlerts: config.intake.maxAlertsPerRequest,
@@ -95,6 +101,7 @@ export async function drillCommand(args: DrillArgs, io: Io): Promise<number> {
         : 'No cluster, Slack or Redis: the embedded store, every action planned and dry-run only.\n',
     );
     io.out(exportTimeline('md', report.incident, report.events));
+    if (report.waves.length > 1) io.out(renderWaves(report.waves));
     io.out(renderScorecard(report.scorecard, report.incident));
   }
   await store.close();

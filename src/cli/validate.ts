@@ -37,7 +37,11 @@ export async function validateCommand(args: ValidateArgs, io: Io): Promise<numbe
   const [pb, ct, dr] = await Promise.all([
     loadPlaybooks(dirs.playbooks, registry),
     loadContracts(dirs.contracts),
-    loadScenarios(dirs.drills),
+    // Each drill alert goes through the real intake, with this config's Alertmanager label mapping.
+    loadScenarios(dirs.drills, {
+      maxAlerts: config.intake.maxAlertsPerRequest,
+      ...(config.intake.alertmanagerLabels ? { alertmanagerLabels: config.intake.alertmanagerLabels } : {}),
+    }),
   ]);
   const errors = [...pb.errors, ...ct.errors, ...dr.errors];
   for (const p of pb.playbooks)

@@ -1,11 +1,13 @@
-import type { EgressAlert } from '../domain/alert.js';
+import { formatDuration } from '../domain/duration.js';
 import type { Incident } from '../domain/incident.js';
 import type { TimelineEvent } from '../domain/timeline.js';
 import type { Engine } from '../engine/engine.js';
 import { type AlertRecorderDeps, type AlertResult, recordAlerts } from '../incidents/record-alerts.js';
-import { type ParseOptions, parseAlertBody } from '../intake/parse.js';
+import type { ParseOptions } from '../intake/parse.js';
+import { isDrillClock } from './clock.js';
 import type { LoadedScenario } from './scenario.js';
 import { type Scorecard, scoreDrill } from './scorecard.js';
+import { batchesOf, parseWave, type Wave, wavesOf } from './waves.js';
 
 export interface DrillOptions {
   parse: Omit<ParseOptions, 'receivedAt'>;
@@ -17,6 +19,10 @@ export interface DrillReport {
   incident: Incident;
   events: TimelineEvent[];
   intake: AlertResult[];
+  /** Every incident the scenario's alerts opened, the first one first, each played to its end. */
+  incidents: Incident[];
+  /** When each wave of alerts arrived (drill time from the first alert) and what became of it. */
+  waves: { at: string; afterMs: number; deliveredMs: number; note?: string; alerts: number }[];
   scorecard: Scorecard;
 }
 
@@ -40,37 +46,77 @@ export async function runDrill(
 ): Promise<DrillReport> {
   const { engine, recorder } = core;
   const { scenario } = loaded;
-  const body = JSON.stringify(scenario.alert);
-  const now = recorder.clock.now();
-  const parsed = parseAlertBody(body, 'application/json', { ...opts.parse, receivedAt: now });
-  // A drill happens now, whatever time the scenario's payload was captured at.
-  const stamp = new Date(now).toISOString();
-  const stamped = (alerts: EgressAlert[]) => ({
-    format: parsed.format,
-    alerts,
-    items: alerts.map((alert, index) => ({ index, at: `[${index}]`, alert })),
-  });
-  const batch = stamped(parsed.alerts.map((a) => ({ ...a, firstSeen: stamp, lastSeen: stamp })));
-  const intake = await recordAlerts(recorder, batch, { drill: true });
-  for (let i = 1; i <= scenario.repeats; i++) {
-    intake.push(
-      ...(await recordAlerts(recorder, stamped(batch.alerts.map((a) => asRepeat(a, i))), { drill: true })),
-    );
-  }
+  const clock = recorder.clock;
+  // A drill happens now, whatever time the scenario's payloads were captured at.
+  const t0 = clock.now();
+  const intake: AlertResult[] = [];
+  const waves: DrillReport['waves'] = [];
+  const deliver = async (wave: Wave): Promise<void> => {
+    // The drill clock moves to the wave's time; a real clock (people answering) is where it is.
+    if (isDrillClock(clock)) clock.advanceTo(t0 + wave.afterMs);
+    const now = clock.now();
+    const { alerts, format, issues } = parseWave(wave, { ...opts.parse, receivedAt: now });
+    if (issues.length > 0) {
+      throw new Error(
+        `scenario ${scenario.id}: ${wave.at}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      );
+    }
+    let sent = 0;
+    for (const batch of batchesOf(wave, alerts, new Date(now).toISOString(), format ?? 'egress-event')) {
+      // One lane: the distinct hosts' sample reads in the order the scenario sends them.
+      intake.push(...(await recordAlerts(recorder, batch, { drill: true, concurrency: 1 })));
+      sent += batch.alerts.length;
+    }
+    waves.push({
+      at: wave.at,
+      afterMs: wave.afterMs,
+      deliveredMs: now - t0,
+      ...(wave.note ? { note: wave.note } : {}),
+      alerts: sent,
+    });
+  };
+  const [first, ...later] = wavesOf(scenario);
+  await deliver(first!);
   const id = intake.find((r) => r.id !== null)?.id;
   if (!id)
     throw new Error(
       `scenario ${scenario.id} opened no incident (its alerts were all resolved or duplicates)`,
     );
 
-  const incident = await autopilot(engine, id, opts.maxRounds ?? 50);
+  // Follow-ups arrive while their step waits for people (by default the first step that waits);
+  // any whose step is never reached arrive once the playbook is done.
+  const pending = [...later];
+  let waited = false;
+  const onWaiting = async (stepId: string): Promise<void> => {
+    const due = pending.filter((w) => w.during === stepId || (w.during === undefined && !waited));
+    waited = true;
+    for (const wave of due) {
+      pending.splice(pending.indexOf(wave), 1);
+      await deliver(wave);
+    }
+  };
+  let incident = await autopilot(engine, id, opts.maxRounds ?? 50, onWaiting);
+  for (const wave of pending.splice(0)) await deliver(wave);
+  if (waves.length > 1) incident = await autopilot(engine, id, opts.maxRounds ?? 50);
+  const others: Incident[] = [];
+  for (const other of new Set(intake.map((r) => r.id))) {
+    if (other !== null && other !== id) others.push(await autopilot(engine, other, opts.maxRounds ?? 50));
+  }
   const events = await engine.timeline(id);
   const roles = {
     triage: engine.stepFor(incident, 'triage')?.id,
     contain: engine.stepFor(incident, 'contain')?.id,
     rotate: engine.stepFor(incident, 'rotate')?.id,
   };
-  return { incident, events, intake, scorecard: scoreDrill(loaded, incident, events, roles) };
+  const incidents = [incident, ...others];
+  return {
+    incident,
+    events,
+    intake,
+    incidents,
+    waves,
+    scorecard: scoreDrill(loaded, incident, events, roles, incidents),
+  };
 }
 
 /**
@@ -78,7 +124,13 @@ export async function runDrill(
  * previews, approve with distinct approvers (never the requester). Stops when nothing waits, a step
  * fails, or after `maxRounds`.
  */
-export async function autopilot(engine: Engine, id: string, maxRounds = 50): Promise<Incident> {
+export async function autopilot(
+  engine: Engine,
+  id: string,
+  maxRounds = 50,
+  /** Called each time a step waits for people, before they answer (a drill's follow-up alerts). */
+  onWaiting?: (stepId: string) => Promise<void>,
+): Promise<Incident> {
   let incident = await engine.get(id);
   for (let round = 0; round < maxRounds; round++) {
     incident = await engine.advance(id, { actor: 'drill' });
@@ -86,6 +138,7 @@ export async function autopilot(engine: Engine, id: string, maxRounds = 50): Pro
     if (!waiting) break;
     const step = engine.stepOf(incident, waiting.id);
     if (!step) break;
+    await onWaiting?.(waiting.id);
     if (waiting.status === 'awaiting_input') {
       for (const item of step.checklist) {
         if (!waiting.checklist[item.id]) incident = await engine.tick(id, step.id, item.id, DRILL_RESPONDER);
@@ -102,6 +155,14 @@ export async function autopilot(engine: Engine, id: string, maxRounds = 50): Pro
   return incident;
 }
 
-function asRepeat(alert: EgressAlert, i: number): EgressAlert {
-  return alert.requestId ? { ...alert, requestId: `${alert.requestId}-repeat-${i}` } : alert;
+/** The waves of alerts as they arrived, in drill time from the first alert. */
+export function renderWaves(waves: DrillReport['waves']): string {
+  return [
+    'Alerts as the scenario sent them (drill time from the first alert):',
+    ...waves.map(
+      (w) =>
+        `  - T+${formatDuration(w.deliveredMs)} ${w.at}: ${w.alerts} alert(s)${w.note ? ` — ${w.note}` : ''}${w.deliveredMs - w.afterMs >= 1000 ? ` (due at T+${formatDuration(w.afterMs)}; the drill was past it)` : ''}`,
+    ),
+    '',
+  ].join('\n');
 }

@@ -4,7 +4,9 @@ import { z } from 'zod';
 import { DurationText } from '../domain/duration.js';
 import { CodedError } from '../domain/errors.js';
 import { IncidentStatus } from '../domain/incident.js';
-import { readYaml, validateYaml } from '../domain/yaml.js';
+import { readYaml, validateYaml, withLines } from '../domain/yaml.js';
+import type { ParseOptions } from '../intake/parse.js';
+import { AlertPayload, FollowUp, parseWave, Repeat, wavesOf } from './waves.js';
 
 /**
  * A tabletop drill: a synthetic alert, sent through the real intake parser in whatever format it is
@@ -15,9 +17,13 @@ export const Scenario = z.strictObject({
   title: z.string().min(1),
   description: z.string().optional(),
   /** The alert payload exactly as a sender would POST it. */
-  alert: z.union([z.record(z.string(), z.unknown()), z.array(z.record(z.string(), z.unknown()))]),
+  alert: AlertPayload,
   /** Further copies of the alert to send, to show folding (one incident, a growing count). */
   repeats: z.number().int().min(0).max(10_000).default(0),
+  /** Copies of the alert each to its own host: `{ count: 2000, host: "{n}.x7f.tunnel-example.net" }`. */
+  repeat: Repeat.optional(),
+  /** Later waves of alerts in drill time (waves.ts; not `then`, which would make a scenario thenable): a repeat after 30s, a second anomaly mid-drill. */
+  later: z.array(FollowUp).max(20).default([]),
   /**
    * Target times from the first alert: a milestone (acknowledge, triage, decision, contain, rotate)
    * or a step id → a duration such as 15m. Shown as met or missed on the scorecard.
@@ -35,6 +41,12 @@ export const Scenario = z.strictObject({
       status: IncidentStatus.optional(),
       /** Steps expected to complete (ids). */
       completed: z.array(z.string()).optional(),
+      /** Steps expected to be skipped (ids): an allowed call never reaches containment. */
+      skipped: z.array(z.string()).optional(),
+      /** Incidents the scenario's alerts open (distinct anomalies). */
+      incidents: z.number().int().min(0).optional(),
+      /** Distinct hosts folded into the first incident (exact). */
+      distinct_hosts: z.number().int().min(0).optional(),
     })
     .default({}),
 });
@@ -45,18 +57,31 @@ export interface LoadedScenario {
   scenario: Scenario;
 }
 
-export function parseScenario(text: string, file: string): LoadedScenario {
-  const scenario = validateYaml(
-    readYaml(text, file, 'scenario_invalid'),
-    Scenario,
-    'scenario_invalid',
-    () => 'invalid drill scenario',
-  );
+/**
+ * Read and check a scenario: the schema, then every wave's payload through the real intake parser
+ * (`parse`: the config's Alertmanager label mapping), so a scenario that validates is one the drill
+ * can send.
+ */
+export function parseScenario(
+  text: string,
+  file: string,
+  parse: Omit<ParseOptions, 'receivedAt'> = {},
+): LoadedScenario {
+  const src = readYaml(text, file, 'scenario_invalid');
+  const scenario = validateYaml(src, Scenario, 'scenario_invalid', () => 'invalid drill scenario');
+  const issues = wavesOf(scenario).flatMap((w) => parseWave(w, { ...parse, receivedAt: 0 }).issues);
+  if (issues.length > 0) {
+    throw new CodedError('scenario_invalid', `${file}: a drill alert the intake would refuse`, {
+      issues: withLines(src, issues),
+      details: { file },
+    });
+  }
   return { file, scenario };
 }
 
 export async function loadScenarios(
   dir: string,
+  parse: Omit<ParseOptions, 'receivedAt'> = {},
 ): Promise<{ scenarios: LoadedScenario[]; errors: CodedError[] }> {
   const out: { scenarios: LoadedScenario[]; errors: CodedError[] } = { scenarios: [], errors: [] };
   let names: string[];
@@ -69,7 +94,7 @@ export async function loadScenarios(
   for (const name of names) {
     const file = join(dir, name);
     try {
-      out.scenarios.push(parseScenario(await readFile(file, 'utf8'), file));
+      out.scenarios.push(parseScenario(await readFile(file, 'utf8'), file, parse));
     } catch (err) {
       out.errors.push(
         err instanceof CodedError ? err : new CodedError('scenario_invalid', `${file}: ${String(err)}`),

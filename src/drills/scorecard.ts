@@ -1,4 +1,5 @@
 import { formatDuration } from '../domain/duration.js';
+import { foldedHostsLine } from '../domain/folded-hosts.js';
 import { type ActionState, type Incident, type StepState, statusLabels } from '../domain/incident.js';
 import type { TimelineEvent } from '../domain/timeline.js';
 import { type Milestone, milestonesOf, type StepRoles } from './milestones.js';
@@ -55,6 +56,8 @@ export type Containment = 'contained' | 'contained-dry-run' | 'not-contained' | 
 export interface Scorecard {
   scenario: string;
   expectations: Expectation[];
+  /** Every incident the scenario opened, the scored one first (its distinct hosts, when folded). */
+  incidents: { id: string; verdict: string; status: string; alerts: number; hosts?: string }[];
   steps: { id: string; status: string; reason?: string; result?: string }[];
   /** The moments of the response and any target times (from the timeline alone). */
   milestones: Milestone[];
@@ -156,6 +159,8 @@ export function scoreDrill(
   incident: Incident,
   events: readonly TimelineEvent[],
   roles: StepRoles = {},
+  /** Every incident the scenario's alerts opened, `incident` first. */
+  opened: readonly Incident[] = [incident],
 ): Scorecard {
   const containStep = roles.contain;
   const { expect } = loaded.scenario;
@@ -173,6 +178,15 @@ export function scoreDrill(
       incident.steps.find((s) => s.id === stepId)?.status ?? 'not reached',
     );
   }
+  for (const stepId of expect.skipped ?? []) {
+    check(`step ${stepId}`, 'skipped', incident.steps.find((s) => s.id === stepId)?.status ?? 'not reached');
+  }
+  if (expect.incidents !== undefined)
+    check('incidents opened', String(expect.incidents), String(opened.length));
+  if (expect.distinct_hosts !== undefined) {
+    const h = incident.hosts;
+    check('distinct hosts', String(expect.distinct_hosts), h ? `${h.count}${h.capped ? '+' : ''}` : '0');
+  }
 
   const t0 = Date.parse(incident.firstSeen);
   const contained = events.find((e) => e.kind === 'status.changed' && e.details.to === 'contained');
@@ -189,6 +203,16 @@ export function scoreDrill(
   const scorecard: Scorecard = {
     scenario: loaded.scenario.id,
     expectations,
+    incidents: opened.map((i) => {
+      const hosts = foldedHostsLine(i.hosts);
+      return {
+        id: i.id,
+        verdict: i.verdict.kind,
+        status: i.status,
+        alerts: i.count,
+        ...(hosts ? { hosts } : {}),
+      };
+    }),
     steps: incident.steps.map((s) => ({
       id: s.id,
       status: s.status,
@@ -254,6 +278,18 @@ export function renderScorecard(card: Scorecard, incident: Incident): string {
     `  played: ${card.played ? 'yes, every step ran through' : 'no, a step failed or still waits'}`,
     `  contained: ${containmentText[card.containment.state]} — ${card.containment.why}`,
     `  incident ${incident.id}: ${statusLabels[incident.status]}, verdict ${incident.verdict.kind}, ${incident.count} alert(s)`,
+    ...(card.incidents[0]?.hosts ? [`    ${card.incidents[0].hosts}`] : []),
+    ...(card.incidents.length > 1
+      ? [
+          `  incidents opened by the scenario: ${card.incidents.length}`,
+          ...card.incidents
+            .slice(1)
+            .map(
+              (i) =>
+                `    - ${i.id}: ${i.status}, verdict ${i.verdict}, ${i.alerts} alert(s)${i.hosts ? `; ${i.hosts}` : ''}`,
+            ),
+        ]
+      : []),
     '  steps:',
     ...card.steps.map(
       (s) =>

@@ -17,6 +17,7 @@ const scenario: LoadedScenario = {
     title: 'X',
     alert: {},
     repeats: 0,
+    later: [],
     targets: {},
     expect: { completed: ['triage', 'contain'] },
   },
