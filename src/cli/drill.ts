@@ -1,18 +1,27 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { loadConfig } from '../config/load.js';
+import { join, relative } from 'node:path';
+import { type Config, loadConfig } from '../config/load.js';
+import { packageRoot } from '../config/paths.js';
 import { allowAll } from '../domain/access.js';
 import { CodedError } from '../domain/errors.js';
 import { createDrillClock } from '../drills/clock.js';
 import { renderWaves, runDrill } from '../drills/runner.js';
 import { loadScenarios, parseScenario } from '../drills/scenario.js';
 import { renderScorecard } from '../drills/scorecard.js';
+import type { Cluster } from '../k8s/cluster.js';
+import { createSnapshotCluster } from '../k8s/snapshot-cluster.js';
+import { readSnapshotFile } from '../k8s/snapshot-file.js';
 import { createClusterIfConfigured, createCore, createRegistry, loadPolicy } from '../main.js';
+import type { Logger } from '../observability/logger.js';
 import { silentLogger } from '../observability/logger.js';
 import { createMemoryStore } from '../store/memory.js';
 import { exportTimeline } from '../timeline/export.js';
+import { renderStepPreview } from './drill-preview.js';
 import type { Io } from './io.js';
+
+/** The example snapshot the embedded defaults drill against (a `prod` namespace with the additive-policy trap). */
+export const EXAMPLE_SNAPSHOT = join(packageRoot, 'playbooks', 'drills', 'snapshots', 'prod.yaml');
 
 export interface DrillArgs {
   scenario?: string;
@@ -21,11 +30,61 @@ export interface DrillArgs {
   list: boolean;
   /** Run against the cluster in KUBECONFIG (or in-cluster): every change a server-side dry-run. */
   cluster: boolean;
+  /** Run against a cluster snapshot (`kubectl get … -o yaml`) held in memory. */
+  snapshot?: string;
+}
+
+interface DrillCluster {
+  cluster: Cluster | undefined;
+  /** The header line saying what the drill ran against. */
+  said: string;
 }
 
 /**
- * Run a tabletop drill on the embedded store, with no cluster: every action is planned and shown, and
- * nothing outside the process changes. Prints the timeline and the scorecard; exit 1 if it failed.
+ * What the drill runs against: the cluster (`--cluster`), a snapshot (`--snapshot FILE`), the example
+ * snapshot (on the embedded defaults, neither given), or nothing (a config of one's own: plans only).
+ */
+async function drillCluster(args: DrillArgs, config: Config, log: Logger): Promise<DrillCluster> {
+  if (args.cluster && args.snapshot !== undefined) {
+    throw new CodedError('command_invalid', '--cluster and --snapshot exclude each other: drill against one');
+  }
+  if (args.cluster) {
+    const cluster = await createClusterIfConfigured(config, log);
+    if (!cluster) {
+      throw new CodedError(
+        'cluster_unavailable',
+        '--cluster needs KUBECONFIG (or running in a pod) to reach a cluster',
+      );
+    }
+    return {
+      cluster,
+      said: `Cluster ${cluster.name}: every Kubernetes change is sent as a server-side dry-run (dryRun=All).`,
+    };
+  }
+  const example = args.snapshot === undefined && config.source === '(embedded defaults)';
+  if (args.snapshot === undefined && !example) {
+    return {
+      cluster: undefined,
+      said: 'No cluster, Slack or Redis: the embedded store, every action planned and dry-run only.',
+    };
+  }
+  if (args.snapshot === '')
+    throw new CodedError('command_invalid', '--snapshot needs a file (kubectl get … -o yaml > snap.yaml)');
+  const file = args.snapshot ?? EXAMPLE_SNAPSHOT;
+  const shown = example ? relative(packageRoot, EXAMPLE_SNAPSHOT) : file;
+  const snapshot = await readSnapshotFile(file, 'command_invalid');
+  const cluster = createSnapshotCluster({ ...snapshot, source: shown }, {});
+  const what = example ? `the example snapshot ${shown}` : `snapshot ${shown}`;
+  return {
+    cluster,
+    said: `Against ${what} (${snapshot.objects.length} objects, in memory; no cluster, Slack or Redis): every Kubernetes change is a dry-run, nothing outside this process is read or changed.`,
+  };
+}
+
+/**
+ * Run a tabletop drill on the embedded store against a cluster, a snapshot or nothing: every change a
+ * dry-run, nothing outside the process changes. Prints the containment preview, the timeline and the
+ * scorecard; exit 1 if it failed.
  */
 export async function drillCommand(args: DrillArgs, io: Io): Promise<number> {
   const config = await loadConfig(io.env, args.config);
@@ -64,17 +123,11 @@ export async function drillCommand(args: DrillArgs, io: Io): Promise<number> {
       'the playbooks or contracts have errors (see above); fix them or run `egress-responder validate`',
     );
   }
+  const log = silentLogger();
+  const { cluster, said } = await drillCluster(args, config, log);
   // Drill time: real time, moved forward when a scenario's follow-up alert arrives `after` its first.
   const clock = createDrillClock();
   const store = createMemoryStore({ clock });
-  const log = silentLogger();
-  const cluster = args.cluster ? await createClusterIfConfigured(config, log) : undefined;
-  if (args.cluster && !cluster) {
-    throw new CodedError(
-      'cluster_unavailable',
-      '--cluster needs KUBECONFIG (or running in a pod) to reach a cluster',
-    );
-  }
   const core = createCore({ config, store, registry, policy, cluster, log, clock, access: allowAll });
   const report = await runDrill(core, loaded, {
     parse: {
@@ -95,11 +148,10 @@ export async function drillCommand(args: DrillArgs, io: Io): Promise<number> {
     );
   } else {
     io.out(`Tabletop drill "${loaded.scenario.title}" (${loaded.file})`);
-    io.out(
-      cluster
-        ? `Cluster ${cluster.name}: every Kubernetes change is sent as a server-side dry-run (dryRun=All).\n`
-        : 'No cluster, Slack or Redis: the embedded store, every action planned and dry-run only.\n',
-    );
+    io.out(`${said}\n`);
+    const contain = core.engine.stepFor(report.incident, 'contain');
+    const preview = contain ? renderStepPreview(report.incident, contain.id, contain.title) : '';
+    if (preview) io.out(preview);
     io.out(exportTimeline('md', report.incident, report.events));
     if (report.waves.length > 1) io.out(renderWaves(report.waves));
     io.out(renderScorecard(report.scorecard, report.incident));

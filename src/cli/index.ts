@@ -9,8 +9,10 @@ import { validateCommand } from './validate.js';
 const usage = `egress-responder — incident-response playbooks for egress anomalies
 
 Usage:
-  egress-responder drill [<scenario>] [--config FILE] [--format md|json] [--cluster]
-                     a tabletop drill on the embedded store; every action dry-run (--cluster: KUBECONFIG, dryRun=All)
+  egress-responder drill [<scenario>] [--config FILE] [--format md|json] [--cluster | --snapshot FILE]
+                     a tabletop drill on the embedded store; every action dry-run (--cluster: KUBECONFIG, dryRun=All;
+                     --snapshot: \`kubectl get … -o yaml\` output held in memory; neither, on the embedded
+                     defaults: the example snapshot playbooks/drills/snapshots/prod.yaml)
   egress-responder drill --list                                           list drill scenarios
   egress-responder validate [--config FILE] [--playbooks DIR] [--contracts DIR] [--drills DIR] [--actions]
   egress-responder timeline <incident> [--format md|json] [--config FILE]  print a timeline from REDIS_URL
@@ -35,6 +37,7 @@ const commands: Record<string, Handler> = {
         format: { type: 'string' },
         list: { type: 'boolean', default: false },
         cluster: { type: 'boolean', default: false },
+        snapshot: { type: 'string' },
       },
     });
     return drillCommand(
@@ -44,6 +47,7 @@ const commands: Record<string, Handler> = {
         format: formatOf(values.format),
         list: values.list ?? false,
         cluster: values.cluster ?? false,
+        ...(values.snapshot === undefined ? {} : { snapshot: values.snapshot }),
       },
       io,
     );
@@ -98,9 +102,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   try {
     return await handler(rest, io);
   } catch (err) {
+    // By its code, not `instanceof TypeError`: node:util's TypeError is another realm's under jest.
+    const parseArgsCode = (err as { code?: unknown } | null)?.code;
     const coded =
-      err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')
-        ? new CodedError('command_invalid', err.message)
+      typeof parseArgsCode === 'string' && parseArgsCode.startsWith('ERR_PARSE_ARGS')
+        ? new CodedError('command_invalid', (err as Error).message)
         : asCodedError(err);
     io.err(
       `egress-responder ${name}: ${coded.userSafe ? coded.describe() : `internal error: ${coded.message}`}`,

@@ -12,10 +12,17 @@ function capture(env: NodeJS.ProcessEnv = {}): Io & { stdout: string[]; stderr: 
 }
 
 describe('egress-responder CLI', () => {
-  it('drill runs the default playbook on the embedded defaults and prints timeline and scorecard', async () => {
+  it('drill with a config of its own and no cluster plans only, and prints timeline and scorecard', async () => {
+    // The embedded defaults drill against the example snapshot (drill-snapshot.test.ts); a config file
+    // without --cluster or --snapshot has nothing to drill against.
+    const config = join(await mkdtemp(join(tmpdir(), 'er-drill-')), 'config.yaml');
+    await writeFile(config, '{}\n');
     const io = capture();
-    expect(await main(['drill', 'exfil-unknown-fqdn'], io)).toBe(0);
+    expect(await main(['drill', 'exfil-unknown-fqdn', '--config', config], io)).toBe(0);
     const out = io.stdout.join('\n');
+    expect(out).toContain(
+      'No cluster, Slack or Redis: the embedded store, every action planned and dry-run only.',
+    );
     // No cluster: every step ran through, but nothing was applied, so nothing is called contained.
     expect(out).toMatch(/Drill scorecard: exfil-unknown-fqdn — PLAYED, NOT CONTAINED \(score 70\/100\)/);
     expect(out).not.toContain('— PASSED');
