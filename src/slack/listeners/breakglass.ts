@@ -50,8 +50,8 @@ export async function openRequestModal(
   user: string,
   triggerId: string,
 ): Promise<void> {
-  const grants = grantsOf(deps);
   const incident = await deps.reader.get(incidentId);
+  const grants = grantsOf(deps);
   if (incident.status === 'closed') {
     throw new CodedError(
       'incident_closed',
