@@ -27,6 +27,12 @@ describe('snapshot cluster', () => {
     const beta = await c.list('security.istio.io/v1beta1', 'AuthorizationPolicy', 'prod');
     expect(beta.map((o) => o.apiVersion)).toEqual(['security.istio.io/v1beta1']);
     expect(await c.serves('cilium.io', 'v2', 'ciliumnetworkpolicies')).toBe(false);
+    const cilium = cluster(
+      'apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: { name: p, namespace: prod }\nspec: {}\n',
+    );
+    expect(await cilium.serves('cilium.io', 'v2', 'ciliumnetworkpolicies')).toBe(true);
+    expect(await cilium.serves('cilium.io', 'v2', 'ciliumclusterwidenetworkpolicies')).toBe(true);
+    expect(await cilium.serves('security.istio.io', 'v1', 'authorizationpolicies')).toBe(false);
     expect(await c.serves('policy.networking.k8s.io', 'v1alpha1', 'adminnetworkpolicies')).toBe(false);
     expect(await c.serves('', 'v1', 'pods/log')).toBe(true);
     expect(await c.serves('apps', 'v1', 'deployments/status')).toBe(true);

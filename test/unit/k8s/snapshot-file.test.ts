@@ -50,6 +50,27 @@ describe('snapshot shapes', () => {
     ]);
   });
 
+  it('takes the other built-in kinds the actions read, and the policy and certificate CRDs', () => {
+    const kinds = [
+      ['v1', 'Service'],
+      ['v1', 'ConfigMap'],
+      ['v1', 'Event'],
+      ['batch/v1', 'Job'],
+      ['batch/v1', 'CronJob'],
+      ['apps/v1', 'DaemonSet'],
+      ['cilium.io/v2', 'CiliumNetworkPolicy'],
+      ['cert-manager.io/v1', 'Certificate'],
+    ];
+    const items = kinds.map(
+      ([v, k]) => `  - { apiVersion: ${v}, kind: ${k}, metadata: { name: x, namespace: prod } }`,
+    );
+    items.push(
+      '  - { apiVersion: policy.networking.k8s.io/v1alpha1, kind: AdminNetworkPolicy, metadata: { name: x } }',
+    );
+    const snap = parse(`apiVersion: v1\nkind: List\nitems:\n${items.join('\n')}\n`);
+    expect(snap.objects.map((o) => o.kind)).toEqual([...kinds.map(([, k]) => k), 'AdminNetworkPolicy']);
+  });
+
   it('keeps custom kinds it knows in their storage version (Istio v1beta1 → v1)', () => {
     const snap = parse(
       'apiVersion: security.istio.io/v1beta1\nkind: AuthorizationPolicy\nmetadata: { name: p, namespace: prod }\n',
