@@ -133,6 +133,11 @@ export interface RunningServer {
   slack: SlackApp;
   /** Do what the schedule says is due now (tests; the worker does it every second anyway). */
   work(): Promise<void>;
+  /**
+   * Start leaving: /readyz answers 503 from now on (so the Service stops sending traffic) while
+   * everything else still works; `close` then stops.
+   */
+  drain(): void;
   close(): Promise<void>;
 }
 
@@ -293,6 +298,7 @@ export async function startServer(
   // Playbook runs start from stored state: recording an alert queues its incident's run in the same
   // step, and this worker (on every replica) takes what is due. Recording only wakes it up early.
   const worker = startWorker(engine, log, opts.workIntervalMs ?? config.engine.workEvery);
+  let draining = false;
   const server = createHttpServer({
     alerts: {
       recorder,
@@ -318,6 +324,7 @@ export async function startServer(
     clock: systemClock,
     log,
     metrics,
+    ready: () => (draining ? 'shutting down' : undefined),
     ...(slack.http
       ? {
           slack: slack.http,
@@ -340,9 +347,16 @@ export async function startServer(
     store,
     slack,
     work: () => worker.runNow(),
+    drain() {
+      draining = true;
+    },
     async close() {
+      draining = true;
       clearInterval(roleRefresher);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Idle keep-alive sockets would hold close() open until the client hangs up.
+      server.closeIdleConnections();
+      await closed;
       // Runs in flight finish (bounded); anything left is resumed by the next process from the store.
       await worker.stop(10_000);
       await slack.stop();

@@ -17,7 +17,20 @@ export async function serveCommand(args: { config?: string }, io: Io): Promise<n
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
-  log.info('shutting down');
+  // Leave the way a pod should: readiness 503 first (endpoints drop us), then stop taking requests,
+  // let runs in flight finish or park (a parked run is resumed from the store by another replica),
+  // flush and close; bounded, so the kubelet's SIGKILL never finds us half-way.
+  const { drain, grace } = config.shutdown;
+  const deadline = setTimeout(() => {
+    log.error({ graceMs: grace }, 'shutdown took longer than shutdown.grace; exiting now');
+    process.exit(1);
+  }, grace);
+  deadline.unref();
+  log.info({ drainMs: drain }, 'shutting down: readiness is 503 from now on');
+  running.drain();
+  await new Promise((r) => setTimeout(r, drain));
   await running.close();
+  clearTimeout(deadline);
+  log.info('shut down');
   return 0;
 }

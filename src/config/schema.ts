@@ -80,6 +80,15 @@ export const ConfigFile = z.strictObject({
       workEvery: DurationText.default(1_000),
     })
     .prefault({}),
+  /** SIGTERM: how the process leaves a pod (set terminationGracePeriodSeconds above `grace`). */
+  shutdown: z
+    .strictObject({
+      /** /readyz answers 503 this long before the server stops taking requests (endpoints catch up). */
+      drain: DurationText.default(5_000),
+      /** The whole shutdown is bounded by this; past it the process exits 1 (the store holds the state). */
+      grace: DurationText.default(25_000),
+    })
+    .prefault({}),
   /** Evidence and exports (artifacts): always kept in the store and uploaded to the thread. */
   evidence: z
     .strictObject({
