@@ -1,9 +1,10 @@
 // Reading a cluster snapshot: what `kubectl get ns,pods,deploy,rs,sts,netpol,sa,secrets -A -o yaml`
-// prints (a `kind: List`), a typed list (`PodList` from the API), or any number of objects as a
-// multi-document YAML. Every object is checked before the snapshot is used, and every problem names the
-// document, the item, the field and its line. Files are bounded (size, aliases, object count), Secrets'
-// data and stringData are dropped on reading (a snapshot never needs a secret's value, so none can reach a
-// timeline), and an object's keys are data only (`__proto__`, `constructor` are names like any other).
+// (or `-o json`, read much faster) prints (a `kind: List`), a typed list (`PodList` from the API), or
+// any number of objects as a multi-document YAML. Every object is checked before the snapshot is used,
+// and every problem names the document, the item, the field and its line. Files are bounded (size,
+// aliases, object count), Secrets' data and stringData are dropped on reading (a snapshot never needs a
+// secret's value, so none can reach a timeline), and an object's keys are data only (`__proto__`,
+// `constructor` are names like any other).
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type Document, isNode, LineCounter, parseAllDocuments } from 'yaml';
@@ -148,33 +149,11 @@ function listItems(o: Record<string, unknown>, w: Where, p: Problems): unknown[]
   return o.items.map((i) => (isMap(i) ? { apiVersion: o.apiVersion, kind: itemKind, ...i } : i));
 }
 
-/** Parse a snapshot's text; any problem throws CodedError(`code`) listing each with its place. */
-export function parseSnapshot(text: string, source: string, code: ErrorCode): Snapshot {
-  const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const all: Document[] = Array.isArray(docs) ? docs : [];
-  for (const [i, doc] of all.entries()) {
-    const err = doc.errors[0];
-    if (!err) continue;
-    const at = lines.linePos(err.pos[0]);
-    throw new CodedError(
-      code,
-      `${source}:${at.line}:${at.col}: not valid YAML (document ${i + 1}): ${err.message.split('\n')[0]}`,
-      { details: { file: source, line: at.line, column: at.col } },
-    );
-  }
-  const problems = new Problems(all, lines);
+/** The objects of each document's data (null: an empty document), every problem added to `problems`. */
+function collect(datas: unknown[], problems: Problems, source: string, code: ErrorCode): KubeObject[] {
   const objects: KubeObject[] = [];
   const seen = new Map<string, string>();
-  for (const [i, doc] of all.entries()) {
-    let data: unknown;
-    try {
-      data = doc.toJS({ maxAliasCount: 100 });
-    } catch (err) {
-      throw new CodedError(code, `${source}: document ${i + 1} cannot be read: ${(err as Error).message}`, {
-        details: { file: source },
-      });
-    }
+  for (const [i, data] of datas.entries()) {
     if (data === null || data === undefined) continue; // an empty document (a trailing ---)
     const top: Where = { doc: i, item: [] };
     const items = isMap(data) ? listItems(data, top, problems) : undefined;
@@ -192,11 +171,8 @@ export function parseSnapshot(text: string, source: string, code: ErrorCode): Sn
       const here = `document ${w.doc + 1}${w.item.length ? `, items[${String(w.item[1])}]` : ''}`;
       const before = seen.get(key);
       if (before) {
-        problems.add(
-          w,
-          'metadata.name',
-          `${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata.name} is also ${before}`,
-        );
+        const ns = obj.metadata.namespace ? `${obj.metadata.namespace}/` : '';
+        problems.add(w, 'metadata.name', `${obj.kind} ${ns}${obj.metadata.name} is also ${before}`);
         continue;
       }
       seen.set(key, here);
@@ -205,13 +181,25 @@ export function parseSnapshot(text: string, source: string, code: ErrorCode): Sn
         throw new CodedError(
           code,
           `${source}: more than ${MAX_SNAPSHOT_OBJECTS} objects; snapshot fewer namespaces or kinds`,
-          {
-            details: { file: source },
-          },
+          { details: { file: source } },
         );
       }
     }
   }
+  return objects;
+}
+
+/** `kubectl … -o json` output, parsed at JSON speed (the YAML reader takes seconds per megabyte). */
+function asJson(text: string): unknown {
+  if (!/^\s*\{/.test(text)) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined; // YAML with a flow mapping, or broken JSON: the YAML reader says where
+  }
+}
+
+function usable(objects: KubeObject[], problems: Problems, source: string, code: ErrorCode): Snapshot {
   if (problems.issues.length > 0) {
     const n = problems.issues.length;
     throw new CodedError(
@@ -224,12 +212,45 @@ export function parseSnapshot(text: string, source: string, code: ErrorCode): Sn
     throw new CodedError(
       code,
       `${source}: the snapshot holds no objects (expected \`kubectl get … -o yaml\` output)`,
-      {
-        details: { file: source },
-      },
+      { details: { file: source } },
     );
   }
   return { source, objects };
+}
+
+/** Parse a snapshot's text (YAML, or JSON); any problem throws CodedError(`code`) listing each with its place. */
+export function parseSnapshot(text: string, source: string, code: ErrorCode): Snapshot {
+  const json = asJson(text);
+  if (json !== undefined) {
+    const problems = new Problems([], new LineCounter());
+    const objects = collect([json], problems, source, code);
+    // A JSON file with problems is read again as YAML (JSON is YAML), for the lines they are on.
+    if (problems.issues.length === 0) return usable(objects, problems, source, code);
+  }
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const all: Document[] = Array.isArray(docs) ? docs : [];
+  for (const [i, doc] of all.entries()) {
+    const err = doc.errors[0];
+    if (!err) continue;
+    const at = lines.linePos(err.pos[0]);
+    throw new CodedError(
+      code,
+      `${source}:${at.line}:${at.col}: not valid YAML (document ${i + 1}): ${err.message.split('\n')[0]}`,
+      { details: { file: source, line: at.line, column: at.col } },
+    );
+  }
+  const datas = all.map((doc, i) => {
+    try {
+      return doc.toJS({ maxAliasCount: 100 }) as unknown;
+    } catch (err) {
+      throw new CodedError(code, `${source}: document ${i + 1} cannot be read: ${(err as Error).message}`, {
+        details: { file: source },
+      });
+    }
+  });
+  const problems = new Problems(all, lines);
+  return usable(collect(datas, problems, source, code), problems, source, code);
 }
 
 /** Read and parse the snapshot at `path` (at most MAX_SNAPSHOT_BYTES); problems are CodedError(`code`). */

@@ -41,6 +41,22 @@ describe('snapshot shapes', () => {
     expect(snap.objects.map((o) => o.metadata.name)).toEqual(['a', 'b']);
   });
 
+  it('reads kubectl -o json output the same, and a JSON file with problems gets their lines too', () => {
+    const list = {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [JSON.parse(JSON.stringify(parse(pod('a')).objects[0]))],
+    };
+    expect(parse(JSON.stringify(list, null, 2)).objects).toEqual(parse(pod('a')).objects);
+    list.items.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'b' } });
+    const err = refused(JSON.stringify(list, null, 2));
+    expect(err.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      expect.stringMatching(
+        /^document 1, items\[1\]: metadata\.namespace: required: a Pod lives in a namespace \(line \d+\)$/,
+      ),
+    ]);
+  });
+
   it("drops Secrets' data and stringData, keeps their metadata and type", () => {
     const snap = parse(
       'apiVersion: v1\nkind: Secret\ntype: Opaque\nmetadata: { name: db, namespace: prod }\ndata: { password: aHVudGVyMg== }\nstringData: { x: y }\n',
