@@ -114,6 +114,14 @@ describe('loader fuzzing', () => {
               ...rest,
               intake: { ...rest.intake, retryWindow: '1s' },
               engine: { resumeAfter: '1s', lockTtl: '1s', workEvery: '1s' },
+              // Durations are read as text and kept as ms: written back as text for the round trip.
+              breakglass: {
+                ...rest.breakglass,
+                requestTtl: '1s',
+                reconcileEvery: '1s',
+                maxDuration: { 'egress-exception': '1h', 'access-elevation': '1h' },
+              },
+              shutdown: { drain: '1s', grace: '1s' },
             }).success,
           ).toBe(true);
           for (const mode of Object.values(config.modes)) expect(['observe', 'soft', 'hard']).toContain(mode);
