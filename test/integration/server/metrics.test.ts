@@ -101,7 +101,7 @@ it('counts what happened: alerts by source and outcome, refusals, incidents by s
     ) ?? 0) >= 1
       ? m
       : undefined;
-  });
+  }, 'the Slack API error to be counted');
   expect(s.get('egress_responder_alerts_total{source="egress-event",outcome="opened"}')).toBe(1);
   expect(s.get('egress_responder_alerts_total{source="egress-event",outcome="duplicate"}')).toBe(1);
   expect(s.get('egress_responder_alerts_total{source="egress-event",outcome="folded"}')).toBe(1);

@@ -1,3 +1,4 @@
+import type { TimelineKind } from '../../../src/domain/timeline.js';
 import { countEvent } from '../../../src/observability/event-metrics.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { anIncident, aTimelineEvent } from '../../builders/incident.js';
@@ -8,8 +9,7 @@ it('actions by id and outcome, drills, resumes and grant endings; other kinds co
   const m = createMetrics({ process: false });
   const real = anIncident({ drill: false });
   const drill = anIncident({ drill: true });
-  const ev = (kind: Parameters<typeof aTimelineEvent>[0]['kind'], details = {}) =>
-    aTimelineEvent({ kind, details });
+  const ev = (kind: TimelineKind, details = {}) => aTimelineEvent({ kind, details });
   countEvent(m, ev('incident.opened'), drill);
   countEvent(m, ev('incident.opened'), real);
   countEvent(m, ev('action.applied', { uses: 'k8s.quarantine', action: 'q1' }), real);
