@@ -1,5 +1,6 @@
-// LabelSelector objects (as in NetworkPolicy.spec.podSelector) ↔ the string form list calls take, and
-// matching them against labels locally (to tell which policies select a pod). Pure.
+// LabelSelector objects (as in NetworkPolicy.spec.podSelector) ↔ the string form list calls take, both
+// ways (the snapshot cluster parses list calls' selectors), and matching them against labels locally
+// (to tell which policies select a pod). Pure.
 import type { LabelSelector, LabelSelectorRequirement } from './types.js';
 
 /**
