@@ -34,7 +34,16 @@ export function checkGrantUpdate(next: Grant, expectedVersion: number): Grant {
 
 /** A stored record read back: decoded, so a damaged record is an error and never a half-grant. */
 export function decodeGrant(json: string): Grant {
-  const parsed = Grant.safeParse(JSON.parse(json));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (err) {
+    throw new CodedError('internal', `stored grant is not JSON: ${(err as Error).message}`, {
+      userSafe: false,
+      cause: err,
+    });
+  }
+  const parsed = Grant.safeParse(raw);
   if (!parsed.success)
     throw new CodedError('internal', `stored grant is not a valid record: ${parsed.error.message}`, {
       userSafe: false,

@@ -3,6 +3,7 @@ import { createMemoryStore } from '../../../src/store/memory.js';
 import { describeArtifactContract } from './artifacts-contract.js';
 import { describeStoreContract } from './contract.js';
 import { describeHostsContract } from './hosts-contract.js';
+import { describeGrantContract } from './grants-contract.js';
 
 describeStoreContract(
   'memory',
@@ -13,6 +14,15 @@ describeStoreContract(
 );
 
 describeArtifactContract(
+  'memory',
+  async () => createMemoryStore(),
+  async (store) => {
+    await store.close();
+  },
+);
+
+// The memory store keeps structured copies and never decodes: no damaged-record case to run.
+describeGrantContract(
   'memory',
   async () => createMemoryStore(),
   async (store) => {

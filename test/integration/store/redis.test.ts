@@ -15,6 +15,7 @@ import {
 import { describeArtifactContract } from './artifacts-contract.js';
 import { describeStoreContract } from './contract.js';
 import { describeHostsContract } from './hosts-contract.js';
+import { describeGrantContract } from './grants-contract.js';
 
 const filePrefix = uniquePrefix('store-redis');
 const prefixes = new Map<Store, string>();
@@ -41,6 +42,19 @@ async function dispose(store: Store): Promise<void> {
 describeStoreContract('redis', async () => sharedStore(), dispose);
 describeArtifactContract('redis', async () => sharedStore(), dispose);
 describeHostsContract('redis', async (opts) => sharedStore(opts ?? {}), dispose);
+describeGrantContract(
+  'redis',
+  async () => sharedStore(),
+  dispose,
+  async (store, id, raw) => {
+    const client = testRedisClient();
+    try {
+      await client.set(`${prefixes.get(store) ?? ''}grant:${id}`, raw);
+    } finally {
+      await client.quit();
+    }
+  },
+);
 
 /** The rejection of `promise`, which must come within `ms` (a hang fails the test, never the suite). */
 async function rejectionWithin(promise: Promise<unknown>, ms: number): Promise<CodedError> {
