@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { formatDuration } from '../domain/duration.js';
 import type { Incident } from '../domain/incident.js';
 import type { TimelineEvent } from '../domain/timeline.js';
@@ -49,6 +50,8 @@ export async function runDrill(
   const clock = recorder.clock;
   // A drill happens now, whatever time the scenario's payloads were captured at.
   const t0 = clock.now();
+  // Its own fingerprint space: never folds into (or takes in) a real incident, and a replay is a new drill.
+  const drillRun = `${scenario.id}-${t0.toString(36)}-${randomBytes(3).toString('hex')}`;
   const intake: AlertResult[] = [];
   const waves: DrillReport['waves'] = [];
   const deliver = async (wave: Wave): Promise<void> => {
@@ -64,7 +67,7 @@ export async function runDrill(
     let sent = 0;
     for (const batch of batchesOf(wave, alerts, new Date(now).toISOString(), format ?? 'egress-event')) {
       // One lane: the distinct hosts' sample reads in the order the scenario sends them.
-      intake.push(...(await recordAlerts(recorder, batch, { drill: true, concurrency: 1 })));
+      intake.push(...(await recordAlerts(recorder, batch, { drill: true, drillRun, concurrency: 1 })));
       sent += batch.alerts.length;
     }
     waves.push({

@@ -106,6 +106,13 @@ export interface RecordOptions {
   deadline?: number;
   /** Drill incidents are marked so, and everything they do is a dry-run. */
   drill?: boolean;
+  /**
+   * The drill run the alerts belong to: a drill's fingerprints and request ids live in their own
+   * namespace (`drill:<run>:…`), so a drill never folds into a real incident of the same anomaly, a
+   * real alert never folds into a drill (where nothing would be contained), and a scenario played
+   * twice is two drills, not a duplicate. Required with `drill` in a shared store.
+   */
+  drillRun?: string;
   /** Alerts in flight to the store at once. Default 8. */
   concurrency?: number;
 }
@@ -166,9 +173,10 @@ async function recordOne(
 ): Promise<AlertRecorded> {
   const verdict = evaluate(deps.contracts(), alert);
   const folding = foldingOf(alert, verdict, deps.fqdnFingerprint);
-  const fp = folding.fingerprint;
+  const space = opts.drill ? `drill:${opts.drillRun ?? 'local'}:` : '';
+  const fp = `${space}${folding.fingerprint}`;
   const claim = alert.requestId
-    ? { key: `request:${alert.origin}:${alert.requestId}`, ttlMs: deps.retryWindowMs }
+    ? { key: `request:${space}${alert.origin}:${alert.requestId}`, ttlMs: deps.retryWindowMs }
     : undefined;
   const now = deps.clock.now();
   const template = (
@@ -218,7 +226,7 @@ async function recordOne(
   };
   const newId = deps.newId ?? (() => newIncidentId(now));
   for (let attempt = 1; ; attempt++) {
-    const open = opening(deps, alert, verdict, folding, newId(), now, opts.drill ?? false);
+    const open = opening(deps, alert, verdict, folding, newId(), now, opts.drill ?? false, fp);
     try {
       return await deps.store.incidents.recordAlert({
         fingerprint: fp,
@@ -243,8 +251,8 @@ function opening(
   id: string,
   now: number,
   drill: boolean,
+  fp: string,
 ): { incident: Incident; events: TimelineEvent[]; schedule: ScheduledItem[] } {
-  const fp = folding.fingerprint;
   const hosts: FoldedHosts | undefined = folding.host
     ? {
         ...(folding.domain ? { domain: folding.domain } : {}),
