@@ -62,6 +62,11 @@ describe('the embedded default drill runs against the example snapshot', () => {
     expect(out).toContain(`isolated 1 allow-policy(ies) (${TRAP})`);
     expect(out).toContain('Verification: contained — 3 pods isolated by quarantine-deny-egress (dry-run)');
     expect(out).toContain('Step result: contained at L3/L4 (verified, dry-run); L7: no mesh');
+    // The detach judges only what it changes: no line after the verdict may say the pods are open.
+    expect(out).toContain(
+      'Detach (dry-run): 3 pod(s) would be released by their controllers, still quarantine=true; no NetworkPolicy would start selecting them because of the removed labels',
+    );
+    expect(out).not.toContain('all egress is allowed');
     expect(out).toContain('Drill scorecard: exfil-unknown-fqdn — PASSED (score 100/100)');
     expect(out).not.toContain('no cluster configured');
     // The rotation step finds the snapshot's legacy token Secret (whose data the reader dropped).
