@@ -256,7 +256,11 @@ export function errorsFromService(
     const text = formatIssue({ ...issue, path: issue.path.replace(/^spec\./, '') });
     errors[block] = errors[block] ? `${errors[block]}; ${text}` : text;
   }
-  if (Object.keys(errors).length === 0) errors[BG_BLOCKS.kind] = message;
+  // A refusal about the source pods (none match, not egress-isolated) names them: it belongs to the source.
+  const aboutPods = err instanceof CodedError && err.userSafe && Array.isArray(err.details.pods);
+  const sourceBlock =
+    ctx.kind === 'egress-exception' ? blockFor('source', ctx.kind, ctx.sourceKind) : BG_BLOCKS.kind;
+  if (Object.keys(errors).length === 0) errors[aboutPods ? sourceBlock : BG_BLOCKS.kind] = message;
   for (const [k, v] of Object.entries(errors)) errors[k] = truncate(v, ERROR_MAX);
   return errors;
 }

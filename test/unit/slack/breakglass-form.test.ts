@@ -227,6 +227,22 @@ describe("the service's refusals on the form", () => {
     expect(internal).toEqual({ [BG_BLOCKS.kind]: 'internal error (ref abc)' });
   });
 
+  it('a refusal naming the source pods (not egress-isolated) goes under the source', () => {
+    const err = new CodedError('request_refused', 'refused: payments-api-1 is not egress-isolated', {
+      details: { pods: ['payments-api-1'] },
+    });
+    expect(errorsFromService(err, err.message, { kind: 'egress-exception', sourceKind: 'selector' })).toEqual(
+      {
+        [BG_BLOCKS.sourceSelector]: 'refused: payments-api-1 is not egress-isolated',
+      },
+    );
+    expect(
+      errorsFromService(err, err.message, { kind: 'egress-exception', sourceKind: 'quarantined' }),
+    ).toEqual({
+      [BG_BLOCKS.source]: 'refused: payments-api-1 is not egress-isolated',
+    });
+  });
+
   it('errors for blocks the view does not have move under the kind', () => {
     const blocks = [
       { type: 'input', block_id: BG_BLOCKS.kind },
