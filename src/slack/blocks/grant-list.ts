@@ -131,12 +131,15 @@ export function renderGrantAnnouncement(
 ): SlackMessage {
   const emoji = announced[event.kind] ?? 'ℹ️';
   const drill = grant.drill ? '[DRILL] ' : '';
+  // The service's summaries name the grant first; the line names it already.
+  const prefix = `Break-glass ${grant.id}: `;
+  const summary = event.summary.startsWith(prefix) ? event.summary.slice(prefix.length) : event.summary;
   const body =
     event.kind === 'grant.removal_failed'
-      ? `${emoji} ${drill}*Break-glass ${idText(grant.id)}: removal failed* — ${escapeInline(event.summary)}\nIts objects may still be in the cluster. Retrying until this thread says they are removed.`
-      : `${emoji} ${drill}*Break-glass ${idText(grant.id)}*: ${escapeInline(event.summary)}${event.actor !== 'system' ? ` (${actorText(event.actor)})` : ''}`;
+      ? `${emoji} ${drill}*Break-glass ${idText(grant.id)}: removal failed* — ${escapeInline(summary)}\nIts objects may still be in the cluster. Retrying until this thread says they are removed.`
+      : `${emoji} ${drill}*Break-glass ${idText(grant.id)}*: ${escapeInline(summary)}${event.actor !== 'system' ? ` (${actorText(event.actor)})` : ''}`;
   return enforceMessage({
-    text: `${drill}Break-glass ${idText(grant.id)}: ${escapeInline(event.summary)}`,
+    text: `${drill}Break-glass ${idText(grant.id)}: ${escapeInline(summary)}`,
     blocks: [{ type: 'section', text: mrkdwn(body) }],
   });
 }

@@ -155,7 +155,7 @@ describe('golden: /egress grants and the thread announcements', () => {
         grant,
       ),
       revoked: renderGrantAnnouncement(
-        ev('grant.revoked', 'revoked: the copy is done', 'slack:U0DDD'),
+        ev('grant.revoked', 'Break-glass bg-0123456789: revoked: the copy is done', 'slack:U0DDD'),
         grant,
       ),
       expired: renderGrantAnnouncement(ev('grant.expired', 'expired at 2026-12-02T17:10:00.000Z'), grant),
