@@ -12,6 +12,8 @@ import { loadContracts } from './contracts/load.js';
 import { type AccessPolicy, accessFromLists, allowAll } from './domain/access.js';
 import type { LoadedContract } from './domain/contract.js';
 import { CodedError } from './domain/errors.js';
+import { LiveDrills } from './drills/live.js';
+import { loadScenarios } from './drills/scenario.js';
 import { Engine } from './engine/engine.js';
 import type { AlertRecorderDeps } from './incidents/record-alerts.js';
 import { type IncidentObserver, Journal } from './journal/journal.js';
@@ -272,6 +274,7 @@ export async function startServer(
     ...(config.env.slackAppToken ? { appToken: config.env.slackAppToken.reveal() } : {}),
     ...(config.env.slackApiUrl ? { apiUrl: config.env.slackApiUrl } : {}),
     incidentChannel: slackConfig.incidentChannel,
+    ...(slackConfig.drillChannel ? { drillChannel: slackConfig.drillChannel } : {}),
     log,
     onApiError: (method, error) => metrics.inc('slack_api_errors_total', { method, error }),
     ...(opts.coalesceMs !== undefined ? { coalesceMs: opts.coalesceMs } : {}),
@@ -290,7 +293,24 @@ export async function startServer(
     access: accessFromLists(roles),
     observers: [slack.presenter, { onEvent: (event, incident) => countEvent(metrics, event, incident) }],
   });
-  slack.listen({ reader: engine, commands: engine });
+  // Drills started from Slack: the scenarios as loaded at start (a bad one is logged and left out).
+  const found = await loadScenarios(config.drills);
+  for (const err of found.errors) log.warn({ err: err.describe() }, 'drill scenario not loaded');
+  let wakeWorker = () => {};
+  const drills = new LiveDrills({
+    recorder,
+    scenarios: () => found.scenarios,
+    parse: {
+      maxAlerts: config.intake.maxAlertsPerRequest,
+      ...(config.intake.alertmanagerLabels ? { alertmanagerLabels: config.intake.alertmanagerLabels } : {}),
+    },
+    access: accessFromLists(roles),
+    onRecorded: (results) => {
+      if (results.some((r) => r.status === 'opened')) wakeWorker();
+    },
+    warn: (message, err) => log.warn({ err }, message),
+  });
+  slack.listen({ reader: engine, commands: engine, drills });
   const refreshRoles = () => expandUserGroups(slack.app.client, slackConfig, roles, log);
   await refreshRoles();
   const roleRefresher = setInterval(() => void refreshRoles(), 10 * 60_000);
@@ -298,6 +318,7 @@ export async function startServer(
   // Playbook runs start from stored state: recording an alert queues its incident's run in the same
   // step, and this worker (on every replica) takes what is due. Recording only wakes it up early.
   const worker = startWorker(engine, log, opts.workIntervalMs ?? config.engine.workEvery);
+  wakeWorker = () => worker.wake();
   let draining = false;
   const server = createHttpServer({
     alerts: {
@@ -358,6 +379,7 @@ export async function startServer(
       server.closeIdleConnections();
       await closed;
       // Runs in flight finish (bounded); anything left is resumed by the next process from the store.
+      drills.stop();
       await worker.stop(10_000);
       await slack.stop();
       await store.close();

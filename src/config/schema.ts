@@ -13,6 +13,8 @@ const SlackId = (what: string, re: RegExp) =>
 export const SlackConfig = z.strictObject({
   /** Where alert-triggered incident threads open. */
   incidentChannel: SlackId('channel', /^[CG][A-Z0-9]{2,}$/),
+  /** Where drills started from Slack open their threads (default: the incident channel). */
+  drillChannel: SlackId('channel', /^[CG][A-Z0-9]{2,}$/).optional(),
   /** User IDs (U…/W…) or user-group IDs (S…) allowed to run playbook actions. */
   responders: z.array(SlackId('user or user-group', /^[UWS][A-Z0-9]{2,}$/)).default([]),
   /** Allowed to approve break-glass grants and quarantine release. */

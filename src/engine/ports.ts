@@ -77,3 +77,20 @@ export interface EngineCommands {
    */
   attachUpload(id: string, upload: Upload): Promise<boolean>;
 }
+
+/** A scenario a drill can be started from (playbooks/drills/*.yaml). */
+export interface DrillScenario {
+  id: string;
+  title: string;
+  description?: string;
+}
+
+/** Drills in Slack: start a scenario as a real (DRILL-marked, dry-run) incident thread. */
+export interface DrillStarter {
+  scenarios(): DrillScenario[];
+  /**
+   * Send the scenario's first wave through the real intake as a drill (its own fingerprint space);
+   * later waves follow at their `after` while this process runs. Responders only.
+   */
+  start(scenarioId: string, by: By): Promise<{ scenario: DrillScenario; incidents: string[] }>;
+}

@@ -4,7 +4,7 @@ import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { AccessPolicy } from '../domain/access.js';
 import { CodedError } from '../domain/errors.js';
-import type { EngineCommands, IncidentReader } from '../engine/ports.js';
+import type { DrillStarter, EngineCommands, IncidentReader } from '../engine/ports.js';
 import { ViewSeal } from './breakglass/seal.js';
 import { countingFetch, type SlackErrorSink } from './counting-fetch.js';
 import type { GrantPorts, SlackDeps } from './deps.js';
@@ -23,6 +23,8 @@ export interface SlackAppOptions {
   /** Web API base URL ending in /api/ (a proxy or a test fake). */
   apiUrl?: string;
   incidentChannel: string;
+  /** Drill incidents' threads (default: the incident channel). */
+  drillChannel?: string;
   log: Logger;
   coalesceMs?: number;
   /** Web API retries (429 honours Retry-After); tests set 0. */
@@ -46,6 +48,7 @@ export interface SlackApp {
     commands: EngineCommands;
     grants?: GrantPorts;
     access?: AccessPolicy;
+    drills?: DrillStarter;
   }): void;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -126,6 +129,7 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
   const presenter = new SlackPresenter({
     client: app.client,
     channel: opts.incidentChannel,
+    ...(opts.drillChannel ? { drillChannel: opts.drillChannel } : {}),
     log: opts.log,
     ...(opts.coalesceMs !== undefined ? { coalesceMs: opts.coalesceMs } : {}),
   });

@@ -16,7 +16,7 @@ export type EgressCommand =
   | { name: 'close'; id: string; reason: string }
   | { name: 'breakglass'; id?: string }
   | { name: 'grants'; all: boolean }
-  | { name: 'drill'; scenario: string };
+  | { name: 'drill'; scenario?: string };
 
 interface Spec {
   usage: string;
@@ -118,12 +118,12 @@ export const subcommands: Record<EgressCommand['name'], Spec> = {
     },
   },
   drill: {
-    usage: '/egress drill <scenario>',
-    description: 'run a tabletop drill in this channel',
+    usage: '/egress drill [scenario]',
+    description: 'start a tabletop drill (alone: pick a scenario); every change is a dry-run',
     parse: (a) => {
-      if (!a[0])
-        throw new CodedError('command_invalid', 'the scenario is missing. Usage: `/egress drill <scenario>`');
-      return { name: 'drill', scenario: a[0] };
+      if (a.length > 1)
+        throw new CodedError('command_invalid', 'one scenario at a time. Usage: `/egress drill [scenario]`');
+      return a[0] ? { name: 'drill', scenario: a[0] } : { name: 'drill' };
     },
   },
   close: {

@@ -4,7 +4,7 @@ import type { GrantCommands, GrantReader } from '../breakglass/ports.js';
 import type { AccessPolicy } from '../domain/access.js';
 import { CodedError, publicMessage } from '../domain/errors.js';
 import type { Incident } from '../domain/incident.js';
-import type { Caller, EngineCommands, IncidentReader } from '../engine/ports.js';
+import type { Caller, DrillStarter, EngineCommands, IncidentReader } from '../engine/ports.js';
 import type { Step, StepRole } from '../playbooks/schema.js';
 import type { ViewSeal } from './breakglass/seal.js';
 import type { SlackPresenter } from './presenter.js';
@@ -27,6 +27,8 @@ export interface SlackDeps {
   grants?: GrantPorts;
   /** Who holds which role: only to decide which buttons a list shows (the service decides again on the click). */
   access?: AccessPolicy;
+  /** Absent where drills are not wired (the command then says so). */
+  drills?: DrillStarter;
   /** Seals modal private_metadata (who opened it, for what). */
   seal: ViewSeal;
 }

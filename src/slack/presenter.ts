@@ -8,6 +8,7 @@ import {
   enforceMessage,
   escapeMrkdwn,
   incidentView,
+  markDrill,
   renderIncidentRoot,
   renderReleaseRequest,
   renderStep,
@@ -20,6 +21,8 @@ import { ThreadUploader } from './uploads.js';
 export interface PresenterOptions {
   client: WebClient;
   channel: string;
+  /** Where drill incidents open their threads (default: `channel`). */
+  drillChannel?: string;
   log: Logger;
   /** Root-message updates within this window are coalesced into one chat.update (alert storms). */
   coalesceMs?: number;
@@ -73,7 +76,7 @@ const ROOT_RETRY_MAX_MS = 30_000;
  * that opened while Slack was unreachable (the thread is then rebuilt from the stored incident).
  */
 export class SlackPresenter implements IncidentObserver {
-  readonly #o: Required<PresenterOptions>;
+  readonly #o: Required<Omit<PresenterOptions, 'drillChannel'>> & Pick<PresenterOptions, 'drillChannel'>;
   #ports: PresenterPorts | undefined;
   readonly #queues = new Map<string, Promise<void>>();
   readonly #rootTimers = new Map<string, NodeJS.Timeout>();
@@ -122,6 +125,10 @@ export class SlackPresenter implements IncidentObserver {
     } catch (err) {
       this.#o.log.warn({ err: (err as Error).message }, 'slack: could not look for artifacts to upload');
     }
+  }
+
+  #channelFor(incident: Incident): string {
+    return incident.drill && this.#o.drillChannel ? this.#o.drillChannel : this.#o.channel;
   }
 
   onEvent(event: TimelineEvent, incident: Incident): void {
@@ -250,7 +257,10 @@ export class SlackPresenter implements IncidentObserver {
     if (incident.slack) return;
     let posted: Awaited<ReturnType<WebClient['chat']['postMessage']>>;
     try {
-      posted = await this.#o.client.chat.postMessage({ channel: this.#o.channel, ...this.#root(incident) });
+      posted = await this.#o.client.chat.postMessage({
+        channel: this.#channelFor(incident),
+        ...this.#root(incident),
+      });
       if (!posted.ts) throw new Error('chat.postMessage returned no ts');
     } catch (err) {
       this.#retryLater(id);
@@ -258,13 +268,13 @@ export class SlackPresenter implements IncidentObserver {
     }
     this.#retries.delete(id);
     const attached = await ports.commands.attachThread(id, {
-      channel: posted.channel ?? this.#o.channel,
+      channel: posted.channel ?? this.#channelFor(incident),
       ts: posted.ts,
     });
     if (attached.slack?.ts !== posted.ts) {
       // Another replica posted first: ours is a duplicate root message.
       await this.#o.client.chat
-        .delete({ channel: posted.channel ?? this.#o.channel, ts: posted.ts })
+        .delete({ channel: posted.channel ?? this.#channelFor(incident), ts: posted.ts })
         .catch(() => undefined);
       return;
     }
@@ -320,7 +330,7 @@ export class SlackPresenter implements IncidentObserver {
     const step = ports.reader.stepOf(incident, stepId);
     const state = incident.steps.find((s) => s.id === stepId);
     if (!step || !state) return;
-    const message = enforceMessage(renderStep(incident, step, state));
+    const message = markDrill(enforceMessage(renderStep(incident, step, state)), incident.drill);
     const existing = incident.slack.steps[stepId];
     if (existing) {
       await this.#o.client.chat.update({ channel: incident.slack.channel, ts: existing, ...message });
@@ -341,7 +351,7 @@ export class SlackPresenter implements IncidentObserver {
     await this.#o.client.chat.postMessage({
       channel: incident.slack.channel,
       thread_ts: incident.slack.ts,
-      ...renderReleaseRequest(id, title, requestedBy),
+      ...markDrill(renderReleaseRequest(id, title, requestedBy), incident.drill),
     });
   }
 
@@ -351,7 +361,7 @@ export class SlackPresenter implements IncidentObserver {
     await this.#o.client.chat.postMessage({
       channel: incident.slack.channel,
       thread_ts: incident.slack.ts,
-      text,
+      ...markDrill({ text }, incident.drill),
     });
   }
 
@@ -362,7 +372,7 @@ export class SlackPresenter implements IncidentObserver {
   ): Promise<void> {
     const incident = await this.#ports?.reader.get(id);
     if (!incident?.slack) return;
-    const message = enforceMessage({ text: escapeMrkdwn(text), blocks });
+    const message = markDrill(enforceMessage({ text: escapeMrkdwn(text), blocks }), incident.drill);
     await this.#o.client.chat.postMessage({
       channel: incident.slack.channel,
       thread_ts: incident.slack.ts,

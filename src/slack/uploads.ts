@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { ArtifactMeta } from '../domain/artifact.js';
 import type { EngineCommands, IncidentReader } from '../engine/ports.js';
-import { escapeMrkdwn } from './blocks/index.js';
+import { escapeMrkdwn, markDrillComment } from './blocks/index.js';
 
 // Uploads an incident's artifacts (evidence, timeline exports) to its thread with files.uploadV2
 // (files.getUploadURLExternal, the bytes to the upload URL, files.completeUploadExternal into the
@@ -79,7 +79,7 @@ export class ThreadUploader {
           file: found.bytes,
           filename: meta.name,
           title: meta.name,
-          initial_comment: uploadComment(found.artifact),
+          initial_comment: markDrillComment(uploadComment(found.artifact), incident.drill),
         });
         const fileId = res.files.flatMap((f) => f.files ?? []).find((f) => f.id)?.id;
         if (!fileId) throw new Error('files.completeUploadExternal returned no file id');
@@ -143,7 +143,11 @@ export class ThreadUploader {
     const incident = await ports.reader.get(id);
     if (!incident.slack) return;
     await this.#client.chat
-      .postMessage({ channel: incident.slack.channel, thread_ts: incident.slack.ts, text })
+      .postMessage({
+        channel: incident.slack.channel,
+        thread_ts: incident.slack.ts,
+        text: markDrillComment(text, incident.drill),
+      })
       .catch((e: unknown) => this.#log.warn({ err: (e as Error).message }, 'slack: could not say so'));
   }
 }

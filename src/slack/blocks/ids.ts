@@ -34,6 +34,8 @@ export const ACTION_IDS = {
   grantRevoke: 'grant.revoke',
   /** Opens a modal: extra duration and reason. */
   grantExtend: 'grant.extend',
+  /** `/egress drill` picker: start this scenario (value = scenario id). */
+  drillStart: 'drill.start',
   /** Request modal: the kind radio buttons (dispatch_action: the modal is redrawn for that kind). */
   breakglassKind: 'breakglass.kind',
 } as const;

@@ -11,6 +11,7 @@ export {
   renderRequestModal,
   renderReviewModal,
 } from './breakglass-modals.js';
+export { DRILL_MARK, drillStartedText, markDrill, markDrillComment, renderDrillPicker } from './drill.js';
 export { renderError, renderNotice, renderRefusal } from './ephemeral.js';
 export { escapeCode, escapeEntities, escapeInline, escapeMrkdwn, inlineCode, truncate } from './escape.js';
 export { actorText, mrkdwn, plain, slackDate } from './format.js';

@@ -1,7 +1,13 @@
 import type { App, BlockAction, ButtonAction, CheckboxesAction } from '@slack/bolt';
 import { CodedError } from '../../domain/errors.js';
 import type { Caller } from '../../engine/ports.js';
-import { ACTION_IDS, parseChecklistValue, parseStepValue, renderError } from '../blocks/index.js';
+import {
+  ACTION_IDS,
+  drillStartedText,
+  parseChecklistValue,
+  parseStepValue,
+  renderError,
+} from '../blocks/index.js';
 import { callerOf, type SlackDeps, slackReply } from '../deps.js';
 import { openRequestModal } from './breakglass.js';
 import { contain, decideRelease, postTimeline, release, rotate } from './operations.js';
@@ -92,6 +98,19 @@ export function registerActions(app: App, deps: SlackDeps): void {
   stepButton(ACTION_IDS.confirm, (id, step, by) => quiet(deps.commands.confirm(id, step, by)));
   stepButton(ACTION_IDS.approve, (id, step, by) => quiet(deps.commands.decide(id, step, by, 'approve')));
   stepButton(ACTION_IDS.deny, (id, step, by) => quiet(deps.commands.decide(id, step, by, 'deny')));
+
+  // The drill picker's Start: the scenario id is looked up again; the click's id keys the run.
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.drillStart, async ({ ack, action, body, respond }) => {
+    await ack();
+    await run(respond as Respond, undefined, async () => {
+      if (!deps.drills) throw new CodedError('request_refused', 'drills are not set up in this deployment');
+      const started = await deps.drills.start(
+        action.value ?? '',
+        callerOf(body.user.id, requestOf(body, action.action_ts)),
+      );
+      return drillStartedText(started.scenario, started.incidents);
+    });
+  });
 
   // The root message's Break-glass: the request form, for this incident, opened with the click's trigger id.
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.breakglass, async ({ ack, action, body, respond }) => {

@@ -1,13 +1,17 @@
 import type { App } from '@slack/bolt';
 import { CodedError } from '../../domain/errors.js';
-import { escapeMrkdwn, renderError, renderHelp } from '../blocks/index.js';
+import {
+  drillStartedText,
+  escapeMrkdwn,
+  renderDrillPicker,
+  renderError,
+  renderHelp,
+} from '../blocks/index.js';
 import { parseEgressCommand, subcommands } from '../commands.js';
 import { callerOf, type SlackDeps, slackReply } from '../deps.js';
 import { openRequestModal } from './breakglass.js';
 import { listGrants } from './grants.js';
 import { contain, postTimeline, release, rotate, statusLine } from './operations.js';
-
-const notYet = (what: string) => `\`/egress ${what}\` is not yet available in this version.`;
 
 /** `/egress …`: ack at once, do the work, answer ephemerally (never a silent failure). */
 export function registerCommands(app: App, deps: SlackDeps): void {
@@ -80,9 +84,17 @@ export function registerCommands(app: App, deps: SlackDeps): void {
         case 'grants':
           await respond({ response_type: 'ephemeral', ...(await listGrants(deps, by.actor, cmd.all)) });
           return;
-        case 'drill':
-          await say(notYet(cmd.name));
+        case 'drill': {
+          if (!deps.drills)
+            throw new CodedError('request_refused', 'drills are not set up in this deployment');
+          if (!cmd.scenario) {
+            await respond({ response_type: 'ephemeral', ...renderDrillPicker(deps.drills.scenarios()) });
+            return;
+          }
+          const started = await deps.drills.start(cmd.scenario, by);
+          await say(drillStartedText(started.scenario, started.incidents));
           return;
+        }
       }
     } catch (err) {
       await respond({

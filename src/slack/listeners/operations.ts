@@ -2,6 +2,7 @@ import { CodedError } from '../../domain/errors.js';
 import { type Incident, statusLabels } from '../../domain/incident.js';
 import type { Caller } from '../../engine/ports.js';
 import { exportTimeline } from '../../timeline/export.js';
+import { markDrillComment } from '../blocks/drill.js';
 import { plainLine } from '../blocks/escape.js';
 import { stepHeadline } from '../blocks/steps.js';
 import { type SlackDeps, stepWithRole } from '../deps.js';
@@ -91,7 +92,10 @@ export async function postTimeline(
     filename: `${id}-timeline.${format}`,
     title: `Timeline of ${id} (${format === 'md' ? 'Markdown' : 'JSON'})`,
     content,
-    initial_comment: `Timeline requested by <@${by.actor.replace(/^slack:/, '')}>: ${events.length} events.`,
+    initial_comment: markDrillComment(
+      `Timeline requested by <@${by.actor.replace(/^slack:/, '')}>: ${events.length} events.`,
+      incident.drill,
+    ),
   });
   return `Timeline of ${id} (${events.length} events) attached to its thread.`;
 }
