@@ -283,6 +283,7 @@ export async function startServer(
     await store.close().catch(() => undefined);
     throw err;
   });
+  let drills: LiveDrills | undefined;
   const { engine, recorder } = createCore({
     config,
     store,
@@ -291,14 +292,20 @@ export async function startServer(
     cluster,
     log,
     access: accessFromLists(roles),
-    observers: [slack.presenter, { onEvent: (event, incident) => countEvent(metrics, event, incident) }],
+    observers: [
+      slack.presenter,
+      { onEvent: (event, incident) => countEvent(metrics, event, incident) },
+      // Drills started from Slack get their scorecard when they close (the drills are built below).
+      { onEvent: (event, incident) => drills?.onEvent(event, incident) },
+    ],
   });
   // Drills started from Slack: the scenarios as loaded at start (a bad one is logged and left out).
   const found = await loadScenarios(config.drills);
   for (const err of found.errors) log.warn({ err: err.describe() }, 'drill scenario not loaded');
   let wakeWorker = () => {};
-  const drills = new LiveDrills({
+  drills = new LiveDrills({
     recorder,
+    engine,
     scenarios: () => found.scenarios,
     parse: {
       maxAlerts: config.intake.maxAlertsPerRequest,

@@ -70,3 +70,6 @@ export const TimelineEvent = z.strictObject({
 export type TimelineEvent = z.infer<typeof TimelineEvent>;
 
 export const SYSTEM_ACTOR = 'system';
+
+/** `note` events the bot writes itself, by `details.source` (the presenter posts these in the thread). */
+export const NOTE_SOURCES = { drillScorecard: 'drill-scorecard' } as const;

@@ -1,11 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AccessPolicy } from '../domain/access.js';
 import { CodedError } from '../domain/errors.js';
+import type { Incident } from '../domain/incident.js';
+import { NOTE_SOURCES, type TimelineEvent } from '../domain/timeline.js';
+import type { Engine } from '../engine/engine.js';
 import type { By, DrillScenario, DrillStarter } from '../engine/ports.js';
 import { callerOf } from '../engine/ports.js';
 import { type AlertRecorderDeps, type AlertResult, recordAlerts } from '../incidents/record-alerts.js';
 import type { ParseOptions } from '../intake/parse.js';
 import type { LoadedScenario } from './scenario.js';
+import { renderScorecard, scoreDrill } from './scorecard.js';
 import { batchesOf, parseWave, type Wave, wavesOf } from './waves.js';
 
 // A drill people play in Slack: the scenario's alerts go through the real intake, marked drill and in
@@ -16,6 +20,8 @@ import { batchesOf, parseWave, type Wave, wavesOf } from './waves.js';
 
 export interface LiveDrillDeps {
   recorder: AlertRecorderDeps;
+  /** Reads the finished drill and records its scorecard (as a note by whoever closed it). */
+  engine: Pick<Engine, 'get' | 'timeline' | 'stepFor' | 'note'>;
   scenarios: () => readonly LoadedScenario[];
   parse: Omit<ParseOptions, 'receivedAt'>;
   access: AccessPolicy;
@@ -81,6 +87,33 @@ export class LiveDrills implements DrillStarter {
     return { scenario: describe(loaded), incidents };
   }
 
+  /**
+   * A journal observer: when a drill incident closes, its scorecard goes into the timeline (and so
+   * the export and the thread) once, from the stored incident and timeline alone, so it is the same
+   * on any replica and after a restart. Failures are logged, never thrown at the journal.
+   */
+  onEvent(event: TimelineEvent, incident: Incident): void {
+    if (event.kind !== 'incident.closed' || !incident.drill) return;
+    this.#score(incident.id, event.actor).catch((err) =>
+      this.#d.warn(`drill ${incident.id}: scorecard not recorded`, err),
+    );
+  }
+
+  async #score(id: string, closedBy: string): Promise<void> {
+    const { engine } = this.#d;
+    const [incident, events] = await Promise.all([engine.get(id), engine.timeline(id)]);
+    const scenarioId = events.find((e) => e.kind === 'incident.opened')?.details.scenario;
+    const loaded = this.#d.scenarios().find((s) => s.scenario.id === scenarioId);
+    if (!loaded) return;
+    const roles = {
+      triage: engine.stepFor(incident, 'triage')?.id,
+      contain: engine.stepFor(incident, 'contain')?.id,
+      rotate: engine.stepFor(incident, 'rotate')?.id,
+    };
+    const card = scoreDrill(loaded, incident, events, roles);
+    await engine.note(id, closedBy, renderScorecard(card, incident), { source: NOTE_SOURCES.drillScorecard });
+  }
+
   /** Later waves not yet sent are dropped (the process is stopping). */
   stop(): void {
     for (const t of this.#timers) clearTimeout(t);
@@ -97,7 +130,11 @@ export class LiveDrills implements DrillStarter {
       );
     const ids = new Set<string>();
     for (const batch of batchesOf(wave, alerts, new Date(now).toISOString(), format ?? 'egress-event')) {
-      const results = await recordAlerts(this.#d.recorder, batch, { drill: true, drillRun });
+      const results = await recordAlerts(this.#d.recorder, batch, {
+        drill: true,
+        drillRun,
+        drillScenario: loaded.scenario.id,
+      });
       this.#d.onRecorded?.(results);
       for (const r of results) if (r.id) ids.add(r.id);
     }

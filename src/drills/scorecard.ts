@@ -135,7 +135,8 @@ function containmentOf(
     return { state: 'not-applicable', why: `containment step skipped (${step.reason ?? 'its condition'})` };
   const event = events.find((e) => e.kind === 'status.changed' && e.details.to === 'contained');
   if (event) {
-    const dry = step.actions.some((a) => a.dryRun && a.status === 'verified');
+    // A drill is dry-run whatever happened since (a release reverts the actions it verified).
+    const dry = incident.drill || step.actions.some((a) => a.dryRun && a.status === 'verified');
     return dry
       ? {
           state: 'contained-dry-run',

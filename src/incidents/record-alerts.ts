@@ -113,6 +113,8 @@ export interface RecordOptions {
    * twice is two drills, not a duplicate. Required with `drill` in a shared store.
    */
   drillRun?: string;
+  /** The scenario a drill was started from: kept on the incident.opened event, for its scorecard. */
+  drillScenario?: string;
   /** Alerts in flight to the store at once. Default 8. */
   concurrency?: number;
 }
@@ -226,7 +228,17 @@ async function recordOne(
   };
   const newId = deps.newId ?? (() => newIncidentId(now));
   for (let attempt = 1; ; attempt++) {
-    const open = opening(deps, alert, verdict, folding, newId(), now, opts.drill ?? false, fp);
+    const open = opening(
+      deps,
+      alert,
+      verdict,
+      folding,
+      newId(),
+      now,
+      opts.drill ?? false,
+      fp,
+      opts.drillScenario,
+    );
     try {
       return await deps.store.incidents.recordAlert({
         fingerprint: fp,
@@ -252,6 +264,7 @@ function opening(
   now: number,
   drill: boolean,
   fp: string,
+  drillScenario?: string,
 ): { incident: Incident; events: TimelineEvent[]; schedule: ScheduledItem[] } {
   const hosts: FoldedHosts | undefined = folding.host
     ? {
@@ -318,6 +331,7 @@ function opening(
           playbook: incident.playbook,
           mode: incident.mode,
           drill,
+          ...(drill && drillScenario ? { scenario: drillScenario } : {}),
           ...(folding.domain ? { foldedBy: folding.domain } : {}),
         },
       ),

@@ -1,11 +1,12 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { Incident } from '../domain/incident.js';
-import type { TimelineEvent } from '../domain/timeline.js';
+import { NOTE_SOURCES, type TimelineEvent } from '../domain/timeline.js';
 import type { EngineCommands, IncidentReader } from '../engine/ports.js';
 import type { IncidentObserver } from '../journal/journal.js';
 import {
   enforceMessage,
+  escapeCode,
   escapeMrkdwn,
   incidentView,
   markDrill,
@@ -14,6 +15,7 @@ import {
   renderStep,
   renderVerification,
   timelineLine,
+  truncate,
 } from './blocks/index.js';
 import { type GrantPresenterPorts, GrantThread } from './grant-presenter.js';
 import { ThreadUploader } from './uploads.js';
@@ -157,6 +159,11 @@ export class SlackPresenter implements IncidentObserver {
       this.#grants.onEvent(this.#ports.grants, event);
     if (event.kind === 'approval.requested' && event.details.release === true && step) {
       this.#enqueue(incident.id, () => this.#postReleaseRequest(incident.id, step, event.actor));
+    }
+    if (event.kind === 'note' && event.details.source === NOTE_SOURCES.drillScorecard) {
+      this.#enqueue(incident.id, () =>
+        this.#postText(incident.id, `:clipboard:\n\`\`\`${escapeCode(truncate(event.summary, 3800))}\`\`\``),
+      );
     }
     const line = threadLines[event.kind];
     if (line) this.#enqueue(incident.id, () => this.#postText(incident.id, line(event)));

@@ -171,4 +171,33 @@ it('pressing every button of a drill: DRILL everywhere, every write a dry-run, t
   // And in the timeline.
   const opened = (await bot.server.engine.timeline(id)).find((e) => e.kind === 'incident.opened')!;
   expect(opened.summary).toContain('(DRILL)');
+
+  // Closed: the scorecard is recorded in the timeline once and posted in the thread, and its figures
+  // are the timeline's.
+  await bot.slash('U0AAA', `close ${id} drill over`);
+  const note = await eventually(
+    async () =>
+      (await bot.server.engine.timeline(id)).find(
+        (e) => e.kind === 'note' && e.details.source === 'drill-scorecard',
+      ),
+    'the drill scorecard in the timeline',
+  );
+  expect(note.summary).toMatch(/^Drill scorecard: exfil-unknown-fqdn — /);
+  expect(note.summary).toContain('contained: in dry-run');
+  const events = await bot.server.engine.timeline(id);
+  const t0 = Date.parse((await bot.server.engine.get(id)).firstSeen);
+  const contained = events.find((e) => e.kind === 'status.changed' && e.details.to === 'contained')!;
+  const ms = Date.parse(contained.at) - t0;
+  const hms = new Date(ms).toISOString().slice(11, 23);
+  expect(note.summary).toContain(`time to contain: ${hms} (dry-run)`);
+  await eventually(
+    async () =>
+      bot.fake
+        .thread(DRILLS, root.ts)
+        .some((m) => String(m.text).includes('Drill scorecard: exfil-unknown-fqdn'))
+        ? true
+        : undefined,
+    'the scorecard in the thread',
+  );
+  expect(events.filter((e) => e.details.source === 'drill-scorecard')).toHaveLength(1);
 }, 60_000);
