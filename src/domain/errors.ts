@@ -20,6 +20,7 @@ const codeTable = {
   approval_refused: 'user',
   not_authorized: 'user',
   incident_not_found: 'user',
+  grant_not_found: 'user',
   incident_closed: 'user',
   transition_invalid: 'user',
   namespace_refused: 'user',

@@ -160,6 +160,11 @@ export const Grant = z.strictObject({
   /** A drill's grant: every cluster write is a server-side dry-run. */
   drill: z.boolean(),
   spec: GrantSpec,
+  /**
+   * Egress exceptions: the source pods' labels as resolved when requested (for `quarantined`, the
+   * quarantine label plus the incident source's `app=`), so the grant renders from its record alone.
+   */
+  sourceSelector: LabelMap.optional(),
   durationMs: z.number().int().positive(),
   reason: z.string().min(1).max(2000),
   ticket: z.string().min(1).max(200).optional(),
