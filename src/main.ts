@@ -7,6 +7,7 @@ import { k8sEvidenceActions } from './actions/k8s/evidence/index.js';
 import { k8sContainActions } from './actions/k8s/index.js';
 import { ActionRegistry } from './actions/registry.js';
 import { rotateActions } from './actions/rotate/index.js';
+import { Breakglass } from './breakglass/service.js';
 import type { Config } from './config/load.js';
 import { loadContracts } from './contracts/load.js';
 import { type AccessPolicy, accessFromLists, allowAll } from './domain/access.js';
@@ -15,6 +16,7 @@ import { CodedError } from './domain/errors.js';
 import { LiveDrills } from './drills/live.js';
 import { loadScenarios } from './drills/scenario.js';
 import { Engine } from './engine/engine.js';
+import type { ItemHandlers } from './engine/worker.js';
 import type { AlertRecorderDeps } from './incidents/record-alerts.js';
 import { type IncidentObserver, Journal } from './journal/journal.js';
 import type { Cluster } from './k8s/cluster.js';
@@ -133,6 +135,7 @@ export interface RunningServer {
   engine: Engine;
   store: Store;
   slack: SlackApp;
+  breakglass: Breakglass;
   /** Do what the schedule says is due now (tests; the worker does it every second anyway). */
   work(): Promise<void>;
   /**
@@ -147,7 +150,7 @@ export interface RunningServer {
  * The loop that takes due work from the store's schedule: queued playbook runs, runs whose process
  * died (resumed with no click), SLA reminders. One pass at a time; `wake` asks for one at once.
  */
-function startWorker(engine: Engine, log: Logger, intervalMs: number) {
+function startWorker(engine: Engine, log: Logger, intervalMs: number, handlers: ItemHandlers) {
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
@@ -159,7 +162,7 @@ function startWorker(engine: Engine, log: Logger, intervalMs: number) {
     running = (async () => {
       do {
         again = false;
-        const done = await engine.work().catch((err: unknown) => {
+        const done = await engine.work(undefined, handlers).catch((err: unknown) => {
           log.warn({ err: (err as Error).message }, 'scheduled work failed; retrying on the next pass');
           return undefined;
         });
@@ -180,6 +183,39 @@ function startWorker(engine: Engine, log: Logger, intervalMs: number) {
       stopped = true;
       clearInterval(timer);
       if (running) await Promise.race([running, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    },
+  };
+}
+
+/** The worker's row for break-glass: each grant's schedule item runs through the service, which moves it on. */
+export function grantItemHandlers(breakglass: Breakglass): ItemHandlers {
+  return { grant: { run: (item) => breakglass.fire(item), keepsItem: true } };
+}
+
+/**
+ * Reconcile break-glass grants against the store and the cluster at start-up and every `everyMs`, on
+ * every replica (the service's lock lets one act at a time). One pass at a time.
+ */
+export function startGrantReconciler(breakglass: Breakglass, log: Logger, everyMs: number) {
+  let running: Promise<void> | undefined;
+  const pass = (): Promise<void> =>
+    (running ??= breakglass
+      .reconcile()
+      .then(() => undefined)
+      .catch((err: unknown) =>
+        log.warn({ err: (err as Error).message }, 'break-glass reconcile failed; retried next period'),
+      )
+      .finally(() => {
+        running = undefined;
+      }));
+  const timer = setInterval(() => void pass(), everyMs);
+  timer.unref();
+  void pass(); // at start-up: grants whose expiry passed while no process was up
+  return {
+    runNow: pass,
+    async stop() {
+      clearInterval(timer);
+      await running;
     },
   };
 }
@@ -284,7 +320,7 @@ export async function startServer(
     throw err;
   });
   let drills: LiveDrills | undefined;
-  const { engine, recorder } = createCore({
+  const { engine, journal, recorder } = createCore({
     config,
     store,
     registry,
@@ -324,7 +360,25 @@ export async function startServer(
 
   // Playbook runs start from stored state: recording an alert queues its incident's run in the same
   // step, and this worker (on every replica) takes what is due. Recording only wakes it up early.
-  const worker = startWorker(engine, log, opts.workIntervalMs ?? config.engine.workEvery);
+  // Break-glass grants: each one's deadlines ride the same schedule (the worker's grant row), and the
+  // reconciler catches whatever a dead process or a lost record left behind.
+  const breakglass = new Breakglass({
+    store,
+    journal,
+    clock: systemClock,
+    log,
+    ...(cluster ? { cluster } : {}),
+    config: config.breakglass,
+    namespaces: config.namespaces,
+    access: accessFromLists(roles),
+  });
+  const worker = startWorker(
+    engine,
+    log,
+    opts.workIntervalMs ?? config.engine.workEvery,
+    grantItemHandlers(breakglass),
+  );
+  const reconciler = startGrantReconciler(breakglass, log, config.breakglass.reconcileEvery);
   wakeWorker = () => worker.wake();
   let draining = false;
   const server = createHttpServer({
@@ -374,6 +428,7 @@ export async function startServer(
     engine,
     store,
     slack,
+    breakglass,
     work: () => worker.runNow(),
     drain() {
       draining = true;
@@ -388,6 +443,7 @@ export async function startServer(
       // Runs in flight finish (bounded); anything left is resumed by the next process from the store.
       drills.stop();
       await worker.stop(10_000);
+      await reconciler.stop();
       await slack.stop();
       await store.close();
     },
