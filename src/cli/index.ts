@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { asCodedError, CodedError } from '../domain/errors.js';
 import { drillCommand } from './drill.js';
+import { grantsCommand } from './grants.js';
 import { type Io, processIo } from './io.js';
 import { serveCommand } from './serve.js';
 import { timelineCommand } from './timeline.js';
@@ -16,6 +17,10 @@ Usage:
   egress-responder drill --list                                           list drill scenarios
   egress-responder validate [--config FILE] [--playbooks DIR] [--contracts DIR] [--drills DIR] [--actions]
   egress-responder timeline <incident> [--format md|json] [--config FILE]  print a timeline from REDIS_URL
+  egress-responder grants list [--all] [--format text|json] [--config FILE]
+                     break-glass grants from REDIS_URL (live ones; --all: ended ones too)
+  egress-responder grants revoke <id> --reason TEXT [--config FILE]
+                     end a grant now and remove its objects (KUBECONFIG), as cli:<os user>
   egress-responder serve --config FILE                                    run the Slack bot and alert intake
   egress-responder help`;
 
@@ -79,6 +84,44 @@ const commands: Record<string, Handler> = {
     return timelineCommand(
       { incident: positionals[0], format: formatOf(values.format), config: values.config },
       io,
+    );
+  },
+  async grants(argv, io) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        format: { type: 'string' },
+        all: { type: 'boolean', default: false },
+        reason: { type: 'string' },
+      },
+    });
+    const [action, id, ...extra] = positionals;
+    const usageOf = (what: string) =>
+      new CodedError(
+        'command_invalid',
+        `${what}\nusage: egress-responder grants list [--all] [--format text|json] | grants revoke <id> --reason TEXT`,
+      );
+    if (action === 'list') {
+      if (id !== undefined) throw usageOf(`grants list takes no argument (got "${id}")`);
+      if (values.reason !== undefined) throw usageOf('--reason applies to grants revoke only');
+      const format = values.format ?? 'text';
+      if (format !== 'text' && format !== 'json')
+        throw usageOf(`--format must be text or json, not "${format}"`);
+      return grantsCommand({ action, all: values.all ?? false, format, config: values.config }, io);
+    }
+    if (action === 'revoke') {
+      if (!id) throw usageOf('grants revoke needs the grant id');
+      if (extra.length > 0) throw usageOf(`grants revoke takes one grant id (got also "${extra.join(' ')}")`);
+      if (values.all || values.format !== undefined)
+        throw usageOf('--all and --format apply to grants list only');
+      if (!values.reason?.trim())
+        throw usageOf('grants revoke needs --reason TEXT (it is recorded in the timeline)');
+      return grantsCommand({ action, id, reason: values.reason, config: values.config }, io);
+    }
+    throw usageOf(
+      action === undefined ? 'grants needs list or revoke' : `unknown grants command "${action}"`,
     );
   },
   async serve(argv, io) {
