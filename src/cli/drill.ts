@@ -10,6 +10,7 @@ import { renderWaves, runDrill } from '../drills/runner.js';
 import { loadScenarios, parseScenario } from '../drills/scenario.js';
 import { renderScorecard } from '../drills/scorecard.js';
 import type { Cluster } from '../k8s/cluster.js';
+import { withComplications } from '../k8s/complicated-cluster.js';
 import { createSnapshotCluster } from '../k8s/snapshot-cluster.js';
 import { readSnapshotFile } from '../k8s/snapshot-file.js';
 import { createClusterIfConfigured, createCore, createRegistry, loadPolicy } from '../main.js';
@@ -124,7 +125,23 @@ export async function drillCommand(args: DrillArgs, io: Io): Promise<number> {
     );
   }
   const log = silentLogger();
-  const { cluster, said } = await drillCluster(args, config, log);
+  const target = await drillCluster(args, config, log);
+  const complications = loaded.scenario.complications;
+  const cluster =
+    target.cluster && complications
+      ? withComplications(target.cluster, {
+          denials: complications.rbac_denials,
+          latencyMs: complications.api_latency ?? 0,
+        })
+      : target.cluster;
+  const said = complications
+    ? `${target.said}\nComplications injected: ${[
+        ...complications.rbac_denials.map(
+          (d) => `RBAC denies ${d.verb} ${d.resource}${d.namespace ? ` in ${d.namespace}` : ''}`,
+        ),
+        ...(complications.api_latency ? [`the API answers ${complications.api_latency} ms late`] : []),
+      ].join('; ')}.`
+    : target.said;
   // Drill time: real time, moved forward when a scenario's follow-up alert arrives `after` its first.
   const clock = createDrillClock();
   const store = createMemoryStore({ clock });

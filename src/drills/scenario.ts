@@ -34,6 +34,30 @@ export const Scenario = z.strictObject({
       DurationText,
     )
     .default({}),
+  /**
+   * Complications injected into the drill's cluster (CLI drills against a snapshot or a cluster):
+   * RBAC denials answered as the API server's 403, and a slow API.
+   */
+  complications: z
+    .strictObject({
+      rbac_denials: z
+        .array(
+          z.strictObject({
+            verb: z.enum(['get', 'list', 'create', 'update', 'patch', 'delete']),
+            resource: z
+              .string()
+              .regex(/^[a-z]+(\/[a-z]+)?$/, { error: 'expected a plural resource such as pods or pods/log' }),
+            namespace: z
+              .string()
+              .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+              .optional(),
+          }),
+        )
+        .max(20)
+        .default([]),
+      api_latency: DurationText.optional(),
+    })
+    .optional(),
   expect: z
     .strictObject({
       verdict: z.enum(['violation', 'allowed', 'no-contract']).optional(),

@@ -13,6 +13,7 @@ const SHIPPED = [
   'east-west-no-contract',
   'exfil-unknown-fqdn',
   'falco-c2-ip',
+  'rbac-gap',
 ];
 
 function capture(): Io & { stdout: string[]; stderr: string[] } {
@@ -40,11 +41,11 @@ function verdictOf(id: string, run: { code: number; out: string }): string {
 }
 
 describe('shipped drill scenarios', () => {
-  it('all six validate', async () => {
+  it('all seven validate', async () => {
     const io = capture();
     expect(await main(['validate'], io)).toBe(0);
     for (const id of SHIPPED) expect(io.stdout.some((l) => l.startsWith(`ok  drill ${id} (`))).toBe(true);
-    expect(io.stdout.at(-1)).toMatch(/, 6 drill\(s\); 0 error\(s\), 0 warning\(s\)$/);
+    expect(io.stdout.at(-1)).toMatch(/, 7 drill\(s\); 0 error\(s\), 0 warning\(s\)$/);
     const list = capture();
     expect(await main(['drill', '--list'], list)).toBe(0);
     for (const id of SHIPPED) expect(list.stdout.join('\n')).toContain(`  ${id}`);
@@ -134,5 +135,14 @@ describe('shipped drill scenarios', () => {
     } else {
       expect(verdict).toBe('PLAYED, NOT CONTAINED');
     }
+  });
+
+  it('rbac-gap: the injected denial is refused as the API server would; the scorecard names the rule to add', async () => {
+    const run = await drill('rbac-gap');
+    expect(run.out).toContain('Complications injected: RBAC denies patch pods in prod; the API answers 20 ms late.');
+    expect(verdictOf('rbac-gap', run)).toBe('FAILED');
+    expect(run.out).toMatch(/^ {2}contained: no — containment step failed/m);
+    expect(run.out).toContain("may not patch pods in namespace \"prod\"");
+    expect(run.out).toContain('fix: the bot cannot patch pods in prod: add `patch` on `pods` to the Role bound in prod');
   });
 });
