@@ -2,8 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { breakglassRbac } from '../../../src/breakglass/rbac.js';
 import { parseConfig, readEnv } from '../../../src/config/load.js';
 import { packageRoot } from '../../../src/config/paths.js';
+import { BreakglassConfig } from '../../../src/config/schema.js';
 import { createRegistry } from '../../../src/main.js';
 
 describe('deploy/rbac.yaml', () => {
@@ -11,7 +13,9 @@ describe('deploy/rbac.yaml', () => {
     const docs = parseAllDocuments(await readFile(join(packageRoot, 'deploy', 'rbac.yaml'), 'utf8')).map(
       (d) => d.toJS(),
     );
-    const granted = grants(docs.find((d) => d.kind === 'ClusterRole'));
+    const granted = grants(
+      docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'egress-responder'),
+    );
     const needed = createRegistry()
       .rbac()
       .flatMap((rule) =>
@@ -19,6 +23,53 @@ describe('deploy/rbac.yaml', () => {
       );
     expect(needed.length).toBeGreaterThan(10);
     expect(needed.filter((n) => !granted.has(n))).toEqual([]);
+  });
+
+  it('grants every rule break-glass declares, `bind` only on the allow-listed ClusterRoles, and ships the forensics role', async () => {
+    const docs = parseAllDocuments(await readFile(join(packageRoot, 'deploy', 'rbac.yaml'), 'utf8')).map(
+      (d) => d.toJS(),
+    );
+    const role = (name: string) => docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === name);
+    const bot = role('egress-responder');
+    const granted = grants(bot);
+    const file = join(packageRoot, 'deploy', 'config.yaml');
+    const shipped = parseConfig(await readFile(file, 'utf8'), file, join(packageRoot, 'deploy'), readEnv({}));
+    const accessRoles = shipped.breakglass.accessRoles;
+    expect(accessRoles).toEqual(BreakglassConfig.parse({}).accessRoles);
+    const rules = breakglassRbac(accessRoles);
+    const plain = rules.filter((r) => !r.resourceNames);
+    const needed = plain.flatMap((r) =>
+      r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`))),
+    );
+    expect(needed).toContain('rbac.authorization.k8s.io/rolebindings:create');
+    expect(needed).toContain('networking.k8s.io/networkpolicies:delete');
+    expect(needed.filter((n) => !granted.has(n))).toEqual([]);
+    // bind: exactly the allow-list, never every ClusterRole (the bot could then grant cluster-admin).
+    const bind = bot.rules.filter((r: { verbs: string[] }) => r.verbs.includes('bind'));
+    expect(bind).toEqual([
+      {
+        apiGroups: ['rbac.authorization.k8s.io'],
+        resources: ['clusterroles'],
+        verbs: ['bind'],
+        resourceNames: rules.find((r) => r.resourceNames)!.resourceNames,
+      },
+    ]);
+    // Every allow-listed role ships, with what an investigator needs and nothing that writes.
+    for (const name of accessRoles) expect(role(name)).toBeDefined();
+    expect([...grants(role('egress-responder-forensics'))].sort()).toEqual([
+      '/events:list',
+      '/pods/exec:create',
+      '/pods/log:get',
+      '/pods:get',
+      '/pods:list',
+      'networking.k8s.io/networkpolicies:get',
+    ]);
+    // The optional cluster-wide sweep lists every kind the reconciler looks for.
+    expect([...grants(role('egress-responder-breakglass-sweep'))].sort()).toEqual([
+      'cilium.io/ciliumnetworkpolicies:list',
+      'networking.k8s.io/networkpolicies:list',
+      'rbac.authorization.k8s.io/rolebindings:list',
+    ]);
   });
 
   it('binds the L7 Role where the L7 block writes by default, with every verb that action declares', async () => {
