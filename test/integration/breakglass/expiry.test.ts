@@ -1,4 +1,6 @@
 import { NamespacePolicy } from '../../../src/domain/namespace-policy.js';
+import { startGrantReconciler } from '../../../src/main.js';
+import { silentLogger } from '../../../src/observability/logger.js';
 import { createRedisStore } from '../../../src/store/redis.js';
 import { A, breakglassHarness, forensicsRequest, policyOf, writesOf } from '../../builders/breakglass.js';
 import { type FakeKubeApi, startFakeKubeApi } from '../../fakes/kube-api/index.js';
@@ -35,8 +37,10 @@ describe('break-glass expiry', () => {
     // The bot is down from here; two hours later a new process starts on the same store and cluster.
     h.clock.advance(2 * HOUR);
     const fresh = h.replica();
-    const report = await fresh.reconcile();
-    expect(report).toMatchObject({ skipped: false, settled: [g.id], errors: [] });
+    // What serve starts (main.ts): a reconcile pass at once, then one every period.
+    const reconciler = startGrantReconciler(fresh, silentLogger(), 60_000);
+    await reconciler.runNow();
+    await reconciler.stop();
     expect(policyOf(fake, g)).toBeUndefined();
     expect(await fresh.get(g.id)).toMatchObject({ status: 'expired', removal: { attempts: 1 } });
     expect((await h.kinds(inc.id)).slice(-2)).toEqual(['grant.expired', 'grant.removed']);
