@@ -353,15 +353,7 @@ export async function startServer(
     },
     warn: (message, err) => log.warn({ err }, message),
   });
-  slack.listen({ reader: engine, commands: engine, drills });
-  const refreshRoles = () => expandUserGroups(slack.app.client, slackConfig, roles, log);
-  await refreshRoles();
-  const roleRefresher = setInterval(() => void refreshRoles(), 10 * 60_000);
-
-  // Playbook runs start from stored state: recording an alert queues its incident's run in the same
-  // step, and this worker (on every replica) takes what is due. Recording only wakes it up early.
-  // Break-glass grants: each one's deadlines ride the same schedule (the worker's grant row), and the
-  // reconciler catches whatever a dead process or a lost record left behind.
+  // Break-glass: one service for Slack, the worker's grant row and the reconciler below.
   const breakglass = new Breakglass({
     store,
     journal,
@@ -372,6 +364,21 @@ export async function startServer(
     namespaces: config.namespaces,
     access: accessFromLists(roles),
   });
+  slack.listen({
+    reader: engine,
+    commands: engine,
+    drills,
+    grants: { commands: breakglass, reader: breakglass },
+    access: accessFromLists(roles),
+  });
+  const refreshRoles = () => expandUserGroups(slack.app.client, slackConfig, roles, log);
+  await refreshRoles();
+  const roleRefresher = setInterval(() => void refreshRoles(), 10 * 60_000);
+
+  // Playbook runs start from stored state: recording an alert queues its incident's run in the same
+  // step, and this worker (on every replica) takes what is due. Recording only wakes it up early.
+  // Break-glass grants: each one's deadlines ride the same schedule (the worker's grant row), and the
+  // reconciler catches whatever a dead process or a lost record left behind.
   const worker = startWorker(
     engine,
     log,
