@@ -96,6 +96,8 @@ export interface FaultRule {
   reason?: StatusReason;
   /** Wait this long before answering. */
   delayMs?: number;
+  /** Let this many matching requests through first (a failure on the second list, not the first). */
+  skip?: number;
 }
 
 /** An RBAC gap: matching requests get 403 (with the real authorizer's message) and SelfSubjectAccessReviews say no. */
@@ -408,6 +410,10 @@ export class FakeKubeApi {
       (f) => f.remaining > 0 && methodMatches(f.method, method) && pathMatches(f.path, path),
     );
     if (!rule) return;
+    if (rule.skip !== undefined && rule.skip > 0) {
+      rule.skip--;
+      return;
+    }
     rule.remaining--;
     if (rule.delayMs !== undefined && rule.delayMs > 0) {
       await new Promise<void>((resolve) => {

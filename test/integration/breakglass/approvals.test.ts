@@ -139,6 +139,29 @@ describe('ending early', () => {
       'grant.removed',
     ]);
   });
+  it('a verification that fails fails the grant, and the applied object is removed', async () => {
+    const h = breakglassHarness({ fake });
+    const inc = await h.contained();
+    const g = await h.bg.request(forensicsRequest(inc.id), A.requester);
+    // The preflight's list of the namespace's policies goes through; the read-back after the apply fails.
+    fake.fail({
+      method: 'GET',
+      path: '/apis/networking.k8s.io/v1/namespaces/prod/networkpolicies',
+      status: 403,
+      skip: 1,
+    });
+    const failed = await h.bg.approve(g.id, A.approver);
+    expect(failed.status).toBe('failed');
+    expect(failed.ended?.reason).toMatch(/^Verification: failed — could not read back: .*may not list/);
+    expect(policyOf(fake, g)).toBeUndefined();
+    expect(await h.kinds(inc.id)).toEqual([
+      'grant.requested',
+      'grant.approved',
+      'grant.applied',
+      'grant.failed',
+      'grant.removed',
+    ]);
+  });
 });
 
 describe('extensions', () => {

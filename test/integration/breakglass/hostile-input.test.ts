@@ -43,6 +43,16 @@ describe('hostile break-glass requests', () => {
     }
   });
 
+  it("the quarantined pods of another namespace than the incident's", async () => {
+    expect(await issuesOf(withSpec({ namespace: 'staging' }))).toEqual([
+      {
+        path: 'spec.namespace',
+        message: `expected prod: the quarantined pods of ${incidentId} are in prod`,
+        value: '"staging"',
+      },
+    ]);
+  });
+
   it('"constructor" and "__proto__" as names and label keys change nothing they should not', async () => {
     // As a label key it is a valid Kubernetes key: the request goes through validation and is judged
     // on the pods it selects (none here).

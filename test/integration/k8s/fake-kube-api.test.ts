@@ -306,6 +306,13 @@ describe('fault injection and recording', () => {
     });
   });
 
+  it('a rule can let the first matching requests through (skip)', async () => {
+    fake.fail({ method: 'GET', path: '/api/v1/namespaces/prod/configmaps', status: 500, skip: 1 });
+    expect((await call('GET', '/api/v1/namespaces/prod/configmaps')).status).toBe(200);
+    expect((await call('GET', '/api/v1/namespaces/prod/configmaps')).status).toBe(500);
+    expect((await call('GET', '/api/v1/namespaces/prod/configmaps')).status).toBe(200);
+  });
+
   it('a delay-only rule slows the answer down', async () => {
     fake.fail({ path: '/version', delayMs: 120 });
     const t0 = Date.now();

@@ -2,8 +2,8 @@ import type { Clock } from '../../../src/observability/clock.js';
 import { createMemoryStore } from '../../../src/store/memory.js';
 import { describeArtifactContract } from './artifacts-contract.js';
 import { describeStoreContract } from './contract.js';
-import { describeHostsContract } from './hosts-contract.js';
 import { describeGrantContract } from './grants-contract.js';
+import { describeHostsContract } from './hosts-contract.js';
 
 describeStoreContract(
   'memory',

@@ -14,8 +14,8 @@ import {
 } from '../../support/redis.js';
 import { describeArtifactContract } from './artifacts-contract.js';
 import { describeStoreContract } from './contract.js';
-import { describeHostsContract } from './hosts-contract.js';
 import { describeGrantContract } from './grants-contract.js';
+import { describeHostsContract } from './hosts-contract.js';
 
 const filePrefix = uniquePrefix('store-redis');
 const prefixes = new Map<Store, string>();

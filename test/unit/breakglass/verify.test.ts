@@ -2,6 +2,7 @@ import { asNetpol } from '../../../src/actions/k8s/contain/common.js';
 import type { NetworkPolicy } from '../../../src/actions/k8s/netpol.js';
 import type { SourceScene } from '../../../src/breakglass/preflight.js';
 import { renderGrant } from '../../../src/breakglass/render.js';
+import { removalBackoffMs } from '../../../src/breakglass/settings.js';
 import { verifyNetworkPolicy } from '../../../src/breakglass/verify.js';
 import { ALLOW_SPEC } from '../../builders/additive-trap.js';
 import { aGrant } from '../../builders/grant.js';
@@ -100,5 +101,24 @@ describe('verifyNetworkPolicy', () => {
       dryRun: false,
     });
     expect(v).toEqual({ ok: false, line: 'Verification: failed — the path is not open for c' });
+    const loose = pod('d', { app: 'other' });
+    const open = verifyNetworkPolicy({
+      expected: rendered!,
+      scene: scene([deny], [pod('a'), loose]),
+      after: [deny, grantPolicy],
+      dryRun: false,
+    });
+    expect(open).toEqual({
+      ok: false,
+      line: 'Verification: failed — the path is not open for d; not egress-isolated: d',
+    });
+  });
+});
+
+describe('removal backoff', () => {
+  it('doubles from 5 s and is never more than 5 minutes', () => {
+    expect([1, 2, 3, 4, 7, 8, 50].map(removalBackoffMs)).toEqual([
+      5_000, 10_000, 20_000, 40_000, 300_000, 300_000, 300_000,
+    ]);
   });
 });
