@@ -6,7 +6,7 @@ import { packageRoot } from '../config/paths.js';
 import { allowAll } from '../domain/access.js';
 import { CodedError } from '../domain/errors.js';
 import { createDrillClock } from '../drills/clock.js';
-import { renderWaves, runDrill } from '../drills/runner.js';
+import { type Facilitator, renderWaves, runDrill } from '../drills/runner.js';
 import { loadScenarios, parseScenario } from '../drills/scenario.js';
 import { renderScorecard } from '../drills/scorecard.js';
 import type { Cluster } from '../k8s/cluster.js';
@@ -19,6 +19,7 @@ import { silentLogger } from '../observability/logger.js';
 import { createMemoryStore } from '../store/memory.js';
 import { exportTimeline } from '../timeline/export.js';
 import { renderStepPreview } from './drill-preview.js';
+import { promptFacilitator } from './facilitator.js';
 import type { Io } from './io.js';
 
 /** The example snapshot the embedded defaults drill against (a `prod` namespace with the additive-policy trap). */
@@ -31,6 +32,8 @@ export interface DrillArgs {
   list: boolean;
   /** Run against the cluster in KUBECONFIG (or in-cluster): every change a server-side dry-run. */
   cluster: boolean;
+  /** A facilitator answers at the prompt instead of stand-ins (`--auto`, the default). */
+  interactive?: boolean;
   /** Run against a cluster snapshot (`kubectl get … -o yaml`) held in memory. */
   snapshot?: string;
 }
@@ -146,7 +149,14 @@ export async function drillCommand(args: DrillArgs, io: Io): Promise<number> {
   const clock = createDrillClock();
   const store = createMemoryStore({ clock });
   const core = createCore({ config, store, registry, policy, cluster, log, clock, access: allowAll });
+  let facilitator: Facilitator | undefined;
+  if (args.interactive) {
+    const ask = io.ask;
+    if (!ask) throw new CodedError('command_invalid', '--interactive needs a terminal to ask at');
+    facilitator = promptFacilitator({ ...io, ask: (q) => ask.call(io, q) });
+  }
   const report = await runDrill(core, loaded, {
+    ...(facilitator ? { facilitator } : {}),
     parse: {
       maxAlerts: config.intake.maxAlertsPerRequest,
       ...(config.intake.alertmanagerLabels ? { alertmanagerLabels: config.intake.alertmanagerLabels } : {}),

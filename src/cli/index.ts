@@ -10,10 +10,11 @@ import { validateCommand } from './validate.js';
 const usage = `egress-responder — incident-response playbooks for egress anomalies
 
 Usage:
-  egress-responder drill [<scenario>] [--config FILE] [--format md|json] [--cluster | --snapshot FILE]
+  egress-responder drill [<scenario>] [--config FILE] [--format md|json] [--cluster | --snapshot FILE] [--interactive | --auto]
                      a tabletop drill on the embedded store; every action dry-run (--cluster: KUBECONFIG, dryRun=All;
                      --snapshot: \`kubectl get … -o yaml\` output held in memory; neither, on the embedded
-                     defaults: the example snapshot playbooks/drills/snapshots/prod.yaml)
+                     defaults: the example snapshot playbooks/drills/snapshots/prod.yaml); --interactive: a
+                     facilitator answers checklists, confirmations and approvals at the prompt (--auto: stand-ins)
   egress-responder drill --list                                           list drill scenarios
   egress-responder validate [--config FILE] [--playbooks DIR] [--contracts DIR] [--drills DIR] [--actions]
   egress-responder timeline <incident> [--format md|json] [--config FILE]  print a timeline from REDIS_URL
@@ -43,8 +44,12 @@ const commands: Record<string, Handler> = {
         list: { type: 'boolean', default: false },
         cluster: { type: 'boolean', default: false },
         snapshot: { type: 'string' },
+        interactive: { type: 'boolean', default: false },
+        auto: { type: 'boolean', default: false },
       },
     });
+    if (values.interactive && values.auto)
+      throw new CodedError('command_invalid', '--interactive and --auto exclude each other');
     return drillCommand(
       {
         scenario: positionals[0],
@@ -53,6 +58,7 @@ const commands: Record<string, Handler> = {
         list: values.list ?? false,
         cluster: values.cluster ?? false,
         ...(values.snapshot === undefined ? {} : { snapshot: values.snapshot }),
+        interactive: values.interactive ?? false,
       },
       io,
     );

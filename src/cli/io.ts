@@ -3,10 +3,23 @@ export interface Io {
   out(line: string): void;
   err(line: string): void;
   env: NodeJS.ProcessEnv;
+  /** A line from the person at the terminal (`drill --interactive`); undefined at end of input. */
+  ask?(question: string): Promise<string | undefined>;
 }
+
+let lines: AsyncIterator<string> | undefined;
 
 export const processIo: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   env: process.env,
+  async ask(question) {
+    process.stdout.write(question);
+    // One reader for the process, created on first use (a command that never asks never holds stdin).
+    lines ??= (await import('node:readline'))
+      .createInterface({ input: process.stdin })
+      [Symbol.asyncIterator]();
+    const next = await lines.next();
+    return next.done ? undefined : next.value;
+  },
 };

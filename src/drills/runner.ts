@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { formatDuration } from '../domain/duration.js';
-import type { Incident } from '../domain/incident.js';
+import type { Incident, StepState } from '../domain/incident.js';
 import type { TimelineEvent } from '../domain/timeline.js';
 import type { Engine } from '../engine/engine.js';
 import { type AlertRecorderDeps, type AlertResult, recordAlerts } from '../incidents/record-alerts.js';
 import type { ParseOptions } from '../intake/parse.js';
+import type { Step } from '../playbooks/schema.js';
 import { isDrillClock } from './clock.js';
 import type { LoadedScenario } from './scenario.js';
 import { type Scorecard, scoreDrill } from './scorecard.js';
@@ -14,6 +15,8 @@ export interface DrillOptions {
   parse: Omit<ParseOptions, 'receivedAt'>;
   /** Upper bound on pilot rounds, so a playbook that never settles cannot loop forever. */
   maxRounds?: number;
+  /** Who answers for people: stand-ins by default (--auto), a facilitator at a prompt (--interactive). */
+  facilitator?: Facilitator;
 }
 
 export interface DrillReport {
@@ -98,12 +101,14 @@ export async function runDrill(
       await deliver(wave);
     }
   };
-  let incident = await autopilot(engine, id, opts.maxRounds ?? 50, onWaiting);
+  const facilitator = opts.facilitator ?? standIns;
+  let incident = await autopilot(engine, id, opts.maxRounds ?? 50, onWaiting, facilitator);
   for (const wave of pending.splice(0)) await deliver(wave);
-  if (waves.length > 1) incident = await autopilot(engine, id, opts.maxRounds ?? 50);
+  if (waves.length > 1) incident = await autopilot(engine, id, opts.maxRounds ?? 50, undefined, facilitator);
   const others: Incident[] = [];
   for (const other of new Set(intake.map((r) => r.id))) {
-    if (other !== null && other !== id) others.push(await autopilot(engine, other, opts.maxRounds ?? 50));
+    if (other !== null && other !== id)
+      others.push(await autopilot(engine, other, opts.maxRounds ?? 50, undefined, facilitator));
   }
   const events = await engine.timeline(id);
   const roles = {
@@ -133,6 +138,7 @@ export async function autopilot(
   maxRounds = 50,
   /** Called each time a step waits for people, before they answer (a drill's follow-up alerts). */
   onWaiting?: (stepId: string) => Promise<void>,
+  facilitator: Facilitator = standIns,
 ): Promise<Incident> {
   let incident = await engine.get(id);
   for (let round = 0; round < maxRounds; round++) {
@@ -142,21 +148,54 @@ export async function autopilot(
     const step = engine.stepOf(incident, waiting.id);
     if (!step) break;
     await onWaiting?.(waiting.id);
-    if (waiting.status === 'awaiting_input') {
-      for (const item of step.checklist) {
-        if (!waiting.checklist[item.id]) incident = await engine.tick(id, step.id, item.id, DRILL_RESPONDER);
-      }
-    } else if (waiting.status === 'awaiting_confirmation') {
-      incident = await engine.confirm(id, step.id, DRILL_RESPONDER);
+    const answer = await facilitator.answer({ incident, step, state: waiting });
+    if (answer.kind === 'stop') break;
+    if (answer.kind === 'tick') {
+      for (const item of answer.items) incident = await engine.tick(id, step.id, item, answer.by);
+    } else if (answer.kind === 'confirm') {
+      incident = await engine.confirm(id, step.id, answer.by);
     } else {
-      const decided = new Set(waiting.approvals.map((a) => a.by));
-      const approver = DRILL_APPROVERS.find((a) => !decided.has(a) && a !== waiting.requestedBy);
-      if (!approver) break;
-      incident = await engine.decide(id, step.id, approver, 'approve');
+      incident = await engine.decide(id, step.id, answer.by, answer.kind);
     }
   }
   return incident;
 }
+
+/** What a step that waits for people is shown as, to whoever answers for them. */
+export interface WaitingStep {
+  incident: Incident;
+  step: Step;
+  state: StepState;
+}
+
+/** An answer to a waiting step, in the words of the engine's commands. */
+export type FacilitatorAnswer =
+  | { kind: 'tick'; items: string[]; by: string }
+  | { kind: 'confirm'; by: string }
+  | { kind: 'approve' | 'deny'; by: string }
+  /** Nobody answers: the drill ends here (the scorecard says the step still waits). */
+  | { kind: 'stop' };
+
+/** Who answers checklists, confirmations and approvals in a drill: stand-ins (--auto) or a person. */
+export interface Facilitator {
+  answer(waiting: WaitingStep): Promise<FacilitatorAnswer>;
+}
+
+/** Stand-in people: tick everything, confirm, approve with a distinct approver (never the requester). */
+export const standIns: Facilitator = {
+  async answer({ step, state }) {
+    if (state.status === 'awaiting_input')
+      return {
+        kind: 'tick',
+        items: step.checklist.filter((i) => !state.checklist[i.id]).map((i) => i.id),
+        by: DRILL_RESPONDER,
+      };
+    if (state.status === 'awaiting_confirmation') return { kind: 'confirm', by: DRILL_RESPONDER };
+    const decided = new Set(state.approvals.map((a) => a.by));
+    const approver = DRILL_APPROVERS.find((a) => !decided.has(a) && a !== state.requestedBy);
+    return approver ? { kind: 'approve', by: approver } : { kind: 'stop' };
+  },
+};
 
 /** The waves of alerts as they arrived, in drill time from the first alert. */
 export function renderWaves(waves: DrillReport['waves']): string {
