@@ -139,10 +139,14 @@ describe('shipped drill scenarios', () => {
 
   it('rbac-gap: the injected denial is refused as the API server would; the scorecard names the rule to add', async () => {
     const run = await drill('rbac-gap');
-    expect(run.out).toContain('Complications injected: RBAC denies patch pods in prod; the API answers 20 ms late.');
+    expect(run.out).toContain(
+      'Complications injected: RBAC denies patch pods in prod; the API answers 20 ms late.',
+    );
     expect(verdictOf('rbac-gap', run)).toBe('FAILED');
     expect(run.out).toMatch(/^ {2}contained: no — containment step failed/m);
-    expect(run.out).toContain("may not patch pods in namespace \"prod\"");
-    expect(run.out).toContain('fix: the bot cannot patch pods in prod: add `patch` on `pods` to the Role bound in prod');
+    expect(run.out).toContain('may not patch pods in namespace "prod"');
+    expect(run.out).toContain(
+      'fix: the bot cannot patch pods in prod: add `patch` on `pods` to the Role bound in prod',
+    );
   });
 });
