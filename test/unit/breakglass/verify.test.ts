@@ -19,7 +19,7 @@ const [rendered] = renderGrant(
   { kyvernoCleanup: false, fqdnPolicy: 'none' },
 );
 const grantPolicy = asNetpol(rendered!, 'prod');
-const pod = (name: string, labels = { app: 'payments-api', quarantine: 'true' }) => ({
+const pod = (name: string, labels: Record<string, string> = { app: 'payments-api', quarantine: 'true' }) => ({
   name,
   namespace: 'prod',
   labels,
