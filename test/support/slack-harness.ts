@@ -201,3 +201,38 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Tick checklist items of a step as the step message's checkboxes do (signed, through Bolt). */
+export async function tickAll(
+  bot: Bot,
+  id: string,
+  stepId: string,
+  items: string[],
+  opts: { user?: string; channel?: string } = {},
+): Promise<Response> {
+  const user = opts.user ?? 'U0AAA';
+  const channel = opts.channel ?? CHANNEL;
+  const payload = {
+    type: 'block_actions',
+    user: { id: user, username: user.toLowerCase(), team_id: bot.fake.team.id },
+    team: { id: bot.fake.team.id, domain: 'test' },
+    channel: { id: channel, name: 'incidents' },
+    container: { type: 'message', channel_id: channel, message_ts: '1.1' },
+    trigger_id: `${Date.now()}.${Math.random().toString(36).slice(2)}`,
+    response_url: bot.fake.responseUrl(`tick-${Math.random()}`),
+    actions: [
+      {
+        type: 'checkboxes',
+        action_id: 'step.tick',
+        block_id: `checklist-${stepId}`,
+        selected_options: items.map((item) => ({
+          text: { type: 'mrkdwn', text: item },
+          value: `${id}|${stepId}|${item}`,
+        })),
+        action_ts: `${Date.now() / 1000}`,
+      },
+    ],
+  };
+  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  return bot.rawSlack(body, signed(body));
+}

@@ -13,7 +13,7 @@ import {
   type JsonObject,
   startFakeKubeApi,
 } from '../../fakes/kube-api/index.js';
-import { type Bot, bootBot, CHANNEL, egressAlert, eventually, signed } from '../../support/slack-harness.js';
+import { type Bot, bootBot, CHANNEL, egressAlert, eventually, tickAll } from '../../support/slack-harness.js';
 
 type Obj = Record<string, unknown>;
 const NS = 'prod';
@@ -41,31 +41,8 @@ const pods = () => kube.list('Pod', NS);
 const isController = (o: JsonObject) =>
   ((meta(o).ownerReferences as Obj[] | undefined) ?? []).some((r) => r.controller === true);
 
-/** Tick every item of a step's checklist, as the step message's checkboxes do. */
-async function tickAll(id: string, stepId: string, items: string[], user = 'U0AAA') {
-  const payload = {
-    type: 'block_actions',
-    user: { id: user, username: user.toLowerCase(), team_id: bot.fake.team.id },
-    team: { id: bot.fake.team.id, domain: 'test' },
-    channel: { id: CHANNEL, name: 'incidents' },
-    container: { type: 'message', channel_id: CHANNEL, message_ts: '1.1' },
-    trigger_id: `${Date.now()}.${Math.random().toString(36).slice(2)}`,
-    response_url: bot.fake.responseUrl(`tick-${Math.random()}`),
-    actions: [
-      {
-        type: 'checkboxes',
-        action_id: ACTION_IDS.tick,
-        block_id: `checklist-${stepId}`,
-        selected_options: items.map((item) => ({
-          text: { type: 'mrkdwn', text: item },
-          value: `${id}|${stepId}|${item}`,
-        })),
-        action_ts: `${Date.now() / 1000}`,
-      },
-    ],
-  };
-  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-  expect((await bot.rawSlack(body, signed(body))).status).toBe(200);
+async function tick(id: string, stepId: string, items: string[]) {
+  expect((await tickAll(bot, id, stepId, items)).status).toBe(200);
 }
 
 const stepStatus = async (id: string, stepId: string) =>
@@ -100,7 +77,7 @@ it('contain → evidence → rotate keeps the quarantined pods as evidence; clea
   expect(fresh()).toHaveLength(2);
 
   // Triage's checklist lets the playbook go on: evidence is collected by itself, rotation waits.
-  await tickAll(id, 'triage', ['not-a-release', 'scope']);
+  await tick(id, 'triage', ['not-a-release', 'scope']);
   await until(id, 'evidence', 'completed');
   await until(id, 'rotate', 'awaiting_confirmation');
   await bot.click('U0BBB', ACTION_IDS.confirm, `${id}|rotate`);
@@ -148,9 +125,9 @@ it('contain → evidence → rotate keeps the quarantined pods as evidence; clea
   }
 
   // Rotation's and the hand-off's checklists; the cleanup then waits for an approver.
-  await tickAll(id, 'rotate', ['credentials', 'bindings']);
+  await tick(id, 'rotate', ['credentials', 'bindings']);
   await until(id, 'handoff', 'awaiting_input');
-  await tickAll(id, 'handoff', ['evidence']);
+  await tick(id, 'handoff', ['evidence']);
   await eventually(async () => {
     const s = await stepStatus(id, 'cleanup');
     return s === 'awaiting_approval' ? true : undefined;

@@ -8,7 +8,7 @@ import {
   defaultConfigYaml,
   egressAlert,
   eventually,
-  signed,
+  tickAll,
 } from '../../support/slack-harness.js';
 
 // Tabletop drills in Slack, through the real Bolt app and the fake Kubernetes API with real controller
@@ -46,30 +46,8 @@ async function click(user: string, actionId: string, value: string) {
   return responseUrl;
 }
 
-async function tickAll(id: string, stepId: string, items: string[]) {
-  const payload = {
-    type: 'block_actions',
-    user: { id: 'U0AAA', username: 'u0aaa', team_id: bot.fake.team.id },
-    team: { id: bot.fake.team.id, domain: 'test' },
-    channel: { id: DRILLS, name: 'drills' },
-    container: { type: 'message', channel_id: DRILLS, message_ts: '1.1' },
-    trigger_id: `${Date.now()}.${Math.random().toString(36).slice(2)}`,
-    response_url: bot.fake.responseUrl(`tick-${Math.random()}`),
-    actions: [
-      {
-        type: 'checkboxes',
-        action_id: ACTION_IDS.tick,
-        block_id: `checklist-${stepId}`,
-        selected_options: items.map((item) => ({
-          text: { type: 'mrkdwn', text: item },
-          value: `${id}|${stepId}|${item}`,
-        })),
-        action_ts: `${Date.now() / 1000}`,
-      },
-    ],
-  };
-  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-  expect((await bot.rawSlack(body, signed(body))).status).toBe(200);
+async function tick(id: string, stepId: string, items: string[]) {
+  expect((await tickAll(bot, id, stepId, items, { channel: DRILLS })).status).toBe(200);
 }
 
 const until = (id: string, stepId: string, status: string) =>
@@ -133,14 +111,14 @@ it('pressing every button of a drill: DRILL everywhere, every write a dry-run, t
   await until(id, 'contain', 'awaiting_confirmation');
   await click('U0BBB', ACTION_IDS.confirm, `${id}|contain`);
   await until(id, 'contain', 'completed');
-  await tickAll(id, 'triage', ['not-a-release', 'scope']);
+  await tick(id, 'triage', ['not-a-release', 'scope']);
   await until(id, 'rotate', 'awaiting_confirmation');
   await click('U0AAA', ACTION_IDS.rotate, id);
   await click('U0BBB', ACTION_IDS.confirm, `${id}|rotate`);
   await until(id, 'rotate', 'awaiting_input');
-  await tickAll(id, 'rotate', ['credentials', 'bindings']);
+  await tick(id, 'rotate', ['credentials', 'bindings']);
   await until(id, 'handoff', 'awaiting_input');
-  await tickAll(id, 'handoff', ['evidence']);
+  await tick(id, 'handoff', ['evidence']);
   await until(id, 'cleanup', 'awaiting_approval');
   await click('U0CCC', ACTION_IDS.approve, `${id}|cleanup`);
   await until(id, 'cleanup', 'awaiting_confirmation');
