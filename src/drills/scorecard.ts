@@ -140,7 +140,7 @@ function containmentOf(
     return dry
       ? {
           state: 'contained-dry-run',
-          why: `server-side dry-run verified: ${step.result?.line ?? 'contained'}`,
+          why: `verified in a dry run (nothing was changed): ${step.result?.line ?? 'contained'}`,
         }
       : { state: 'contained', why: step.result?.line ?? 'verified' };
   }
@@ -303,7 +303,7 @@ export function renderScorecard(card: Scorecard, incident: Incident): string {
       ? [`  steps skipped: ${card.skipped.map((s) => `${s.id} (${s.reason})`).join(', ')}`]
       : []),
     ...failureLines(card),
-    '  rule: PASSED = expectations met, every step ran through and containment verified (a server-side dry-run verification counts as contained in dry-run); PLAYED = ran through, nothing contained; FAILED = otherwise',
+    '  rule: PASSED = expectations met, every step ran through and containment verified (a dry-run verification, server-side or on a snapshot, counts as contained in dry-run); PLAYED = ran through, nothing contained; FAILED = otherwise',
   ];
   if (card.expectations.length > 0) {
     lines.push('  expectations:');

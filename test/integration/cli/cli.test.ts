@@ -123,7 +123,7 @@ describe('drill --cluster', () => {
     // The server-side dry-run was admitted and verified: contained in dry-run, and only then PASSED.
     expect(out).toContain('Drill scorecard: exfil-unknown-fqdn — PASSED (score 100/100)');
     expect(out).toMatch(
-      / {2}contained: in dry-run — server-side dry-run verified: contained at L3\/L4 \(verified, dry-run\)/,
+      / {2}contained: in dry-run — verified in a dry run \(nothing was changed\): contained at L3\/L4 \(verified, dry-run\)/,
     );
     expect(out).toMatch(/time to contain: \d\d:\d\d:\d\d\.\d{3} \(dry-run\)/);
     expect(out).toContain('Step "B) Contain" completed: contained at L3/L4 (verified, dry-run); L7: no mesh');

@@ -145,7 +145,7 @@ describe('drill scorecard', () => {
     const text = renderScorecard(card, incident);
     expect(text).toContain('— PASSED (score 100/100)');
     expect(text).toContain(
-      'contained: in dry-run — server-side dry-run verified: contained at L3/L4 (verified, dry-run); L7: no mesh',
+      'contained: in dry-run — verified in a dry run (nothing was changed): contained at L3/L4 (verified, dry-run); L7: no mesh',
     );
     expect(text).toContain('time to contain: 00:00:30.000 (dry-run)');
   });
