@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { format, machineFacts, table } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const BENCHMARKS = ['parse', 'contracts', 'ingest', 'http', 'netpol', 'drill'];
+export const BENCHMARKS = ['parse', 'contracts', 'ingest', 'http', 'netpol', 'drill', 'expiry'];
 /**
  * Run only when named (`npm run bench kill`), with their own hard stop: they take minutes. `kill`:
  * the kill -9 suite's scenario 100 times (test/integration/crash/).

@@ -150,7 +150,7 @@ export interface RunningServer {
  * The loop that takes due work from the store's schedule: queued playbook runs, runs whose process
  * died (resumed with no click), SLA reminders. One pass at a time; `wake` asks for one at once.
  */
-function startWorker(engine: Engine, log: Logger, intervalMs: number, handlers: ItemHandlers) {
+export function startWorker(engine: Engine, log: Logger, intervalMs: number, handlers: ItemHandlers) {
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
