@@ -12,11 +12,14 @@ export async function serveCommand(args: { config?: string }, io: Io): Promise<n
   // exception is one fatal line and exit 1, so a supervisor restarts a process in an unknown state.
   installProcessGuards(log);
   const running = await startServer(config, log);
-  io.err(`egress-responder listening on :${running.port} (store: ${running.store.kind})`);
-  await new Promise<void>((resolve) => {
+  // Listen for the signals before saying we listen: a SIGTERM sent the moment the line is read (a
+  // supervisor, a test) must find the handler, not the default action that kills with no shutdown.
+  const signalled = new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  io.err(`egress-responder listening on :${running.port} (store: ${running.store.kind})`);
+  await signalled;
   // Leave the way a pod should: readiness 503 first (endpoints drop us), then stop taking requests,
   // let runs in flight finish or park (a parked run is resumed from the store by another replica),
   // flush and close; bounded, so the kubelet's SIGKILL never finds us half-way.
