@@ -4,14 +4,16 @@
 // snapshot held in memory (the bot's own latency, not the API server's). Baseline in the same run: a
 // bare setTimeout at the expiry deleting the object directly, the floor any expiry mechanism has.
 import { join } from 'node:path';
+import { startGrantReconciler } from '../dist/breakglass/reconcile-loop.js';
 import { Breakglass } from '../dist/breakglass/service.js';
 import { packageRoot } from '../dist/config/paths.js';
 import { allowAll } from '../dist/domain/access.js';
+import { startWorker } from '../dist/engine/worker-loop.js';
 import { recordAlerts } from '../dist/incidents/record-alerts.js';
 import { parseAlertBody } from '../dist/intake/parse.js';
 import { createSnapshotCluster } from '../dist/k8s/snapshot-cluster.js';
 import { readSnapshotFile } from '../dist/k8s/snapshot-file.js';
-import { createCore, grantItemHandlers, startGrantReconciler, startWorker } from '../dist/main.js';
+import { createCore, grantItemHandlers } from '../dist/main.js';
 import { systemClock } from '../dist/observability/clock.js';
 import { silentLogger } from '../dist/observability/logger.js';
 import { loadParts, memoryStore } from './engine-setup.js';

@@ -7,6 +7,7 @@ import { k8sEvidenceActions } from './actions/k8s/evidence/index.js';
 import { k8sContainActions } from './actions/k8s/index.js';
 import { ActionRegistry } from './actions/registry.js';
 import { rotateActions } from './actions/rotate/index.js';
+import { startGrantReconciler } from './breakglass/reconcile-loop.js';
 import { Breakglass } from './breakglass/service.js';
 import type { Config } from './config/load.js';
 import { loadContracts } from './contracts/load.js';
@@ -17,6 +18,7 @@ import { LiveDrills } from './drills/live.js';
 import { loadScenarios } from './drills/scenario.js';
 import { Engine } from './engine/engine.js';
 import type { ItemHandlers } from './engine/worker.js';
+import { startWorker } from './engine/worker-loop.js';
 import type { AlertRecorderDeps } from './incidents/record-alerts.js';
 import { type IncidentObserver, Journal } from './journal/journal.js';
 import type { Cluster } from './k8s/cluster.js';
@@ -146,78 +148,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/**
- * The loop that takes due work from the store's schedule: queued playbook runs, runs whose process
- * died (resumed with no click), SLA reminders. One pass at a time; `wake` asks for one at once.
- */
-export function startWorker(engine: Engine, log: Logger, intervalMs: number, handlers: ItemHandlers) {
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopped = false;
-  const pass = (): Promise<void> => {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        const done = await engine.work(undefined, handlers).catch((err: unknown) => {
-          log.warn({ err: (err as Error).message }, 'scheduled work failed; retrying on the next pass');
-          return undefined;
-        });
-        if (done && done.advanced + done.reminders + done.grants + done.failed >= 20) again = true; // more may be due
-      } while (again && !stopped);
-    })().finally(() => {
-      running = undefined;
-    });
-    return running;
-  };
-  const timer = setInterval(() => void pass(), intervalMs);
-  timer.unref();
-  void pass(); // at start-up: whatever an earlier process left due
-  return {
-    wake: () => void pass(),
-    runNow: pass,
-    async stop(graceMs: number) {
-      stopped = true;
-      clearInterval(timer);
-      if (running) await Promise.race([running, new Promise((r) => setTimeout(r, graceMs).unref())]);
-    },
-  };
-}
-
 /** The worker's row for break-glass: each grant's schedule item runs through the service, which moves it on. */
 export function grantItemHandlers(breakglass: Breakglass): ItemHandlers {
   return { grant: { run: (item) => breakglass.fire(item), keepsItem: true } };
-}
-
-/**
- * Reconcile break-glass grants against the store and the cluster at start-up and every `everyMs`, on
- * every replica (the service's lock lets one act at a time). One pass at a time.
- */
-export function startGrantReconciler(breakglass: Breakglass, log: Logger, everyMs: number) {
-  let running: Promise<void> | undefined;
-  const pass = (): Promise<void> =>
-    (running ??= breakglass
-      .reconcile()
-      .then(() => undefined)
-      .catch((err: unknown) =>
-        log.warn({ err: (err as Error).message }, 'break-glass reconcile failed; retried next period'),
-      )
-      .finally(() => {
-        running = undefined;
-      }));
-  const timer = setInterval(() => void pass(), everyMs);
-  timer.unref();
-  void pass(); // at start-up: grants whose expiry passed while no process was up
-  return {
-    runNow: pass,
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
 }
 
 /**

@@ -1,5 +1,5 @@
+import { startGrantReconciler } from '../../../src/breakglass/reconcile-loop.js';
 import { NamespacePolicy } from '../../../src/domain/namespace-policy.js';
-import { startGrantReconciler } from '../../../src/main.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { createRedisStore } from '../../../src/store/redis.js';
 import { A, breakglassHarness, forensicsRequest, policyOf, writesOf } from '../../builders/breakglass.js';
