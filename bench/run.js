@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { format, machineFacts, table } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const BENCHMARKS = ['parse', 'contracts', 'ingest', 'http', 'netpol', 'drill', 'expiry'];
+export const BENCHMARKS = ['parse', 'contracts', 'ingest', 'http', 'netpol', 'drill', 'expiry', 'ack'];
+/** Side-by-side benchmarks (several rounds against a baseline) need longer than the others. */
+const LIMITS = { ack: 300_000 };
 /**
  * Run only when named (`npm run bench kill`), with their own hard stop: they take minutes. `kill`:
  * the kill -9 suite's scenario 100 times (test/integration/crash/).
@@ -27,7 +29,7 @@ async function child(name) {
 function runOne(name) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const killAfterMs = OPT_IN[name]?.killAfterMs ?? KILL_AFTER_MS;
+    const killAfterMs = OPT_IN[name]?.killAfterMs ?? LIMITS[name] ?? KILL_AFTER_MS;
     const proc = fork(fileURLToPath(import.meta.url), ['--child', name], {
       execArgv: ['--expose-gc'],
       stdio: 'inherit',
@@ -116,6 +118,18 @@ async function main(argv) {
       continue;
     }
     for (const c of d.result.cases) {
+      if (c.ours) {
+        // A side-by-side case: ours against its baseline from the same run.
+        rows.push([
+          `${d.name}: ${c.case}`,
+          `p99 ${c.p99Ratio}x baseline`,
+          'ours',
+          format.ms(c.ours.p50Ms),
+          format.ms(c.ours.p99Ms),
+          `${d.seconds.toFixed(1)}`,
+        ]);
+        continue;
+      }
       rows.push([
         `${d.name}: ${c.case}`,
         c.skipped ? 'skipped' : format.rate(c.unitsPerSec),
