@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { asCodedError, CodedError } from '../domain/errors.js';
+import { contractsCommand } from './contracts.js';
 import { drillCommand } from './drill.js';
 import { grantsCommand } from './grants.js';
 import { type Io, processIo } from './io.js';
@@ -17,6 +18,8 @@ Usage:
                      facilitator answers checklists, confirmations and approvals at the prompt (--auto: stand-ins)
   egress-responder drill --list                                           list drill scenarios
   egress-responder validate [--config FILE] [--playbooks DIR] [--contracts DIR] [--drills DIR] [--actions]
+  egress-responder contracts render [--contracts DIR] [--out DIR] [--format yaml|json] [--fqdn cilium|cidrs] [--no-dns]
+                     each egress contract as its egress NetworkPolicy, Cilium FQDN policy and Istio ALLOWs
   egress-responder timeline <incident> [--format md|json] [--config FILE]  print a timeline from REDIS_URL
   egress-responder grants list [--all] [--format text|json] [--config FILE]
                      break-glass grants from REDIS_URL (live ones; --all: ended ones too)
@@ -76,6 +79,7 @@ const commands: Record<string, Handler> = {
     });
     return validateCommand({ ...values, actions: values.actions ?? false }, io);
   },
+  contracts: contractsCommand,
   async timeline(argv, io) {
     const { values, positionals } = parseArgs({
       args: argv,

@@ -272,11 +272,22 @@ const ProtocolName = z
   .refine(isKnownProtocol, { error: `expected one of: ${protocolNames.join(', ')}` })
   .transform((p) => p as Protocol);
 
+/** HTTP methods an internal rule may narrow to; rendered into the destination's AuthorizationPolicy. */
+export const HttpMethod = z
+  .string({ error: 'expected an HTTP method such as GET (a string)' })
+  .transform((m) => m.trim().toUpperCase())
+  .refine((m) => /^[A-Z]{1,20}$/.test(m), { error: 'expected an HTTP method such as GET or POST' });
+
 export const InternalRule = z.strictObject({
   to_service: ServiceName('the destination service name'),
   namespace: NamespaceName("the destination service's namespace"),
   ports: Ports,
   protocol: ProtocolName,
+  /** Absent: any method. Only an L7 authorization policy can enforce it (contracts render). */
+  methods: z
+    .array(HttpMethod, { error: 'expected a list of HTTP methods, e.g. [GET, POST]' })
+    .min(1, { error: 'expected at least one method (or leave methods out for any)' })
+    .optional(),
 });
 export type InternalRule = z.infer<typeof InternalRule>;
 
@@ -298,10 +309,23 @@ export const ExternalRule = z
   .strictObject({
     to_fqdn: Fqdn.transform(normalizeFqdn).optional(),
     to_cidr: CidrText.optional(),
+    /**
+     * With to_fqdn: the addresses the host name resolves to, for clusters whose CNI cannot enforce
+     * FQDNs (a plain NetworkPolicy then allows these CIDRs instead of the name).
+     */
+    cidrs: z.array(CidrText, { error: 'expected a list of CIDRs' }).min(1).optional(),
     ports: Ports,
     protocol: ProtocolName,
   })
   .superRefine((rule, ctx) => {
+    if (rule.cidrs !== undefined && rule.to_fqdn === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cidrs'],
+        message:
+          'cidrs goes with to_fqdn (the addresses of that host); a to_cidr rule already names its CIDR',
+      });
+    }
     if (rule.to_fqdn !== undefined && rule.to_cidr !== undefined) {
       ctx.addIssue({
         code: 'custom',

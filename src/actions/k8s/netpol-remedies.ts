@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../domain/canonical.js';
 import type { LabelSelector, NetworkPolicy } from './netpol-types.js';
 
 // The pure halves of the containment remedies: what to write, never the writing.
@@ -60,22 +61,8 @@ export function denyAllEgressPolicy(opts: DenyAllEgressOptions): NetworkPolicy {
   };
 }
 
-/**
- * JSON with object keys sorted at every depth, arrays in their order and undefined members
- * dropped (as JSON.stringify does), so equal specs hash equally however they were built.
- */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    const members = Object.keys(record)
-      .filter((key) => record[key] !== undefined)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
-    return `{${members.join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
+// Re-exported: the one canonicalisation lives in domain/ (contracts hash with it too).
+export { canonicalJson };
 
 /** sha256 (hex) of the canonical JSON of the spec: the audit annotation, independent of metadata. */
 export function canonicalSpecSha256(policy: NetworkPolicy): string {
