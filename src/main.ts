@@ -246,6 +246,7 @@ export async function startServer(
     ...(slackConfig.drillChannel ? { drillChannel: slackConfig.drillChannel } : {}),
     log,
     onApiError: (method, error) => metrics.inc('slack_api_errors_total', { method, error }),
+    workQueue: { concurrency: slackConfig.work.concurrency, maxQueued: slackConfig.work.queue },
     ...(opts.coalesceMs !== undefined ? { coalesceMs: opts.coalesceMs } : {}),
     ...(opts.slackRetries !== undefined ? { retries: opts.slackRetries } : {}),
   }).catch(async (err) => {

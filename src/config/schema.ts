@@ -21,6 +21,16 @@ export const SlackConfig = z.strictObject({
   approvers: z.array(SlackId('user or user-group', /^[UWS][A-Z0-9]{2,}$/)).default([]),
   /** Allowed to read incidents (`/egress status`, `timeline`) without acting; responders and approvers may too. */
   viewers: z.array(SlackId('user or user-group', /^[UWS][A-Z0-9]{2,}$/)).default([]),
+  /**
+   * The work after each ack (store reads, rendering, Slack calls): how many requests' work runs at
+   * once, and how many may wait; one more is answered "busy, try again" with nothing done.
+   */
+  work: z
+    .strictObject({
+      concurrency: z.number().int().min(1).max(256).default(16),
+      queue: z.number().int().min(0).max(100_000).default(1000),
+    })
+    .prefault({}),
 });
 
 /** Break-glass grants: who approves how many, how long they may last, what may be granted. */

@@ -14,6 +14,7 @@ import { registerCommands } from './listeners/commands.js';
 import { registerEvents } from './listeners/events.js';
 import { registerGrantActions } from './listeners/grants.js';
 import { SlackPresenter } from './presenter.js';
+import { createWorkQueue, DEFAULT_WORK_QUEUE, type WorkQueueOptions } from './work-queue.js';
 
 export interface SlackAppOptions {
   botToken: string;
@@ -31,6 +32,8 @@ export interface SlackAppOptions {
   retries?: number;
   /** Told of every failed Web API call (the metrics count them by method and error). */
   onApiError?: SlackErrorSink;
+  /** The work after each ack: how much at once, how much may wait (beyond that: "busy, retry"). */
+  workQueue?: WorkQueueOptions;
 }
 
 export interface SlackApp {
@@ -133,6 +136,7 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
     log: opts.log,
     ...(opts.coalesceMs !== undefined ? { coalesceMs: opts.coalesceMs } : {}),
   });
+  const work = createWorkQueue(opts.workQueue ?? DEFAULT_WORK_QUEUE);
   app.error(async (err) => {
     opts.log.error(
       { err: { name: err.name, message: err.message, code: err.code } },
@@ -151,6 +155,7 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
         log: opts.log,
         incidentChannel: opts.incidentChannel,
         seal: new ViewSeal(opts.signingSecret),
+        work,
       };
       registerCommands(app, deps);
       registerActions(app, deps);
@@ -163,6 +168,7 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
       if (!receiver) await app.start();
     },
     stop: async () => {
+      await work.idle();
       await presenter.flush();
       if (!receiver) await app.stop();
     },

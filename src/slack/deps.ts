@@ -8,6 +8,7 @@ import type { Caller, DrillStarter, EngineCommands, IncidentReader } from '../en
 import type { Step, StepRole } from '../playbooks/schema.js';
 import type { ViewSeal } from './breakglass/seal.js';
 import type { SlackPresenter } from './presenter.js';
+import { BUSY_TEXT, type WorkQueue } from './work-queue.js';
 
 /** Break-glass, as Slack is given it: the service's commands and reads (breakglass/ports.ts). */
 export interface GrantPorts {
@@ -31,12 +32,31 @@ export interface SlackDeps {
   drills?: DrillStarter;
   /** Seals modal private_metadata (who opened it, for what). */
   seal: ViewSeal;
+  /** Where the work after an ack runs (bounded; `afterAck`). */
+  work: WorkQueue;
 }
 
 /** The break-glass ports, or a clear refusal where they are not wired. */
 export function grantsOf(deps: Pick<SlackDeps, 'grants'>): GrantPorts {
   if (!deps.grants) throw new CodedError('request_refused', 'break-glass is not set up in this deployment');
   return deps.grants;
+}
+
+/**
+ * Run what a request asks for after its ack, in the work queue's turn. When the queue is full it never
+ * runs, and the person is told so (ephemerally) and asked to retry.
+ */
+export async function afterAck(
+  deps: Pick<SlackDeps, 'work' | 'log'>,
+  tell: (text: string) => Promise<unknown>,
+  work: () => Promise<void>,
+): Promise<void> {
+  if (deps.work.offer(work)) return;
+  deps.log.warn(
+    { ...deps.work.size },
+    'slack: busy: a request was acked and shed, its sender asked to retry',
+  );
+  await tell(BUSY_TEXT).catch(() => undefined);
 }
 
 export const actorOf = (userId: string) => `slack:${userId}`;

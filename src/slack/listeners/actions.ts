@@ -8,7 +8,7 @@ import {
   parseStepValue,
   renderError,
 } from '../blocks/index.js';
-import { callerOf, type SlackDeps, slackReply } from '../deps.js';
+import { afterAck, callerOf, type SlackDeps, slackReply } from '../deps.js';
 import { openRequestModal } from './breakglass.js';
 import { contain, decideRelease, postTimeline, release, rotate } from './operations.js';
 
@@ -28,18 +28,18 @@ function channelOf(body: BlockAction): string | undefined {
  * click), so double clicks are harmless. A click counts only in the incident's own channel.
  */
 export function registerActions(app: App, deps: SlackDeps): void {
-  const run = async (
-    respond: Respond,
-    incidentId: string | undefined,
-    work: () => Promise<string | undefined>,
-  ) => {
-    try {
-      const text = await work();
-      if (text) await respond({ response_type: 'ephemeral', text, replace_original: false });
-    } catch (err) {
-      const text = renderError(slackReply(deps, err, { incident: incidentId, from: 'button' })).text;
-      await respond({ response_type: 'ephemeral', text, replace_original: false }).catch(() => undefined);
-    }
+  /** A click's work, after its ack, in the work queue's turn; its answer (or error) ephemeral. */
+  const run = (respond: Respond, incidentId: string | undefined, work: () => Promise<string | undefined>) => {
+    const tell = (text: string) => respond({ response_type: 'ephemeral', text, replace_original: false });
+    return afterAck(deps, tell, async () => {
+      try {
+        const text = await work();
+        if (text) await tell(text);
+      } catch (err) {
+        const text = renderError(slackReply(deps, err, { incident: incidentId, from: 'button' })).text;
+        await tell(text).catch(() => undefined);
+      }
+    });
   };
 
   /** A button on an incident's messages is honoured only in the incident's thread's channel. */

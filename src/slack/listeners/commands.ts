@@ -1,5 +1,6 @@
-import type { App } from '@slack/bolt';
+import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import { CodedError } from '../../domain/errors.js';
+import type { Caller } from '../../engine/ports.js';
 import {
   drillStartedText,
   escapeMrkdwn,
@@ -8,18 +9,28 @@ import {
   renderHelp,
 } from '../blocks/index.js';
 import { parseEgressCommand, subcommands } from '../commands.js';
-import { callerOf, type SlackDeps, slackReply } from '../deps.js';
+import { afterAck, callerOf, type SlackDeps, slackReply } from '../deps.js';
 import { openRequestModal } from './breakglass.js';
 import { listGrants } from './grants.js';
 import { contain, postTimeline, release, rotate, statusLine } from './operations.js';
 
-/** `/egress …`: ack at once, do the work, answer ephemerally (never a silent failure). */
+/** `/egress …`: ack at once, then the work in the work queue's turn, answered ephemerally (never a silent failure). */
 export function registerCommands(app: App, deps: SlackDeps): void {
   app.command('/egress', async ({ command, ack, respond }) => {
     await ack();
     // The trigger id is unique per invocation: what the command records is keyed by it.
     const by = callerOf(command.user_id, command.trigger_id);
     const say = (text: string) => respond({ response_type: 'ephemeral', text: escapeMrkdwn(text) });
+    await afterAck(deps, say, () => answer(command, by, say, respond));
+  });
+
+  /** What the command asks for, answered ephemerally (an error too). */
+  const answer = async (
+    command: SlashCommand,
+    by: Caller,
+    say: (text: string) => Promise<unknown>,
+    respond: RespondFn,
+  ): Promise<void> => {
     let incident: string | undefined;
     try {
       const cmd = parseEgressCommand(command.text ?? '');
@@ -102,5 +113,5 @@ export function registerCommands(app: App, deps: SlackDeps): void {
         ...renderError(slackReply(deps, err, { incident, command: (command.text ?? '').slice(0, 200) })),
       }).catch(() => undefined);
     }
-  });
+  };
 }

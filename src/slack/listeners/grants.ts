@@ -15,7 +15,7 @@ import { ACTION_IDS, GRANT_ID, VIEW_IDS } from '../blocks/ids.js';
 import { renderError, renderGrantList, type SlackMessage } from '../blocks/index.js';
 import { durationOf, reasonError, type StateValues, textOf } from '../breakglass/form.js';
 import type { Purpose } from '../breakglass/seal.js';
-import { callerOf, grantsOf, type SlackDeps, slackReply } from '../deps.js';
+import { afterAck, callerOf, grantsOf, type SlackDeps, slackReply } from '../deps.js';
 import { ackOnce, notYours, type Settled, settle, within } from './modal-ack.js';
 
 // A grant's buttons (its thread message, and `/egress grants`) and the small modals behind them. A
@@ -94,31 +94,37 @@ export function registerGrantActions(app: App, deps: SlackDeps): void {
     app.action<BlockAction<ButtonAction>>(id, async ({ ack, action, body, respond }) => {
       await ack();
       const value = action.value ?? '';
-      try {
-        if (!GRANT_ID.test(value)) {
-          deps.log.warn(
-            { user: body.user.id, action: id },
-            'slack: grant button with a value that is no grant id',
-          );
-          await reply(respond as Respond, 'This button is out of date.');
-          return;
-        }
-        const grant = await grantsOf(deps).reader.get(value);
-        const problem = bindingProblem(grant, body, opts.fromList);
-        if (problem) {
-          deps.log.warn(
-            { user: body.user.id, grant: value, action: id },
-            'slack: grant button not on its grant message',
-          );
-          throw new CodedError('request_refused', problem);
-        }
-        const by = callerOf(body.user.id, `${body.user.id}:${action.action_ts ?? body.trigger_id}`);
-        const text = await handler(grant, body, by);
-        if (text) await reply(respond as Respond, text);
-      } catch (err) {
-        const text = renderError(slackReply(deps, err, { from: id, grant: value.slice(0, 40) })).text;
-        await reply(respond as Respond, text);
-      }
+      await afterAck(
+        deps,
+        (text) => reply(respond as Respond, text),
+        async () => {
+          try {
+            if (!GRANT_ID.test(value)) {
+              deps.log.warn(
+                { user: body.user.id, action: id },
+                'slack: grant button with a value that is no grant id',
+              );
+              await reply(respond as Respond, 'This button is out of date.');
+              return;
+            }
+            const grant = await grantsOf(deps).reader.get(value);
+            const problem = bindingProblem(grant, body, opts.fromList);
+            if (problem) {
+              deps.log.warn(
+                { user: body.user.id, grant: value, action: id },
+                'slack: grant button not on its grant message',
+              );
+              throw new CodedError('request_refused', problem);
+            }
+            const by = callerOf(body.user.id, `${body.user.id}:${action.action_ts ?? body.trigger_id}`);
+            const text = await handler(grant, body, by);
+            if (text) await reply(respond as Respond, text);
+          } catch (err) {
+            const text = renderError(slackReply(deps, err, { from: id, grant: value.slice(0, 40) })).text;
+            await reply(respond as Respond, text);
+          }
+        },
+      );
     });
 
   const openModal = async (
