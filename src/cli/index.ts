@@ -18,6 +18,9 @@ Usage:
                      facilitator answers checklists, confirmations and approvals at the prompt (--auto: stand-ins)
   egress-responder drill --list                                           list drill scenarios
   egress-responder validate [--config FILE] [--playbooks DIR] [--contracts DIR] [--drills DIR] [--actions]
+                     [--manifests DIR|FILE|-] [--app-label KEY] [--namespace NS] [--format text|json]
+                     with --manifests: every Deployment/StatefulSet/DaemonSet/CronJob needs an egress contract
+                     (exit 0 clean, 1 findings, 2 usage or unreadable manifests)
   egress-responder contracts render [--contracts DIR] [--out DIR] [--format yaml|json] [--fqdn cilium|cidrs] [--no-dns]
                      each egress contract as its egress NetworkPolicy, Cilium FQDN policy and Istio ALLOWs
   egress-responder timeline <incident> [--format md|json] [--config FILE]  print a timeline from REDIS_URL
@@ -75,9 +78,25 @@ const commands: Record<string, Handler> = {
         contracts: { type: 'string' },
         drills: { type: 'string' },
         actions: { type: 'boolean', default: false },
+        manifests: { type: 'string' },
+        format: { type: 'string' },
+        'app-label': { type: 'string' },
+        namespace: { type: 'string' },
       },
     });
-    return validateCommand({ ...values, actions: values.actions ?? false }, io);
+    const { format, 'app-label': appLabel, namespace, ...rest } = values;
+    if (format !== undefined && format !== 'text' && format !== 'json')
+      throw new CodedError('command_invalid', `--format must be text or json, not "${format}"`);
+    return validateCommand(
+      {
+        ...rest,
+        actions: values.actions ?? false,
+        ...(format === undefined ? {} : { format }),
+        ...(appLabel === undefined ? {} : { appLabel }),
+        ...(namespace === undefined ? {} : { namespace }),
+      },
+      io,
+    );
   },
   contracts: contractsCommand,
   async timeline(argv, io) {

@@ -5,6 +5,8 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   /** A line from the person at the terminal (`drill --interactive`); undefined at end of input. */
   ask?(question: string): Promise<string | undefined>;
+  /** All of standard input (`validate --manifests -`), at most `maxBytes`; undefined past it. */
+  stdin?(maxBytes: number): Promise<string | undefined>;
 }
 
 let lines: AsyncIterator<string> | undefined;
@@ -21,5 +23,15 @@ export const processIo: Io = {
       [Symbol.asyncIterator]();
     const next = await lines.next();
     return next.done ? undefined : next.value;
+  },
+  async stdin(maxBytes) {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of process.stdin) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) return undefined;
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks).toString('utf8');
   },
 };
