@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { asCodedError, CodedError } from '../domain/errors.js';
+import { attestCommand } from './attest.js';
 import { contractsCommand } from './contracts.js';
 import { drillCommand } from './drill.js';
 import { grantsCommand } from './grants.js';
@@ -23,6 +24,9 @@ Usage:
                      (exit 0 clean, 1 findings, 2 usage or unreadable manifests)
   egress-responder contracts render [--contracts DIR] [--out DIR] [--format yaml|json] [--fqdn cilium|cidrs] [--no-dns]
                      each egress contract as its egress NetworkPolicy, Cilium FQDN policy and Istio ALLOWs
+  egress-responder attest [--namespace NS] [--contracts DIR] [--format text|json] [--fqdn cilium|cidrs] [--no-dns]
+                     the live NetworkPolicies and AuthorizationPolicies (KUBECONFIG, read-only) against what the
+                     contracts render: missing, extra, changed, and the egress allowed beyond each contract
   egress-responder timeline <incident> [--format md|json] [--config FILE]  print a timeline from REDIS_URL
   egress-responder grants list [--all] [--format text|json] [--config FILE]
                      break-glass grants from REDIS_URL (live ones; --all: ended ones too)
@@ -99,6 +103,7 @@ const commands: Record<string, Handler> = {
     );
   },
   contracts: contractsCommand,
+  attest: attestCommand,
   async timeline(argv, io) {
     const { values, positionals } = parseArgs({
       args: argv,
