@@ -1,4 +1,5 @@
 import type { ActionDefinition } from '../define.js';
+import { contractAttestation } from '../k8s/attest/action.js';
 import { noteAdd, notifyMessage, timelineExport } from './communicate.js';
 import { contractVerdict, destination, sourceIdentity } from './triage.js';
 
@@ -7,6 +8,7 @@ export const builtinActions: ActionDefinition[] = [
   sourceIdentity,
   destination,
   contractVerdict,
+  contractAttestation,
   noteAdd,
   notifyMessage,
   timelineExport,

@@ -53,6 +53,7 @@ export const ONCE: readonly (readonly [string, string?, string?])[] = [
   ['action.applied', 'triage', 'triage.source-identity'],
   ['action.applied', 'triage', 'triage.destination'],
   ['action.applied', 'triage', 'triage.contract-verdict'],
+  ['action.applied', 'triage', 'triage.contract-attestation'],
   ['step.waiting', 'triage'],
 ];
 const signature = (e: TimelineEvent) => {
