@@ -52,7 +52,8 @@ export const contractAttestation = defineAction({
   async plan(ctx, params) {
     const { source } = ctx.incident.alert;
     const loaded = findContract(ctx.contracts, source);
-    if (!loaded) return finding(`no egress contract for ${source.namespace}/${source.service}: nothing to attest`);
+    if (!loaded)
+      return finding(`no egress contract for ${source.namespace}/${source.service}: nothing to attest`);
     if (!ctx.cluster) return finding('no cluster configured: the live policies were not read');
     const opts = RenderOptions.parse({
       appLabel: params.app_label,
@@ -65,7 +66,9 @@ export const contractAttestation = defineAction({
     const render = renderContract(scoped, opts);
     if (render.objects.length === 0) return finding(`${loaded.file}: ${render.problems.join('; ')}`);
     try {
-      const [attestation] = await attestInCluster(ctx.cluster, [render], opts.appLabel, { signal: ctx.signal });
+      const [attestation] = await attestInCluster(ctx.cluster, [render], opts.appLabel, {
+        signal: ctx.signal,
+      });
       if (!attestation) return finding('nothing was rendered to compare');
       return finding(attestationLine(attestation), attestation);
     } catch (err) {
