@@ -187,3 +187,33 @@ service: payments-api
     }
   });
 });
+
+describe('contract fields for rendering, refused precisely', () => {
+  const problem = (text: string) => {
+    try {
+      parseContract(text, 'bad.yaml');
+    } catch (err) {
+      return JSON.stringify((err as { issues?: unknown }).issues);
+    }
+    throw new Error('expected parseContract to throw');
+  };
+  it('cidrs only with to_fqdn, and only valid CIDRs', () => {
+    expect(
+      problem(
+        'service: s\nallowed_external:\n  - { to_cidr: 10.0.0.0/8, cidrs: [10.0.0.0/8], ports: [1], protocol: tcp }\n',
+      ),
+    ).toContain('cidrs goes with to_fqdn');
+    expect(
+      problem(
+        'service: s\nallowed_external:\n  - { to_fqdn: a.example, cidrs: [10.0.0.1/8], ports: [1], protocol: tcp }\n',
+      ),
+    ).toContain('host bits are set');
+  });
+  it('methods: HTTP method names, at least one', () => {
+    const rule = (methods: string) =>
+      `service: s\nallowed_internal:\n  - { to_service: o, namespace: prod, ports: [1], protocol: http, methods: ${methods} }\n`;
+    expect(problem(rule('["GET; DROP"]'))).toContain('expected an HTTP method such as GET or POST');
+    expect(problem(rule('[]'))).toContain('expected at least one method');
+    expect(problem(rule('[7]'))).toContain('expected an HTTP method such as GET (a string)');
+  });
+});
