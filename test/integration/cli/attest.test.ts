@@ -229,3 +229,53 @@ describeWithKubectl('render → apply → attest on the fake API', () => {
     }
   });
 });
+
+describeWithKubectl('--fqdn cilium on a cluster serving Cilium', () => {
+  let fake: FakeKubeApi;
+  let work: string;
+  let bin: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    bin = join((await builtPackage(resolve('.'))).root, 'bin', 'egress-responder.js');
+    fake = await startFakeKubeApi({ extensions: ['istio', 'cilium'] });
+    work = mkdtempSync(join(tmpdir(), 'er-attest-cilium-'));
+    mkdirSync(join(work, 'contracts'));
+    writeFileSync(join(work, 'contracts', 'payments-api.yaml'), PAYMENTS);
+    env = { PATH: process.env.PATH ?? '', HOME: work, KUBECONFIG: fake.kubeconfig() };
+    seedDeployment(fake, { namespace: 'prod', name: 'payments-api', replicas: 1 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await fake?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('the CiliumNetworkPolicy passes a server dry run, and attest with the same flag is clean once applied', async () => {
+    const cli = (args: string[]) => run(process.execPath, [bin, ...args], env, work);
+    const kubectl = (args: string[], input?: string) =>
+      run(
+        'kubectl',
+        ['--request-timeout=10s', '--cache-dir', join(work, 'cache'), ...args],
+        env,
+        work,
+        input,
+      );
+    const render = await cli(['contracts', 'render', '--contracts', 'contracts', '--fqdn', 'cilium']);
+    expect(render.code).toBe(0);
+    expect(render.stdout).toContain('kind: CiliumNetworkPolicy');
+    const dry = await kubectl(['apply', '--server-side', '--dry-run=server', '-f', '-'], render.stdout);
+    expect(dry.stderr).toBe('');
+    expect(dry.stdout).toContain(
+      'ciliumnetworkpolicy.cilium.io/egress-contract-payments-api-fqdn serverside-applied (server dry run)',
+    );
+    expect((await kubectl(['apply', '--server-side', '-f', '-'], render.stdout)).code).toBe(0);
+    const clean = await cli(['attest', '--contracts', 'contracts', '--fqdn', 'cilium']);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toContain('- match      CiliumNetworkPolicy prod/egress-contract-payments-api-fqdn');
+    // Attested with other flags than it was rendered with, the same cluster is drift.
+    const other = await cli(['attest', '--contracts', 'contracts']);
+    expect(other.code).toBe(1);
+    expect(other.stdout).toContain('- extra      CiliumNetworkPolicy prod/egress-contract-payments-api-fqdn');
+  });
+});
