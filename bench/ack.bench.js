@@ -7,9 +7,9 @@ import { fork } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHANNEL, SIGNING_SECRET } from './ack-constants.js';
 import { latencySummary, machineFacts, table } from './harness.js';
 import { startPrivateRedis } from './private-redis.js';
+import { CHANNEL, SIGNING_SECRET } from './serve-env.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = 3;
@@ -186,6 +186,7 @@ export async function run() {
         maxMs: Math.max(...f('bare', 'maxMs')),
       },
       p99Ratio: Number(ratio('p99Ms')),
+      summary: `p99 ${ratio('p99Ms')}x the bare Bolt app; max ${Math.max(...f('ours', 'maxMs')).toFixed(0)} ms`,
     });
   }
   const machine = machineFacts();
