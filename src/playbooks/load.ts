@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ActionRegistry } from '../actions/registry.js';
 import type { AlertOrigin, DestinationType } from '../domain/alert.js';
@@ -112,10 +112,16 @@ export interface PlaybookSet {
 export async function loadPlaybooks(dir: string, registry: ActionRegistry): Promise<PlaybookSet> {
   let names: string[];
   try {
-    names = (await readdir(dir, { withFileTypes: true }))
-      .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
-      .map((e) => e.name)
-      .sort();
+    // A ConfigMap volume holds its files as symlinks into a hidden `..data` directory: follow links
+    // to files, and skip dot-entries (the volume's own bookkeeping).
+    const entries = (await readdir(dir, { withFileTypes: true })).filter(
+      (e) => !e.name.startsWith('.') && /\.ya?ml$/.test(e.name),
+    );
+    names = [];
+    for (const e of entries) {
+      if (e.isFile() || (e.isSymbolicLink() && (await isLinkToFile(join(dir, e.name))))) names.push(e.name);
+    }
+    names.sort();
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : String(err);
     return {
@@ -173,4 +179,12 @@ export function selectPlaybook(
   return matching.sort(
     (a, b) => a.playbook.priority - b.playbook.priority || a.file.localeCompare(b.file),
   )[0];
+}
+
+async function isLinkToFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return true; // a dangling link: let the read report it
+  }
 }
