@@ -1,17 +1,14 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { CodedError } from '../domain/errors.js';
+import type { RedisTarget } from '../domain/redis-target.js';
 import { closedStore, type StoreLog } from './codec.js';
-import { type ScriptedRedis, scripts } from './redis-scripts.js';
+import { createClient } from './redis-client.js';
+import type { ScriptedRedis } from './redis-scripts.js';
 
 // One connection to Redis that fails fast and loud: no offline queue, a command timeout, and every
 // client error a CodedError('store_unavailable') within about the timeout, saying whether the command
 // left this process — while the client keeps reconnecting in the background, so the store recovers by
 // itself when Redis returns.
-
-/** Reconnect quickly at first, then every second or so (with jitter), forever. */
-function retryDelay(times: number): number {
-  return Math.min(times * 200, 1000) + Math.floor(Math.random() * 100);
-}
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -49,7 +46,8 @@ export function asStrings(op: string, reply: unknown): string[] {
  * ioredis parks the commands that were on a connection when it dropped (`prevCommandQueue`) and, with
  * autoResendUnfulfilledCommands off, discards them on reconnect without settling them: each keeps its
  * commandTimeout timer alive. Reject them now (the callers already have their answer from `cmd`). This
- * reaches into ioredis internals, so it does nothing unless the shape is the expected one.
+ * reaches into ioredis internals, so it does nothing unless the shape is the expected one (a Cluster
+ * has no such queue: its node connections never reconnect by themselves and reject what they held).
  */
 function settleUnfulfilled(client: Redis, err: Error): void {
   const internals = client as unknown as {
@@ -71,21 +69,9 @@ export interface RedisConnection {
   close(): Promise<void>;
 }
 
-export function openRedis(opts: { url: string; timeoutMs: number; log?: StoreLog }): RedisConnection {
+export function openRedis(opts: { target: RedisTarget; timeoutMs: number; log?: StoreLog }): RedisConnection {
   const { timeoutMs, log } = opts;
-  const client = new Redis(opts.url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: timeoutMs,
-    connectTimeout: timeoutMs,
-    // A command whose connection dropped may or may not have run: report it, never replay it.
-    autoResendUnfulfilledCommands: false,
-    retryStrategy: retryDelay,
-    // Grace for a socket to close after disconnect(); ioredis arms it even for a socket already closed.
-    disconnectTimeout: Math.min(timeoutMs, 500),
-    connectionName: 'egress-responder',
-  }) as ScriptedRedis;
-  for (const [name, def] of Object.entries(scripts)) client.defineCommand(name, def);
+  const client = createClient(opts.target, timeoutMs);
 
   let closed = false;
   let troubled = false;
@@ -147,9 +133,13 @@ export function openRedis(opts: { url: string; timeoutMs: number; log?: StoreLog
     const lost = new Promise<never>((_, reject) => {
       onLost = reject;
     });
-    const budget = connecting
-      ? setTimeout(() => onLost(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)
-      : undefined;
+    // Connecting: the wait counts against the command's budget. Connected: commandTimeout answers
+    // first on one server; on a Cluster a command ioredis retries (TRYAGAIN, CLUSTERDOWN) has no
+    // timeout of its own, so this bound is the one that holds.
+    const budget = setTimeout(
+      () => onLost(new Error(`no answer within ${timeoutMs} ms`)),
+      connecting ? timeoutMs : timeoutMs + 250,
+    );
     let pending: Promise<T> | undefined;
     try {
       if (connecting) await Promise.race([connectionAttempt(), lost]);

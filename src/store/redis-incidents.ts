@@ -41,13 +41,61 @@ export interface IncidentKeys {
   hosts(id: string): string;
 }
 
+export interface IncidentOptions {
+  distinctHostsCap?: number;
+  /** Replicas that must confirm a recorded alert before recordAlert answers (0: none). */
+  waitReplicas?: number;
+  waitTimeoutMs?: number;
+}
+
+/** An alert the master recorded but too few replicas confirmed: its sender must not take it as kept. */
+function unconfirmed(acked: number, wanted: number, ms: number): CodedError {
+  return new CodedError(
+    'store_unavailable',
+    'the incident store (Redis) did not confirm the alert on its replicas in time; try again shortly',
+    {
+      details: {
+        op: 'incidents.recordAlert',
+        reason: `WAIT: ${acked} of ${wanted} replicas within ${ms} ms`,
+        sent: true,
+      },
+    },
+  );
+}
+
 /** Incidents in Redis: documents with their alert counters beside them, all changes by script. */
 export function redisIncidents(
   conn: Pick<RedisConnection, 'client' | 'cmd'>,
   key: IncidentKeys,
-  opts: { distinctHostsCap?: number } = {},
+  opts: IncidentOptions = {},
 ): IncidentStore {
   const { client, cmd } = conn;
+  const waitReplicas = opts.waitReplicas ?? 0;
+  const waitMs = opts.waitTimeoutMs ?? 500;
+  /**
+   * The script, then WAIT on the same connection (a pipeline: on a Cluster both go to the node that
+   * owns the `{er}` slot), so WAIT counts the replicas that hold this very write.
+   */
+  async function recordScript(args: Arg[]): Promise<unknown> {
+    if (waitReplicas === 0) return client.erRecordAlert(...args);
+    const pipe = client.pipeline() as unknown as {
+      erRecordAlert(...a: Arg[]): typeof pipe;
+      wait(n: number, ms: number): typeof pipe;
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
+    const results =
+      (await pipe
+        .erRecordAlert(...args)
+        .wait(waitReplicas, waitMs)
+        .exec()) ?? [];
+    const [script, wait] = results;
+    if (!script || !wait) throw unexpected('recordAlert', results);
+    if (script[0]) throw script[0];
+    if (wait[0]) throw wait[0];
+    if (typeof wait[1] !== 'number') throw unexpected('recordAlert (WAIT)', wait[1]);
+    if (wait[1] < waitReplicas) throw unconfirmed(wait[1], waitReplicas, waitMs);
+    return script[1];
+  }
   const hostsCap = String(opts.distinctHostsCap ?? DISTINCT_HOSTS_CAP);
   /** READ_WIDTH strings from READ_FN (document and counters) → the incident as stored. */
   const fromRead = (parts: string[], where: string): Incident => {
@@ -208,7 +256,7 @@ export function redisIncidents(
         ];
       }
       const reply = await cmd('incidents.recordAlert', () =>
-        client.erRecordAlert(
+        recordScript([
           where,
           key.active,
           key.all,
@@ -222,7 +270,7 @@ export function redisIncidents(
           record.claim ? '1' : '0',
           String(claimMs),
           ...args,
-        ),
+        ]),
       );
       const [outcome, ...rest] = asStrings('recordAlert', reply);
       switch (outcome) {

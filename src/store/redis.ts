@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { parseRedisTarget } from '../domain/redis-target.js';
 import type { TimelineEvent } from '../domain/timeline.js';
 import type { Clock } from '../observability/clock.js';
 import {
@@ -20,13 +21,17 @@ import { redisArtifacts } from './redis-artifacts.js';
 import { asStrings, errorMessage, openRedis } from './redis-connection.js';
 import { redisGrants } from './redis-grants.js';
 import { redisIncidents } from './redis-incidents.js';
+import { keyBase, storeKeys } from './redis-keys.js';
+import { migrateKeyLayout } from './redis-migrate.js';
 import type { DedupeStore, LockStore, ScheduledItem, ScheduleStore, Store, TimelineStore } from './store.js';
 
-// The shared store (ioredis 6). It fails fast and loud: no offline queue, a command timeout, and every
-// client error becomes CodedError('store_unavailable') within about commandTimeoutMs, while the client
-// keeps reconnecting in the background so the store recovers by itself when Redis returns.
+// The shared store (ioredis 6) on one Redis server, a Sentinel-watched master or a Redis Cluster
+// (REDIS_URL picks: domain/redis-target.ts). It fails fast and loud: no offline queue, a command
+// timeout, and every client error becomes CodedError('store_unavailable') within about
+// commandTimeoutMs, while the client keeps reconnecting in the background so the store recovers by
+// itself when Redis returns.
 //
-// Keys (all under keyPrefix):
+// Keys (all `<keyPrefix>{er}:<name>`, one Cluster slot: redis-keys.ts says why):
 //   incident:<id>            hash {data: Incident JSON, version, fingerprint, and the alert counters
 //                            count, firstSeen, lastSeen, resolvedAt, seq — recordAlert's, overlaid on reads}
 //   thread:<channel>:<ts>    string: id of the incident whose Slack thread that is
@@ -41,10 +46,12 @@ import type { DedupeStore, LockStore, ScheduledItem, ScheduleStore, Store, Timel
 //   lock:<key>               SET NX PX random token; compare-and-delete release
 //   schedule:due             sorted set id → dueAt; schedule:data hash id → ScheduledItem JSON
 //   artifact:<incident>:<name>, artifacts:<incident>   see redis-artifacts.ts
-// The scripts touch keys they derive from a prefix argument (fingerprint → incident): fine on a single
-// Redis or a replicated primary, not on Redis Cluster.
+//   grant:<id>, grants:*     see redis-grants.ts
+// The scripts derive some keys from a prefix argument (fingerprint → incident); the shared tag is
+// what keeps that legal on a Cluster.
 
 export interface RedisStoreOptions {
+  /** redis://, rediss://, redis+sentinel:// or redis+cluster:// (domain/redis-target.ts). */
   url: string;
   /** Default `egress-responder:`. */
   keyPrefix?: string;
@@ -56,6 +63,14 @@ export interface RedisStoreOptions {
   log?: StoreLog;
   /** Distinct hosts kept exactly per incident (default DISTINCT_HOSTS_CAP); tests make it small. */
   distinctHostsCap?: number;
+  /**
+   * Replicas that must hold a recorded alert before recordAlert answers (Redis WAIT): with 1, an
+   * alert acknowledged to its sender survives the failover of the master it was written to. 0 (the
+   * default) answers once the master has it (replication is asynchronous).
+   */
+  waitReplicas?: number;
+  /** How long recordAlert waits for those replicas before it fails with store_unavailable. Default 500. */
+  waitTimeoutMs?: number;
 }
 
 export function createRedisStore(opts: RedisStoreOptions): Store {
@@ -63,33 +78,17 @@ export function createRedisStore(opts: RedisStoreOptions): Store {
   const timeoutMs = opts.commandTimeoutMs ?? 2000;
   const log = opts.log;
 
-  const { client, cmd, close } = openRedis({ url: opts.url, timeoutMs, ...(log ? { log } : {}) });
+  const target = parseRedisTarget(opts.url);
+  const { client, cmd, close } = openRedis({ target, timeoutMs, ...(log ? { log } : {}) });
+  const key = storeKeys(prefix);
+  // The first ping (serve's start-up check) also moves keys an earlier release left (redis-migrate.ts).
+  let migrated: Promise<unknown> | undefined;
 
-  const key = {
-    incidentPrefix: `${prefix}incident:`,
-    incident: (id: string) => `${prefix}incident:${id}`,
-    fingerprintPrefix: `${prefix}fingerprint:`,
-    fingerprint: (fp: string) => `${prefix}fingerprint:${fp}`,
-    all: `${prefix}incidents:all`,
-    active: `${prefix}incidents:active`,
-    stream: (incidentId: string) => `${prefix}timeline:${incidentId}`,
-    streamPrefix: `${prefix}timeline:`,
-    eventIds: (incidentId: string) => `${prefix}timeline-ids:${incidentId}`,
-    eventIdsPrefix: `${prefix}timeline-ids:`,
-    thread: (channel: string, ts: string) => `${prefix}thread:${channel}:${ts}`,
-    dedupe: (k: string) => `${prefix}dedupe:${k}`,
-    lock: (k: string) => `${prefix}lock:${k}`,
-    due: `${prefix}schedule:due`,
-    dueData: `${prefix}schedule:data`,
-    hostsPrefix: `${prefix}hosts:`,
-    hosts: (incidentId: string) => `${prefix}hosts:${incidentId}`,
-  };
-
-  const incidents = redisIncidents(
-    { client, cmd },
-    key,
-    opts.distinctHostsCap === undefined ? {} : { distinctHostsCap: opts.distinctHostsCap },
-  );
+  const incidents = redisIncidents({ client, cmd }, key, {
+    ...(opts.distinctHostsCap === undefined ? {} : { distinctHostsCap: opts.distinctHostsCap }),
+    waitReplicas: opts.waitReplicas ?? 0,
+    waitTimeoutMs: opts.waitTimeoutMs ?? 500,
+  });
 
   const timeline: TimelineStore = {
     async append(event) {
@@ -232,10 +231,16 @@ export function createRedisStore(opts: RedisStoreOptions): Store {
     dedupe,
     locks,
     schedule,
-    artifacts: redisArtifacts({ client, cmd }, prefix),
-    grants: redisGrants({ client, cmd }, prefix),
+    artifacts: redisArtifacts({ client, cmd }, keyBase(prefix)),
+    grants: redisGrants({ client, cmd }, keyBase(prefix)),
     async ping() {
       await cmd('ping', () => client.ping());
+      if (target.kind === 'cluster') return;
+      migrated ??= migrateKeyLayout({ client, cmd }, prefix, log).catch((err: unknown) => {
+        migrated = undefined; // try again at the next ping
+        throw err;
+      });
+      await migrated;
     },
     close,
   };

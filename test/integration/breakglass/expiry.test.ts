@@ -2,6 +2,7 @@ import { startGrantReconciler } from '../../../src/breakglass/reconcile-loop.js'
 import { NamespacePolicy } from '../../../src/domain/namespace-policy.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { createRedisStore } from '../../../src/store/redis.js';
+import { keyBase } from '../../../src/store/redis-keys.js';
 import { A, breakglassHarness, forensicsRequest, policyOf, writesOf } from '../../builders/breakglass.js';
 import { type FakeKubeApi, startFakeKubeApi } from '../../fakes/kube-api/index.js';
 import { deleteKeys, redisUrl, testRedisClient, uniquePrefix } from '../../support/redis.js';
@@ -208,10 +209,10 @@ describe('two replicas on one Redis', () => {
       const { g } = await activeGrant(h);
       h.clock.advance(HOUR);
       // Another replica is reconciling (the store's lock key for breakglass:reconcile).
-      await raw.set(`${prefix}lock:lock:breakglass:reconcile`, 'other-replica', 'PX', 60_000);
+      await raw.set(`${keyBase(`${prefix}lock:`)}lock:breakglass:reconcile`, 'other-replica', 'PX', 60_000);
       expect(await h.replica().reconcile()).toMatchObject({ skipped: true, settled: [] });
       expect(policyOf(fake, g)).toBeDefined();
-      await raw.del(`${prefix}lock:lock:breakglass:reconcile`);
+      await raw.del(`${keyBase(`${prefix}lock:`)}lock:breakglass:reconcile`);
       expect(await h.replica().reconcile()).toMatchObject({ skipped: false, settled: [g.id] });
       expect(policyOf(fake, g)).toBeUndefined();
     } finally {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type ActionDefinition, defineAction } from '../../../src/actions/define.js';
 import { createRedisStore } from '../../../src/store/redis.js';
+import { keyBase } from '../../../src/store/redis-keys.js';
 import type { Store } from '../../../src/store/store.js';
 import { testEngine } from '../../builders/engine.js';
 import { deleteKeys, redisUrl, testRedisClient, uniquePrefix } from '../../support/redis.js';
@@ -85,9 +86,9 @@ it('a lock lost mid-apply leaves the action interrupted (not failed) and the run
   // Someone else takes the lock over (what an expired TTL and another worker amount to).
   const redis = testRedisClient();
   try {
-    await redis.set(`${prefix}lock:incident:${id}`, 'another-worker', 'PX', 60_000);
+    await redis.set(`${keyBase(prefix)}lock:incident:${id}`, 'another-worker', 'PX', 60_000);
     await expect(run).rejects.toMatchObject({ code: 'lock_lost' });
-    await redis.del(`${prefix}lock:incident:${id}`);
+    await redis.del(`${keyBase(prefix)}lock:incident:${id}`);
   } finally {
     redis.disconnect();
   }

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { jest } from '@jest/globals';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createRedisStore } from '../../../src/store/redis.js';
+import { keyBase } from '../../../src/store/redis-keys.js';
 import type { Store } from '../../../src/store/store.js';
 import {
   freePort,
@@ -103,7 +104,7 @@ async function expectAnswerMatchesStore(
   const client = testRedisClient(redis.url);
   let held: boolean[];
   try {
-    const keys = sent.map((a) => `${prefix}dedupe:request:egress-event:${a.request_id}`);
+    const keys = sent.map((a) => `${keyBase(prefix)}dedupe:request:egress-event:${a.request_id}`);
     const exists = await client.pipeline(keys.map((k) => ['exists', k])).exec();
     held = (exists ?? []).map(([err, n]) => {
       if (err) throw err;

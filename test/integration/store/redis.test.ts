@@ -1,5 +1,6 @@
 import { CodedError } from '../../../src/domain/errors.js';
 import { createRedisStore } from '../../../src/store/redis.js';
+import { keyBase } from '../../../src/store/redis-keys.js';
 import type { Store } from '../../../src/store/store.js';
 import { anIncident, aTimelineEvent } from '../../builders/incident.js';
 import {
@@ -49,7 +50,7 @@ describeGrantContract(
   async (store, id, raw) => {
     const client = testRedisClient();
     try {
-      await client.set(`${prefixes.get(store) ?? ''}grant:${id}`, raw);
+      await client.set(`${keyBase(prefixes.get(store) ?? '')}grant:${id}`, raw);
     } finally {
       await client.quit();
     }
@@ -113,12 +114,12 @@ describe('redis store', () => {
       const hosts = { domain: 'evil.com', count: 1, capped: false, sample: ['a.evil.com'] };
       await store.incidents.createOrGetByFingerprint(anIncident({ hosts }));
       const id = anIncident().id;
-      expect(await raw.smembers(`${prefix}hosts:${id}`)).toEqual(['a.evil.com']);
+      expect(await raw.smembers(`${keyBase(prefix)}hosts:${id}`)).toEqual(['a.evil.com']);
       const cur = await store.incidents.get(id);
       await store.incidents.update({ ...cur!, status: 'closed' }, 0);
-      expect(await raw.exists(`${prefix}hosts:${id}`)).toBe(0);
+      expect(await raw.exists(`${keyBase(prefix)}hosts:${id}`)).toBe(0);
       expect((await store.incidents.get(id))?.hosts).toEqual(hosts);
-      await raw.hset(`${prefix}incident:${id}`, 'hosts', '{"count":0,"capped":false,"sample":[]}');
+      await raw.hset(`${keyBase(prefix)}incident:${id}`, 'hosts', '{"count":0,"capped":false,"sample":[]}');
       await expect(store.incidents.get(id)).rejects.toMatchObject({ code: 'internal' });
     } finally {
       await raw.quit();
@@ -133,20 +134,20 @@ describe('redis store', () => {
     try {
       const { incident } = await store.incidents.createOrGetByFingerprint(anIncident());
       await raw.hset(
-        `${prefix}incident:${incident.id}`,
+        `${keyBase(prefix)}incident:${incident.id}`,
         'data',
         '{"id":"inc-20261125-0001","version":"zero"}',
       );
       const err = await store.incidents.get(incident.id).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CodedError);
       expect((err as CodedError).code).toBe('internal');
-      expect((err as CodedError).message).toContain(`${prefix}incident:${incident.id}`);
+      expect((err as CodedError).message).toContain(`${keyBase(prefix)}incident:${incident.id}`);
       expect((err as CodedError).issues.map((i) => i.path)).toContain('version');
 
-      await raw.hset(`${prefix}incident:${incident.id}`, 'data', 'not json{');
+      await raw.hset(`${keyBase(prefix)}incident:${incident.id}`, 'data', 'not json{');
       await expect(store.incidents.get(incident.id)).rejects.toMatchObject({ code: 'internal' });
 
-      await raw.xadd(`${prefix}timeline:inc-9`, '*', 'event', '{"id":"x"}');
+      await raw.xadd(`${keyBase(prefix)}timeline:inc-9`, '*', 'event', '{"id":"x"}');
       await expect(store.timeline.read('inc-9')).rejects.toMatchObject({ code: 'internal' });
     } finally {
       await raw.quit();
@@ -165,14 +166,14 @@ describe('redis store', () => {
         bytes: Buffer.from('evidence'),
         storedAt: '2026-11-25T14:03:12.123Z',
       });
-      expect(await listKeys(`${prefix}artifact`)).toEqual([
-        `${prefix}artifact:EGR-1:pod.app.log`,
-        `${prefix}artifacts:EGR-1`,
+      expect(await listKeys(`${keyBase(prefix)}artifact`)).toEqual([
+        `${keyBase(prefix)}artifact:EGR-1:pod.app.log`,
+        `${keyBase(prefix)}artifacts:EGR-1`,
       ]);
-      await raw.hset(`${prefix}artifact:EGR-1:pod.app.log`, 'bytes', 'tampered');
+      await raw.hset(`${keyBase(prefix)}artifact:EGR-1:pod.app.log`, 'bytes', 'tampered');
       const err = await store.artifacts.get('EGR-1', 'pod.app.log').catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'internal' });
-      expect((err as CodedError).message).toContain(`${prefix}artifact:EGR-1:pod.app.log`);
+      expect((err as CodedError).message).toContain(`${keyBase(prefix)}artifact:EGR-1:pod.app.log`);
     } finally {
       await raw.quit();
       await dispose(store);
@@ -185,7 +186,7 @@ describe('redis store', () => {
     const raw = testRedisClient();
     try {
       // A process that died holding the lock: the key stays only for its short TTL.
-      await raw.set(`${prefix}lock:incident:dead`, 'their-token', 'PX', 300);
+      await raw.set(`${keyBase(prefix)}lock:incident:dead`, 'their-token', 'PX', 300);
       const started = Date.now();
       expect(
         await store.locks.withLock('incident:dead', { ttlMs: 1000, waitMs: 5000 }, async () => 'mine'),
@@ -196,12 +197,12 @@ describe('redis store', () => {
       // and finishing late does not delete the other holder's lock.
       let aborted: unknown;
       await store.locks.withLock('incident:taken', { ttlMs: 300, waitMs: 0 }, async (held) => {
-        await raw.set(`${prefix}lock:incident:taken`, 'other-token', 'PX', 10_000);
+        await raw.set(`${keyBase(prefix)}lock:incident:taken`, 'other-token', 'PX', 10_000);
         await new Promise<void>((resolve) => held.signal.addEventListener('abort', () => resolve()));
         aborted = held.signal.reason;
       });
       expect(aborted).toMatchObject({ code: 'lock_lost' });
-      expect(await raw.get(`${prefix}lock:incident:taken`)).toBe('other-token');
+      expect(await raw.get(`${keyBase(prefix)}lock:incident:taken`)).toBe('other-token');
     } finally {
       await raw.quit();
       await dispose(store);

@@ -1,0 +1,81 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { RedisTarget } from '../domain/redis-target.js';
+import { type ScriptedRedis, scripts } from './redis-scripts.js';
+
+// The ioredis client for a target: one server, a Sentinel-watched master, or a Cluster, all set up
+// to fail fast (no offline queue, a command timeout) and never to replay a command whose connection
+// dropped — it may have run, and intake tells its senders which (see redis-connection.ts).
+
+/** Reconnect quickly at first, then every second or so (with jitter), forever. */
+export function retryDelay(times: number): number {
+  return Math.min(times * 200, 1000) + Math.floor(Math.random() * 100);
+}
+
+/** After a failover the old master may answer as a replica: reconnect (to the new one), no resend. */
+function reconnectOnError(err: Error): boolean {
+  return err.message.startsWith('READONLY');
+}
+
+function common(timeoutMs: number): RedisOptions {
+  return {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: timeoutMs,
+    connectTimeout: timeoutMs,
+    autoResendUnfulfilledCommands: false,
+    retryStrategy: retryDelay,
+    reconnectOnError,
+    // Grace for a socket to close after disconnect(); ioredis arms it even for a socket already closed.
+    disconnectTimeout: Math.min(timeoutMs, 500),
+    connectionName: 'egress-responder',
+  };
+}
+
+function credentials(t: { username?: string; password?: string; tls: boolean }): RedisOptions {
+  return {
+    ...(t.username ? { username: t.username } : {}),
+    ...(t.password !== undefined ? { password: t.password } : {}),
+    ...(t.tls ? { tls: {} } : {}),
+  };
+}
+
+const build: { [K in RedisTarget['kind']]: (t: Extract<RedisTarget, { kind: K }>, ms: number) => unknown } = {
+  single: (t, ms) => new Redis(t.url, common(ms)),
+  sentinel: (t, ms) =>
+    new Redis({
+      ...common(ms),
+      ...credentials(t),
+      sentinels: t.sentinels,
+      name: t.name,
+      db: t.db,
+      ...(t.sentinelUsername ? { sentinelUsername: t.sentinelUsername } : {}),
+      ...(t.sentinelPassword !== undefined ? { sentinelPassword: t.sentinelPassword } : {}),
+      ...(t.tls ? { enableTLSForSentinelMode: true } : {}),
+      sentinelRetryStrategy: retryDelay,
+      // Reconnect as soon as the Sentinels announce a new master, not when the old one times out.
+      failoverDetector: true,
+    }),
+  cluster: (t, ms) =>
+    new Cluster(t.nodes, {
+      enableOfflineQueue: false,
+      clusterRetryStrategy: retryDelay,
+      slotsRefreshTimeout: ms,
+      // A command whose node connection closed may have run: report it, never resend it (the
+      // single-server rule). Refusals the server answered (MOVED, ASK, TRYAGAIN, CLUSTERDOWN) ran
+      // nothing, and ioredis retries those.
+      retryDelayOnFailover: 0,
+      retryDelayOnClusterDown: 100,
+      retryDelayOnTryAgain: 100,
+      // Find a promoted replica within about a second even when no command hits a MOVED.
+      slotsRefreshInterval: 1000,
+      redisOptions: { ...common(ms), ...credentials(t) },
+    }),
+};
+
+export function createClient(target: RedisTarget, timeoutMs: number): ScriptedRedis {
+  const make = build[target.kind] as (t: RedisTarget, ms: number) => unknown;
+  // Cluster and Redis share the command interface the store uses (Commander); one type for both.
+  const client = make(target, timeoutMs) as ScriptedRedis;
+  for (const [name, def] of Object.entries(scripts)) client.defineCommand(name, def);
+  return client;
+}
