@@ -1,7 +1,9 @@
 // The server side of the ack benchmark, in its own process so the clients do not share its event
 // loop: `ours` is `serve` as it runs (dist/main.js startServer: Bolt over HTTP, the guard, the
 // engine, the Redis store at REDIS_URL) with one open incident; `bare` is a Bolt 5 app that only acks.
-// Both talk to the same kind of Slack stub. Tells the parent its port over IPC, stops on 'stop'.
+// Both talk to the same kind of Slack stub. Tells the parent its port over IPC; answers 'stats'
+// (RSS, event-loop delay: the soak benchmark) and stops on 'stop'.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseConfig, readEnv } from '../dist/config/load.js';
 import { packageRoot } from '../dist/config/paths.js';
 import { startServer } from '../dist/main.js';
@@ -43,7 +45,22 @@ const [mode, redisUrl] = process.argv.slice(2);
 const stub = await startSlackStub();
 const running = mode === 'bare' ? await startBare() : await startOurs(stub, redisUrl);
 process.send({ port: running.port, incident: running.incident, stubUrl: stub.url });
+// 'stats': RSS and event-loop delay since the last 'stats' (for the soak benchmark).
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
 process.on('message', async (m) => {
+  if (m === 'stats') {
+    process.send({
+      stats: {
+        rssMiB: process.memoryUsage().rss / 2 ** 20,
+        heapUsedMiB: process.memoryUsage().heapUsed / 2 ** 20,
+        lagP99Ms: loop.percentile(99) / 1e6,
+        lagMaxMs: loop.max / 1e6,
+      },
+    });
+    loop.reset();
+    return;
+  }
   if (m !== 'stop') return;
   await running.close();
   await stub.close();

@@ -28,9 +28,12 @@ function ping(port) {
   });
 }
 
-/** `{ url, stop() }`, or `{ skipped }` when redis-server cannot be started here. */
-export async function startPrivateRedis() {
-  const port = await freePort();
+/**
+ * `{ url, port, stop() }`, or `{ skipped }` when redis-server cannot be started here. `port`: start on
+ * that one (a restart of a stopped one, for benchmarks that take Redis away and bring it back).
+ */
+export async function startPrivateRedis(opts = {}) {
+  const port = opts.port ?? (await freePort());
   let child;
   try {
     child = spawn(
@@ -50,6 +53,7 @@ export async function startPrivateRedis() {
     if (await ping(port)) {
       return {
         url: `redis://127.0.0.1:${port}`,
+        port,
         stop: () =>
           new Promise((resolve) => {
             child.once('exit', resolve);
