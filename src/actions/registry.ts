@@ -37,7 +37,7 @@ export class ActionRegistry {
     return this.ids().map((id) => this.#actions.get(id)!);
   }
 
-  /** The union of every action's RBAC needs, merged per apiGroup+resource (for deploy/rbac.yaml). */
+  /** The union of every action's RBAC needs, merged per apiGroup+resource (what deploy/ grants, base and components). */
   rbac(): RbacRule[] {
     const merged = new Map<string, RbacRule>();
     for (const def of this.list()) {

@@ -1,5 +1,5 @@
-// What break-glass needs of the cluster, as data next to the code that needs it: deploy/rbac.yaml must
-// grant all of it (test/unit/deploy/manifests.test.ts). Apply is server-side apply (patch, which
+// What break-glass needs of the cluster, as data next to the code that needs it: deploy/components/breakglass
+// grants exactly this (test/unit/deploy/manifests.test.ts). Apply is server-side apply (patch, which
 // creates), removal is delete, verification and the reconciler get and list.
 
 export interface BreakglassRbacRule {

@@ -34,7 +34,7 @@ const PLAYBOOK = shipped('playbooks/egress-anomaly.yaml');
 const CONTRACTS = ['notification-service', 'orders-api', 'payments-api'].map((n) =>
   shipped(`playbooks/contracts/${n}.yaml`),
 );
-const CONFIG = shipped('deploy/config.yaml');
+const CONFIG = shipped('deploy/base/config.yaml');
 
 /** What a loaded playbook guarantees the engine: unique ids, known actions, positive durations. */
 function checkPlaybook(playbook: Playbook): void {
@@ -97,7 +97,7 @@ describe('loader fuzzing', () => {
     );
   });
 
-  it('config: mutated deploy/config.yaml and YAML-ish text load or are rejected precisely', () => {
+  it('config: mutated deploy/base/config.yaml and YAML-ish text load or are rejected precisely', () => {
     const file = 'config.yaml';
     fc.assert(
       fc.property(yamlInputs(CONFIG), (text) => {
