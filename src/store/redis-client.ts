@@ -57,7 +57,10 @@ const build: { [K in RedisTarget['kind']]: (t: Extract<RedisTarget, { kind: K }>
     }),
   cluster: (t, ms) =>
     new Cluster(t.nodes, {
-      enableOfflineQueue: false,
+      // Node connections open on first use; without this queue every command that meets one still
+      // connecting is refused. The store's own budget (redis-connection.ts cmd) bounds the wait, and
+      // it refuses at once while the Cluster as a whole is down.
+      enableOfflineQueue: true,
       clusterRetryStrategy: retryDelay,
       slotsRefreshTimeout: ms,
       // A command whose node connection closed may have run: report it, never resend it (the

@@ -161,16 +161,13 @@ export function openRedis(opts: { target: RedisTarget; timeoutMs: number; log?: 
     async close() {
       if (closed) return;
       closed = true;
-      if (client.status === 'end') return;
       if (client.status === 'ready') {
-        try {
-          await client.quit();
-          return;
-        } catch {
-          // not answering: drop the connection instead
-        }
+        // not answering: dropping the connection below does instead
+        await client.quit().catch(() => undefined);
       }
-      client.disconnect(); // also stops the background reconnection
+      // Also stops the background reconnection, and closes what quit() leaves open: a Sentinel
+      // client's subscriptions to the Sentinels (its failover detector) would keep retrying forever.
+      client.disconnect();
     },
   };
 }
