@@ -68,7 +68,9 @@ export async function loadPolicy(
 
 /** Redis when REDIS_URL is set; otherwise the embedded store, with a warning that state is not durable. */
 export function createStore(config: Config, log: Logger, clock: Clock = systemClock): Store {
-  if (config.env.redisUrl) return createRedisStore({ url: config.env.redisUrl.reveal(), clock, log });
+  const { waitReplicas, waitTimeout: waitTimeoutMs, commandTimeout: commandTimeoutMs } = config.redis;
+  const url = config.env.redisUrl?.reveal();
+  if (url) return createRedisStore({ url, clock, log, waitReplicas, waitTimeoutMs, commandTimeoutMs });
   log.warn('REDIS_URL is not set: using the embedded in-memory store; incidents do not survive a restart');
   return createMemoryStore({ clock });
 }

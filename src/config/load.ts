@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { CodedError } from '../domain/errors.js';
+import { parseRedisTarget } from '../domain/redis-target.js';
 import { readYaml, validateYaml } from '../domain/yaml.js';
 import { packageRoot } from './paths.js';
 import { ConfigFile } from './schema.js';
@@ -58,6 +59,14 @@ export function readEnv(env: NodeJS.ProcessEnv): RuntimeEnv {
       message: 'expected an http(s) URL ending in / (like https://slack.com/api/)',
       value: JSON.stringify(env.SLACK_API_URL),
     });
+  }
+  if (env.REDIS_URL) {
+    try {
+      parseRedisTarget(env.REDIS_URL);
+    } catch (err) {
+      if (!(err instanceof CodedError)) throw err;
+      issues.push(...err.issues);
+    }
   }
   if (issues.length > 0) throw new CodedError('config_invalid', 'invalid environment', { issues });
   const out: RuntimeEnv = { port, logLevel };

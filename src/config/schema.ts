@@ -111,5 +111,20 @@ export const ConfigFile = z.strictObject({
     })
     .prefault({}),
   breakglass: BreakglassConfig.prefault({}),
+  /** The Redis store (REDIS_URL picks one server, Sentinel or Cluster: docs/redis.md). */
+  redis: z
+    .strictObject({
+      /** Replicas that must hold a recorded alert before /alerts answers 202 (Redis WAIT); 0: the master's word. */
+      waitReplicas: z.number().int().min(0).max(5).default(0),
+      /** How long recordAlert waits for them; past it the sender is told 503 and retries. */
+      waitTimeout: DurationText.default(500),
+      /** Any one store call fails with store_unavailable after this long. */
+      commandTimeout: DurationText.default(2_000),
+    })
+    .refine((r) => r.waitTimeout < r.commandTimeout, {
+      error: 'waitTimeout must be shorter than commandTimeout (the WAIT is part of one store call)',
+      path: ['waitTimeout'],
+    })
+    .prefault({}),
 });
 export type ConfigFile = z.infer<typeof ConfigFile>;

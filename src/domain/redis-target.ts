@@ -42,7 +42,7 @@ const SCHEMES: Record<string, { kind: RedisTarget['kind']; tls: boolean; default
   'rediss+cluster': { kind: 'cluster', tls: true, defaultPort: 6379 },
 };
 const SENTINEL_QUERY = ['sentinelUsername', 'sentinelPassword'] as const;
-const MASTER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+const MASTER_NAME = /^(?!\.+$)[A-Za-z0-9._-]{1,64}$/;
 
 /** The URL with its passwords masked: what an error message may show. */
 export function redactRedisUrl(url: string): string {
@@ -87,13 +87,6 @@ export function parseRedisTarget(url: string): RedisTarget {
   if (!m || !scheme || !Object.hasOwn(SCHEMES, m[1]!)) {
     throw invalid(url, `expected a URL starting with one of ${Object.keys(SCHEMES).join('://, ')}://`);
   }
-  if (scheme.kind === 'single') {
-    try {
-      new URL(url);
-    } catch {
-      throw invalid(url, 'not a valid URL');
-    }
-  }
   const [, , authority = '', path = '', query] = m;
   const at = authority.lastIndexOf('@');
   const userinfo = at >= 0 ? authority.slice(0, at) : undefined;
@@ -108,6 +101,7 @@ export function parseRedisTarget(url: string): RedisTarget {
     if (segments.length > 1) throw invalid(url, 'expected at most a database number as the path');
     database(url, segments[0]);
     if (query) throw invalid(url, 'query parameters are not supported for a single server');
+    if (!URL.canParse(url)) throw invalid(url, 'not a valid URL');
     return { kind: 'single', url };
   }
   const creds: Credentials = { tls: scheme.tls };
