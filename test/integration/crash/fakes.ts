@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { allowPolicy } from '../../builders/additive-trap.js';
-import { aPod, FakeKubeApi, type JsonObject } from '../../fakes/kube-api/index.js';
+import { aPod, FakeKubeApi, type FakeKubeApiOptions, type JsonObject } from '../../fakes/kube-api/index.js';
 import { FakeSlackApi } from '../../fakes/slack-api/index.js';
 
 // The fake Kubernetes and Slack APIs behind servers of our own, so that the suite sees every request
@@ -13,7 +13,10 @@ export type TrapPhase = 'before' | 'unanswered' | 'answered';
 /** Kill the bot at the `at`-th counted request (1-based), in `phase`; `fire` kills it. */
 export interface Trap {
   at: number;
-  /** Redis only: kill at the first command whose text matches instead of the `at`-th. */
+  /**
+   * Kill at the first command (Redis) or write (kube: `METHOD /path`, dry runs excluded) whose text
+   * matches, instead of the `at`-th.
+   */
   match?: RegExp;
   phase: TrapPhase;
   /** For `answered`: how long after the answer left. */
@@ -40,6 +43,8 @@ export interface KubeWrite {
   changed?: boolean;
   /** Killed here: `before` (never applied), `unanswered` (applied, the bot never heard). */
   trapped?: TrapPhase;
+  /** The bearer token it carried: which process sent it, when each has a kubeconfig of its own. */
+  client?: string;
 }
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -96,14 +101,15 @@ export class TrappedKube {
     this.fake = fake;
   }
 
-  static async start(): Promise<TrappedKube> {
+  /** `opts.token: null` lets several processes each carry a token of their own (`KubeWrite.client`). */
+  static async start(opts: FakeKubeApiOptions = {}): Promise<TrappedKube> {
     let self: TrappedKube | undefined;
     const server = createServer((req, res) => void self!.#handle(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
-    self = new TrappedKube(new FakeKubeApi(server, {}));
+    self = new TrappedKube(new FakeKubeApi(server, opts));
     return self;
   }
 
@@ -149,9 +155,15 @@ export class TrappedKube {
     const review = url.pathname.startsWith('/apis/authorization.k8s.io/');
     if (!WRITE_METHODS.has(method) || review) return this.fake.handle(req, res);
     const write: KubeWrite = { seq: 0, method, path: url.pathname, dryRun, body: undefined };
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Bearer ')) write.client = auth.slice('Bearer '.length);
     if (!dryRun) write.seq = ++this.#counted;
     this.writes.push(write);
-    const trap = this.trap && !dryRun && write.seq === this.trap.at ? this.trap : undefined;
+    const t = this.trap;
+    const hit = t?.match ? t.match.test(`${method} ${url.pathname}`) : write.seq === t?.at;
+    const trap = t && !dryRun && hit ? t : undefined;
+    // A matched trap fires once: the process that finishes the work sends the same request again.
+    if (trap?.match) this.trap = undefined;
     if (trap?.phase === 'before') {
       write.trapped = 'before';
       trap.fire(`kube write #${write.seq} (${method} ${url.pathname}) before it reached the cluster`);

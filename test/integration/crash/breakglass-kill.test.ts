@@ -1,0 +1,214 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GRANT_LOCK } from '../../../src/breakglass/settings.js';
+import type { Grant } from '../../../src/domain/grant.js';
+import { createRedisStore } from '../../../src/store/redis.js';
+import type { Store } from '../../../src/store/store.js';
+import { A, breakglassHarness, CONTAIN_YAML, forensicsRequest } from '../../builders/breakglass.js';
+import { type PrivateRedis, startRedisServer, testRedisClient } from '../../support/redis.js';
+import { builtPackage } from './build.js';
+import { type Child, startChild } from './child.js';
+import { type KubeWrite, type TrapPhase, TrappedKube, TrappedSlack } from './fakes.js';
+
+// Issue 11: with several replicas exactly one acts on a grant's expiry, and a replica that dies in the
+// middle of removing the grant's objects does not leave the grant in place. Two `serve` processes on
+// one Redis and one fake cluster; the grant expires; whichever replica takes the expiry is SIGKILLed
+// at its DELETE of the grant's NetworkPolicy (`before`: the request never reaches the API server;
+// `unanswered`: the API server deleted it, the replica never heard). The other replica must finish
+// it: the object gone, the record `expired` with its removal recorded, one `grant.expired` and one
+// `grant.removed` in the timeline, and only one DELETE that changed the cluster.
+
+const REPO = join(import.meta.dirname, '..', '..', '..');
+const ENGINE = { resumeAfterMs: 1000, lockTtlMs: 1000, workEveryMs: 200 };
+const RECONCILE_EVERY_MS = 2000;
+/**
+ * The dead replica's grant lock outlives it by at most its TTL (no heartbeat keeps it); then one
+ * reconcile period (or the schedule item's lease running out, which is sooner), plus room for a busy
+ * 2-core machine.
+ */
+const FINISH_BOUND_MS = GRANT_LOCK.ttlMs + RECONCILE_EVERY_MS + 3000;
+const REPLICAS = ['replica-a', 'replica-b'] as const;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let redis: PrivateRedis;
+let kube: TrappedKube;
+let slack: TrappedSlack;
+let root: string;
+let dir: string;
+
+function configYaml(): string {
+  return [
+    'slack:',
+    '  incidentChannel: C0INCIDENT',
+    '  responders: [U0AAA, U0BBB]',
+    '  approvers: [U0CCC, U0DDD]',
+    `playbooks: ${join(dir, 'playbooks')}`,
+    `engine: { resumeAfter: ${ENGINE.resumeAfterMs}ms, lockTtl: ${ENGINE.lockTtlMs}ms, workEvery: ${ENGINE.workEveryMs}ms }`,
+    `breakglass: { reconcileEvery: ${RECONCILE_EVERY_MS}ms }`,
+    '',
+  ].join('\n');
+}
+
+/** A kubeconfig of its own per replica: its token tells the fake cluster which process sent a write. */
+function kubeconfigFor(token: string): string {
+  const file = join(dir, `kubeconfig-${token}.yaml`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'fake', cluster: { server: kube.fake.url, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: token, user: { token } }],
+      contexts: [{ name: 'fake', context: { cluster: 'fake', user: token } }],
+      'current-context': 'fake',
+    }),
+    { mode: 0o600 },
+  );
+  return file;
+}
+
+function replica(token: string, db: number): Promise<Child> {
+  return startChild({
+    root,
+    config: join(dir, 'config.yaml'),
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? dir,
+      REDIS_URL: `${redis.url}/${db}`,
+      KUBECONFIG: kubeconfigFor(token),
+      SLACK_API_URL: slack.fake.url,
+      SLACK_BOT_TOKEN: 'xoxb-breakglass-kill',
+      SLACK_SIGNING_SECRET: 'breakglass-kill-signing-secret',
+      ALERT_WEBHOOK_TOKEN: 'breakglass-kill-alert-token',
+      LOG_LEVEL: 'warn',
+    },
+  });
+}
+
+beforeAll(async () => {
+  const built = await builtPackage(REPO);
+  if (built.warnings) console.warn(`tsc reported errors (the snapshot runs anyway):\n${built.warnings}`);
+  root = built.root;
+  dir = mkdtempSync(join(tmpdir(), 'egress-breakglass-kill-'));
+  mkdirSync(join(dir, 'playbooks'));
+  writeFileSync(join(dir, 'playbooks', 'contain-test.yaml'), CONTAIN_YAML);
+  writeFileSync(join(dir, 'config.yaml'), configYaml());
+  // token null: the fake accepts every replica's own token.
+  [redis, kube, slack] = await Promise.all([
+    startRedisServer(),
+    TrappedKube.start({ token: null }),
+    TrappedSlack.start(),
+  ]);
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all([kube?.close(), slack?.close()]);
+  await redis?.kill();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const got = await probe();
+    if (got !== undefined) return got;
+    if (performance.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+    await sleep(50);
+  }
+}
+
+const cases: [TrapPhase, string, number, number][] = [
+  // phase, what the first replica's DELETE did, the DELETE answers [dead, survivor]
+  ['before', 'never reached the API server', 0, 200],
+  ['unanswered', 'deleted the object, answer withheld', 200, 404],
+];
+
+describe('break-glass expiry: two replicas, the one removing the grant is SIGKILLed', () => {
+  it.each(cases.map(([phase, what, dead, survivor], i) => [phase, what, dead, survivor, i + 1] as const))(
+    'killed at its DELETE (%s: %s): the other replica finishes it',
+    async (phase, _what, deadStatus, survivorStatus, db) => {
+      const store: Store = createRedisStore({ url: `${redis.url}/${db}`, commandTimeoutMs: 5000 });
+      const children = new Map<string, Child>();
+      try {
+        // The grant exists before the replicas start: an incident contained and a forensics egress
+        // exception approved and applied, through the real Breakglass on the same Redis and cluster.
+        kube.seed([], () => []); // an empty cluster and no writes seen; the harness seeds prod
+        const h = breakglassHarness({ fake: kube.fake, store });
+        h.clock.advance(Date.now() - h.clock.now());
+        const inc = await h.contained();
+        const requested = await h.bg.request(forensicsRequest(inc.id, { durationMs: 8000 }), A.requester);
+        h.clock.advance(Date.now() - h.clock.now());
+        const g: Grant = await h.bg.approve(requested.id, A.approver);
+        expect(g.status).toBe('active');
+        const object = `/apis/networking.k8s.io/v1/namespaces/prod/networkpolicies/breakglass-${g.id}`;
+        expect(kube.fake.get('NetworkPolicy', 'prod', `breakglass-${g.id}`)).toBeDefined();
+
+        for (const [token, child] of await Promise.all(
+          REPLICAS.map(async (t) => [t, await replica(t, db)] as const),
+        ))
+          children.set(token, child);
+        let killedAt = 0;
+        let killed: string | undefined;
+        kube.trap = {
+          at: 0,
+          match: new RegExp(`^DELETE ${object}$`),
+          phase,
+          delayMs: 0,
+          fire: () => {
+            const w = kube.writes.find((x) => x.trapped !== undefined && x.path === object);
+            killed = w?.client;
+            children.get(killed ?? '')?.kill();
+            killedAt = performance.now();
+          },
+        };
+        const expiresIn = Date.parse(g.expiresAt!) - Date.now();
+        await until('a replica took the expiry to its DELETE', expiresIn + 10_000, async () => killed);
+        const dead = children.get(killed!)!;
+        const survivorToken = REPLICAS.find((t) => t !== killed)!;
+        expect((await dead.exited).signal).toBe('SIGKILL');
+
+        const done = await until('the survivor recorded the removal', FINISH_BOUND_MS + 5000, async () => {
+          const x = await store.grants.get(g.id);
+          return x?.removal?.removedAt ? x : undefined;
+        });
+        const finishedMs = Math.round(performance.now() - killedAt);
+        console.log(
+          `break-glass kill (${phase}): ${killed} killed; ${survivorToken} finished ${finishedMs} ms later`,
+        );
+        expect(finishedMs).toBeLessThan(FINISH_BOUND_MS);
+        expect(children.get(survivorToken)!.alive()).toBe(true);
+
+        expect(done).toMatchObject({ status: 'expired', ended: { by: 'system' } });
+        expect(kube.fake.get('NetworkPolicy', 'prod', `breakglass-${g.id}`)).toBeUndefined();
+        // Exactly one replica acted before the kill, the other one after it; one DELETE changed the cluster.
+        const deletes = kube.writes.filter(
+          (w: KubeWrite) => w.method === 'DELETE' && w.path === object && !w.dryRun,
+        );
+        expect(deletes.map((w) => [w.client, w.trapped, w.status])).toEqual([
+          [killed, phase, deadStatus === 0 ? undefined : deadStatus],
+          [survivorToken, undefined, survivorStatus],
+        ]);
+        // Nothing twice in the timeline: one ending, one removal, every event id once.
+        const timeline = await store.timeline.read(inc.id);
+        const kinds = timeline.filter((e) => e.kind.startsWith('grant.')).map((e) => e.kind);
+        expect(kinds.slice(kinds.indexOf('grant.verified') + 1)).toEqual(['grant.expired', 'grant.removed']);
+        expect(new Set(timeline.map((e) => e.id)).size).toBe(timeline.length);
+        // Settled: the grant's schedule item is gone, and a further reconcile pass changes nothing.
+        expect((await store.schedule.due(Number.MAX_SAFE_INTEGER, 100)).map((i) => i.id)).not.toContain(
+          `grant:${g.id}`,
+        );
+        await sleep(RECONCILE_EVERY_MS + 500);
+        expect((await store.timeline.read(inc.id)).length).toBe(timeline.length);
+      } finally {
+        kube.trap = undefined;
+        for (const c of children.values()) c.kill();
+        await Promise.all([...children.values()].map((c) => c.exited));
+        await store.close().catch(() => undefined);
+        const raw = testRedisClient(`${redis.url}/${db}`);
+        await raw.flushdb().finally(() => raw.quit());
+      }
+    },
+    120_000,
+  );
+});
