@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { packageRoot } from '../config/paths.js';
 import { asCodedError, CodedError } from '../domain/errors.js';
 import { attestCommand } from './attest.js';
 import { contractsCommand } from './contracts.js';
@@ -6,6 +9,7 @@ import { drillCommand } from './drill.js';
 import { grantsCommand } from './grants.js';
 import { type Io, processIo } from './io.js';
 import { serveCommand } from './serve.js';
+import { nearest } from './suggest.js';
 import { timelineCommand } from './timeline.js';
 import { validateCommand } from './validate.js';
 
@@ -33,6 +37,7 @@ Usage:
   egress-responder grants revoke <id> --reason TEXT [--config FILE]
                      end a grant now and remove its objects (KUBECONFIG), as cli:<os user>
   egress-responder serve --config FILE                                    run the Slack bot and alert intake
+  egress-responder --version                                              print the version
   egress-responder help`;
 
 type Handler = (argv: string[], io: Io) => Promise<number>;
@@ -168,12 +173,28 @@ const commands: Record<string, Handler> = {
   },
 };
 
+/** The version of the package this CLI runs from (src/ or dist/ alike). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
 /** Entry point: returns the exit code; never throws (errors are printed without a stack trace). */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [name = 'help', ...rest] = argv;
-  const handler = commands[name === '--help' || name === '-h' ? 'help' : name];
+  if (name === '--version' || name === '-v' || name === 'version') {
+    io.out(`egress-responder ${packageVersion()}`);
+    return 0;
+  }
+  const key = name === '--help' || name === '-h' ? 'help' : name;
+  // Own keys only: `constructor` or `__proto__` must be unknown commands, not Object.prototype's.
+  const handler = Object.hasOwn(commands, key) ? commands[key] : undefined;
   if (!handler) {
-    io.err(`unknown command "${name}"\n\n${usage}`);
+    const guess = nearest(name, Object.keys(commands));
+    const shown = name.length > 64 ? `${name.slice(0, 64)}…` : name;
+    io.err(
+      `unknown command "${shown}"${guess ? `; did you mean ${guess}?` : ''}\n\n${guess ? 'run egress-responder help for every command' : usage}`,
+    );
     return 2;
   }
   try {
