@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { type FakeSlackApi, startFakeSlackApi } from '../../fakes/slack-api/index.js';
+import { findAlertmanagerBinary } from '../../support/alertmanager.js';
 import { freePort, type PrivateRedis, startRedisServer } from '../../support/redis.js';
 import { deployDir, hasKubectl, type KubeDoc, kustomize } from '../../unit/deploy/kustomize.js';
 import { builtPackage } from '../crash/build.js';
@@ -161,6 +162,74 @@ function configMapVolume(dir: string, data: Record<string, string>): void {
     expect(call!.body.channel).toBe(config.slack.incidentChannel);
     expect(JSON.stringify(call!.body)).toContain('paste.exfil.example.net');
   });
+
+  const amBin = findAlertmanagerBinary();
+  if (!amBin)
+    console.warn('Alertmanager binary not found: install prometheus-alertmanager (bash .ci/run does)');
+  (amBin ? it : it.skip)(
+    'a real Alertmanager on deploy/alert-sources/alertmanager.yml delivers to the bot with the token from its credentials_file',
+    async () => {
+      const tmp = mkdtempSync(join(tmpdir(), 'trial-am-'));
+      const example = parse(
+        readFileSync(join(deployDir, 'alert-sources', 'alertmanager.yml'), 'utf8'),
+      ) as Any;
+      // What changes for the test: where it posts, the token file, and timings short enough for a test.
+      const hook = example.receivers.find((r: Any) => r.name === 'egress-responder').webhook_configs[0];
+      expect(new URL(hook.url).pathname).toBe('/alerts');
+      hook.url = `${base}/alerts`;
+      writeFileSync(join(tmp, 'token'), `${TOKEN}\n`);
+      hook.http_config.authorization.credentials_file = join(tmp, 'token');
+      Object.assign(example.route.routes[0], { group_wait: '100ms', group_interval: '1s' });
+      writeFileSync(join(tmp, 'alertmanager.yml'), stringify(example));
+      const port = await freePort();
+      const am = spawn(
+        amBin!,
+        [
+          `--config.file=${join(tmp, 'alertmanager.yml')}`,
+          `--storage.path=${join(tmp, 'data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+          '--cluster.listen-address=',
+        ],
+        { stdio: 'ignore' },
+      );
+      try {
+        const api = `http://127.0.0.1:${port}`;
+        for (let i = 0; i < 100; i++) {
+          if ((await fetch(`${api}/-/ready`).catch(() => undefined))?.ok) break;
+          await new Promise((d) => setTimeout(d, 100));
+        }
+        const before = slack.callsTo('chat.postMessage').length;
+        const ns = config.namespaces.allow[0];
+        const labels = {
+          alertname: 'EgressToExternalHost',
+          egress_responder: 'true',
+          src_service: 'demo-worker',
+          src_namespace: ns,
+          dst_type: 'fqdn',
+          dst_name: 'drop.exfil.example.org',
+          dst_port: '443',
+          protocol: 'https',
+        };
+        const posted = await fetch(`${api}/api/v2/alerts`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify([{ labels, annotations: { summary: 'from a real Alertmanager' } }]),
+        });
+        expect(posted.status).toBe(200);
+        // Other threads may be posting too: wait for a root message about this destination.
+        const about = () =>
+          slack
+            .callsTo('chat.postMessage')
+            .slice(before)
+            .find((c) => !c.body.thread_ts && JSON.stringify(c.body).includes('drop.exfil.example.org'));
+        for (let i = 0; i < 150 && !about(); i++) await new Promise((d) => setTimeout(d, 100));
+        expect(about()?.body.channel).toBe(config.slack.incidentChannel);
+      } finally {
+        am.kill('SIGTERM');
+      }
+    },
+    30_000,
+  );
 
   it('on SIGTERM turns unready first, then exits 0 within the grace period', async () => {
     const started = Date.now();
