@@ -108,6 +108,34 @@ function mounted(docs: KubeDoc[]): { dir: string; config: string } {
     ]);
   });
 
+  it.each(cases)(
+    "%s: every pod meets Pod Security's `restricted` profile, which the bot's namespace enforces",
+    (name) => {
+      const docs = all[name as keyof typeof all];
+      const ns = one(docs, 'Namespace', 'egress-responder');
+      expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+      const pods = find(docs, 'Deployment').map((d) => [d.metadata.name, d.spec.template.spec] as const);
+      expect(pods.length).toBeGreaterThan(0);
+      for (const [workload, pod] of pods) {
+        expect([workload, pod.securityContext.runAsNonRoot, pod.securityContext.seccompProfile]).toEqual([
+          workload,
+          true,
+          { type: 'RuntimeDefault' },
+        ]);
+        expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+        for (const c of pod.containers) {
+          expect([
+            workload,
+            c.securityContext.allowPrivilegeEscalation,
+            c.securityContext.capabilities.drop,
+          ]).toEqual([workload, false, ['ALL']]);
+        }
+        expect(pod.hostNetwork ?? false).toBe(false);
+        expect(pod.volumes.filter((v: Any) => v.hostPath)).toEqual([]);
+      }
+    },
+  );
+
   it.each(cases)('%s: probes ask the server itself on the port it listens on', async (name) => {
     const docs = all[name as keyof typeof all];
     const c = container(docs);
