@@ -12,15 +12,31 @@ import { freePort } from './redis.js';
 
 interface Server {
   port: number;
+  args: string[];
+  dir: string;
   child: ChildProcess;
   exited: Promise<void>;
 }
 
-function run(args: string[], dir: string): Server & { port: number } {
+function spawnServer(args: string[], dir: string): Pick<Server, 'child' | 'exited'> {
   const child = spawn('redis-server', args, { stdio: 'ignore', cwd: dir });
   child.once('error', () => {});
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { port: Number(args[args.indexOf('--port') + 1] ?? 0), child, exited };
+  return { child, exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) };
+}
+
+function run(args: string[], dir: string, port = Number(args[args.indexOf('--port') + 1] ?? 0)): Server {
+  return { port, args, dir, ...spawnServer(args, dir) };
+}
+
+/** Start a stopped server again with its arguments (a pod the kubelet restarts); resolves on PING. */
+async function restart(server: Server): Promise<void> {
+  await stop(server);
+  Object.assign(server, spawnServer(server.args, server.dir));
+  await until(
+    `restarted redis ${server.port}`,
+    10_000,
+    async () => (await redisCall(server.port, 'PING')) === 'PONG',
+  );
 }
 
 async function stop(server: Server): Promise<void> {
@@ -77,6 +93,8 @@ export interface RedisClusterSet {
   masterOf(key: string): Promise<number>;
   /** SIGKILL the server on `port` (its replica takes over after cluster-node-timeout). */
   kill(port: number): Promise<void>;
+  /** Start the server on `port` again (it rejoins as a replica of whoever took over). */
+  restart(port: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -166,6 +184,10 @@ export async function startRedisCluster(): Promise<RedisClusterSet> {
         const server = servers.find((s) => s.port === port);
         if (server) await stop(server);
       },
+      async restart(port) {
+        const server = servers.find((s) => s.port === port);
+        if (server) await restart(server);
+      },
       async stop() {
         await Promise.all(servers.map(stop));
         rmSync(dir, { recursive: true, force: true });
@@ -186,36 +208,36 @@ export interface RedisSentinelSet {
   master(): Promise<number>;
   /** SIGKILL the server on `port`. */
   kill(port: number): Promise<void>;
+  /** Start the server on `port` again (the Sentinels make it a replica of the new master). */
+  restart(port: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** A master, one replica and three Sentinels (quorum 2, down after 1 s); resolves once they agree. */
-export async function startRedisSentinel(): Promise<RedisSentinelSet> {
+/**
+ * A master, `replicas` replicas (default one) and three Sentinels (quorum 2, down after 1 s);
+ * resolves once every Sentinel sees every replica and its two peers.
+ */
+export async function startRedisSentinel(opts: { replicas?: number } = {}): Promise<RedisSentinelSet> {
   requireRedisServer();
   const name = 'mymaster';
+  const replicas = opts.replicas ?? 1;
   const dir = mkdtempSync(join(tmpdir(), 'er-sentinel-'));
   const servers: Server[] = [];
   try {
-    const [masterPort, replicaPort] = [await freePort(), await freePort()];
+    const masterPort = await freePort();
     servers.push(run(['--port', String(masterPort), ...BASE, '--dir', dir], dir));
-    servers.push(
-      run(
-        [
-          '--port',
-          String(replicaPort),
-          ...BASE,
-          '--dir',
+    for (let i = 0; i < replicas; i++) {
+      const port = await freePort();
+      servers.push(
+        run(
+          ['--port', String(port), ...BASE, '--dir', dir, '--replicaof', '127.0.0.1', String(masterPort)],
           dir,
-          '--replicaof',
-          '127.0.0.1',
-          String(masterPort),
-        ],
-        dir,
-      ),
-    );
-    await until('replica in sync', 10_000, async () =>
-      String(await redisCall(replicaPort, 'INFO', 'replication')).includes('master_link_status:up'),
-    );
+        ),
+      );
+      await until('replica in sync', 10_000, async () =>
+        String(await redisCall(port, 'INFO', 'replication')).includes('master_link_status:up'),
+      );
+    }
     const sentinelPorts: number[] = [];
     for (let i = 0; i < 3; i++) {
       const port = await freePort();
@@ -233,16 +255,14 @@ export async function startRedisSentinel(): Promise<RedisSentinelSet> {
           '',
         ].join('\n'),
       );
-      const child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore', cwd: dir });
-      child.once('error', () => {});
-      servers.push({ port, child, exited: new Promise((resolve) => child.once('exit', () => resolve())) });
+      servers.push(run([conf, '--sentinel'], dir, port));
       sentinelPorts.push(port);
     }
     for (const port of sentinelPorts) {
       await until(`sentinel ${port} sees the replica and its peers`, 15_000, async () => {
-        const replicas = (await redisCall(port, 'SENTINEL', 'REPLICAS', name)) as unknown[];
+        const seen = (await redisCall(port, 'SENTINEL', 'REPLICAS', name)) as unknown[];
         const peers = (await redisCall(port, 'SENTINEL', 'SENTINELS', name)) as unknown[];
-        return replicas.length === 1 && peers.length === 2;
+        return seen.length === replicas && peers.length === 2;
       });
     }
     const alive = () => servers.filter((s) => s.child.exitCode === null && s.child.signalCode === null);
@@ -261,6 +281,10 @@ export async function startRedisSentinel(): Promise<RedisSentinelSet> {
       async kill(port) {
         const server = servers.find((s) => s.port === port);
         if (server) await stop(server);
+      },
+      async restart(port) {
+        const server = servers.find((s) => s.port === port);
+        if (server) await restart(server);
       },
       async stop() {
         await Promise.all(servers.map(stop));
