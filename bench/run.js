@@ -20,10 +20,11 @@ export const BENCHMARKS = [
   'ack',
   'storm',
   'footprint',
+  'contain',
   'soak',
 ];
 /** Side-by-side benchmarks (several rounds against a baseline) need longer than the others. */
-const LIMITS = { ack: 300_000, storm: 900_000, footprint: 600_000, soak: 300_000 };
+const LIMITS = { ack: 300_000, storm: 900_000, footprint: 600_000, contain: 300_000, soak: 300_000 };
 /**
  * Run only when named (`npm run bench kill`), with their own hard stop: they take minutes. `kill`:
  * the kill -9 suite's scenario 100 times (test/integration/crash/).
