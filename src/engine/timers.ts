@@ -1,5 +1,6 @@
 import { isActive, settledStepStatuses } from '../domain/incident.js';
 import type { ScheduledItem } from '../store/store.js';
+import { slaWaitingFor } from './sla-text.js';
 import { type EngineDeps, nowIso } from './state.js';
 
 // Everything that must happen at a time, whatever happens to the process that arranged it, lives in
@@ -78,16 +79,23 @@ export class Timers {
     const state = incident?.steps.find((s) => s.id === stepId);
     if (!incident || !isActive(incident) || !state || settledStepStatuses.includes(state.status))
       return false;
-    const title =
-      this.#d
-        .playbooks()
-        .find((p) => p.playbook.id === incident.playbook.id)
-        ?.playbook.steps.find((s) => s.id === stepId)?.title ?? stepId;
+    const def = this.#d
+      .playbooks()
+      .find((p) => p.playbook.id === incident.playbook.id)
+      ?.playbook.steps.find((s) => s.id === stepId);
+    const waitingFor = slaWaitingFor(def, state) ?? state.status;
+    // Who is told is the presenter's choice (the commander, else the responders); the event says
+    // who was in charge when it fired, so the reminder names them even if the thread is rebuilt later.
     await this.#d.journal.record({
       incident,
       kind: 'sla.breached',
-      summary: `SLA breached: step "${title}" is still ${state.status}`,
-      details: { step: stepId },
+      summary: `SLA breached: step "${def?.title ?? stepId}" is waiting for ${waitingFor}`,
+      details: {
+        step: stepId,
+        status: state.status,
+        waitingFor,
+        ...(incident.commander ? { commander: incident.commander } : {}),
+      },
       key: `${stepId}:sla`,
     });
     await this.#d.journal.mutate(incidentId, (d) => {

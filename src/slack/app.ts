@@ -28,6 +28,8 @@ export interface SlackAppOptions {
   drillChannel?: string;
   log: Logger;
   coalesceMs?: number;
+  /** Who SLA reminders name when an incident has no commander (the config's responders). */
+  responders?: readonly string[];
   /** Web API retries (429 honours Retry-After); tests set 0. */
   retries?: number;
   /** Told of every failed Web API call (the metrics count them by method and error). */
@@ -135,6 +137,7 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
     ...(opts.drillChannel ? { drillChannel: opts.drillChannel } : {}),
     log: opts.log,
     ...(opts.coalesceMs !== undefined ? { coalesceMs: opts.coalesceMs } : {}),
+    ...(opts.responders ? { responders: opts.responders } : {}),
   });
   const work = createWorkQueue(opts.workQueue ?? DEFAULT_WORK_QUEUE);
   app.error(async (err) => {

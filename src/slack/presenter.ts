@@ -17,6 +17,7 @@ import {
   timelineLine,
   truncate,
 } from './blocks/index.js';
+import { slaBreachLine } from './blocks/sla.js';
 import { type GrantPresenterPorts, GrantThread } from './grant-presenter.js';
 import { ThreadUploader } from './uploads.js';
 
@@ -32,6 +33,8 @@ export interface PresenterOptions {
   sweepMs?: number;
   /** First retry of a failed artifact upload (doubling up to 30 s). */
   uploadRetryMs?: number;
+  /** The config's responders (users and groups): who an SLA reminder names when no commander is set. */
+  responders?: readonly string[];
 }
 
 /** What the presenter reads and the two things it records (the messages it posted). */
@@ -44,7 +47,6 @@ export type PresenterPorts = {
 
 /** Events worth their own line in the thread, keyed by kind (never by their text). */
 const threadLines: Partial<Record<TimelineEvent['kind'], (e: TimelineEvent) => string>> = {
-  'sla.breached': (e) => `:alarm_clock: ${escapeMrkdwn(e.summary)}`,
   'status.changed': (e) => `:information_source: ${escapeMrkdwn(e.summary)}`,
   'incident.closed': (e) => `:white_check_mark: ${escapeMrkdwn(e.summary)}`,
   'engine.resumed': (e) => `:arrows_counterclockwise: ${escapeMrkdwn(e.summary)}`,
@@ -89,7 +91,7 @@ export class SlackPresenter implements IncidentObserver {
   readonly #grants: GrantThread;
 
   constructor(opts: PresenterOptions) {
-    this.#o = { coalesceMs: 1000, sweepMs: 30_000, uploadRetryMs: 1000, ...opts };
+    this.#o = { coalesceMs: 1000, sweepMs: 30_000, uploadRetryMs: 1000, responders: [], ...opts };
     this.#uploads = new ThreadUploader({
       client: this.#o.client,
       log: this.#o.log,
@@ -165,8 +167,11 @@ export class SlackPresenter implements IncidentObserver {
         this.#postText(incident.id, `:clipboard:\n\`\`\`${escapeCode(truncate(event.summary, 3800))}\`\`\``),
       );
     }
-    const line = threadLines[event.kind];
-    if (line) this.#enqueue(incident.id, () => this.#postText(incident.id, line(event)));
+    const line =
+      event.kind === 'sla.breached'
+        ? () => slaBreachLine(event, this.#o.responders)
+        : threadLines[event.kind]?.bind(null, event);
+    if (line) this.#enqueue(incident.id, () => this.#postText(incident.id, line()));
     this.#scheduleRoot(incident.id);
   }
 

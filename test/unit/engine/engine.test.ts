@@ -314,7 +314,23 @@ describe('engine: SLAs, notes, status', () => {
     expect((await t.engine.work(t.clock.now())).reminders).toBe(1);
     expect((await t.engine.work(t.clock.now())).reminders).toBe(0);
     const breach = (await t.store.timeline.read(id)).filter((e) => e.kind === 'sla.breached');
-    expect(breach.map((e) => e.summary)).toEqual(['SLA breached: step "Triage" is still awaiting_input']);
+    // The step and what it waits for in words, never the raw status.
+    expect(breach.map((e) => e.summary)).toEqual([
+      'SLA breached: step "Triage" is waiting for its checklist to be ticked (0 of 1 item done)',
+    ]);
+    expect(breach[0]?.details).toMatchObject({ step: 'triage', status: 'awaiting_input' });
+    expect(breach[0]?.details.commander).toBeUndefined();
+  });
+
+  it('an SLA breach after someone took command records the commander, for the reminder to name', async () => {
+    const t = testEngine();
+    const { id } = await t.open();
+    await t.engine.advance(id);
+    await t.engine.acknowledge(id, 'slack:U0AAA');
+    t.clock.advance(15 * 60_000 + 1);
+    expect((await t.engine.work(t.clock.now())).reminders).toBe(1);
+    const [breach] = (await t.store.timeline.read(id)).filter((e) => e.kind === 'sla.breached');
+    expect(breach?.details).toMatchObject({ step: 'triage', commander: 'slack:U0AAA' });
   });
 
   it('no SLA breach for a step that completed in time', async () => {
