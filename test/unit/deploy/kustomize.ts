@@ -63,4 +63,5 @@ export const components = [
   'rotation-jobs',
   'breakglass',
   'breakglass-sweep',
+  'servicemonitor',
 ] as const;

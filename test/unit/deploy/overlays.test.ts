@@ -309,3 +309,39 @@ describe('deploy/base/secret.template.yaml', () => {
     }
   });
 });
+
+(hasKubectl ? describe : describe.skip)('deploy/components/servicemonitor', () => {
+  it("scrapes the server's /metrics through the bot's Service and its named port", () => {
+    const docs = kustomize(
+      composeKustomization({ resources: ['base'], components: ['components/servicemonitor'] }),
+    );
+    const sm = one(docs, 'ServiceMonitor', 'egress-responder');
+    const svc = one(docs, 'Service', 'egress-responder');
+    expect(sm.metadata.namespace).toBe(svc.metadata.namespace);
+    const labels = svc.metadata.labels as Record<string, string>;
+    expect(Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => labels[k] === v)).toBe(true);
+    // Only this Service carries those labels in the namespace, so no other endpoint is scraped by mistake.
+    const selected = find(docs, 'Service').filter((s) =>
+      Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => s.metadata.labels?.[k] === v),
+    );
+    expect(selected.map((s) => s.metadata.name)).toEqual(['egress-responder']);
+    expect(sm.spec.endpoints.map((e: Any) => e.port)).toEqual(svc.spec.ports.map((p: Any) => p.name));
+    const server = readFileSync(join(packageRoot, 'src', 'server', 'http.ts'), 'utf8');
+    for (const e of sm.spec.endpoints) expect(server).toMatch(new RegExp(`'${e.path}': \\{\\s*GET:`));
+  });
+});
+
+describe('deploy/slack-app-manifest.socket-mode.yaml', () => {
+  it('is the HTTP manifest without its request URLs, with Socket Mode on', () => {
+    const http = parse(readFileSync(join(deployDir, 'slack-app-manifest.yaml'), 'utf8')) as Any;
+    const socket = parse(readFileSync(join(deployDir, 'slack-app-manifest.socket-mode.yaml'), 'utf8')) as Any;
+    expect([http.settings.socket_mode_enabled, socket.settings.socket_mode_enabled]).toEqual([false, true]);
+    const withoutUrls = structuredClone(http);
+    for (const c of withoutUrls.features.slash_commands) delete c.url;
+    delete withoutUrls.settings.event_subscriptions.request_url;
+    delete withoutUrls.settings.interactivity.request_url;
+    withoutUrls.settings.socket_mode_enabled = true;
+    expect(socket).toEqual(withoutUrls);
+    expect(JSON.stringify(socket)).not.toContain('https://');
+  });
+});
