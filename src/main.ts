@@ -9,6 +9,7 @@ import { ActionRegistry } from './actions/registry.js';
 import { rotateActions } from './actions/rotate/index.js';
 import { startGrantReconciler } from './breakglass/reconcile-loop.js';
 import { Breakglass } from './breakglass/service.js';
+import { drillClusterFrom } from './cli/drill-complications.js';
 import type { Config } from './config/load.js';
 import { loadContracts } from './contracts/load.js';
 import { type AccessPolicy, accessFromLists, allowAll } from './domain/access.js';
@@ -17,6 +18,7 @@ import { CodedError } from './domain/errors.js';
 import { LiveDrills } from './drills/live.js';
 import { loadScenarios } from './drills/scenario.js';
 import { Engine } from './engine/engine.js';
+import type { EngineDeps } from './engine/state.js';
 import type { ItemHandlers } from './engine/worker.js';
 import { startWorker } from './engine/worker-loop.js';
 import type { AlertRecorderDeps } from './incidents/record-alerts.js';
@@ -81,6 +83,8 @@ export interface EngineParts {
   registry: ActionRegistry;
   policy: Policy;
   cluster: Cluster | undefined;
+  /** A drill incident's cluster under its scenario's complications (engine `drillCluster`). */
+  drillCluster?: EngineDeps['drillCluster'];
   log: Logger;
   clock?: Clock;
   access?: AccessPolicy;
@@ -111,6 +115,7 @@ export function createCore(parts: EngineParts): Core {
     playbooks: () => parts.policy.playbooks,
     contracts: () => parts.policy.contracts,
     cluster: parts.cluster,
+    ...(parts.drillCluster ? { drillCluster: parts.drillCluster } : {}),
     clock,
     log: parts.log,
     access: parts.access ?? (slack ? accessFromLists(slack) : allowAll),
@@ -256,12 +261,16 @@ export async function startServer(
     throw err;
   });
   let drills: LiveDrills | undefined;
+  // Drills started from Slack: the scenarios as loaded at start (a bad one is logged and left out).
+  const found = await loadScenarios(config.drills);
+  for (const err of found.errors) log.warn({ err: err.describe() }, 'drill scenario not loaded');
   const { engine, journal, recorder } = createCore({
     config,
     store,
     registry,
     policy,
     cluster,
+    drillCluster: drillClusterFrom(() => found.scenarios),
     log,
     access: accessFromLists(roles),
     observers: [
@@ -271,9 +280,6 @@ export async function startServer(
       { onEvent: (event, incident) => drills?.onEvent(event, incident) },
     ],
   });
-  // Drills started from Slack: the scenarios as loaded at start (a bad one is logged and left out).
-  const found = await loadScenarios(config.drills);
-  for (const err of found.errors) log.warn({ err: err.describe() }, 'drill scenario not loaded');
   let wakeWorker = () => {};
   drills = new LiveDrills({
     recorder,

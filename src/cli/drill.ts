@@ -10,7 +10,6 @@ import { type Facilitator, renderWaves, runDrill } from '../drills/runner.js';
 import { loadScenarios, parseScenario } from '../drills/scenario.js';
 import { renderScorecard } from '../drills/scorecard.js';
 import type { Cluster } from '../k8s/cluster.js';
-import { withComplications } from '../k8s/complicated-cluster.js';
 import { createSnapshotCluster } from '../k8s/snapshot-cluster.js';
 import { readSnapshotFile } from '../k8s/snapshot-file.js';
 import { createClusterIfConfigured, createCore, createRegistry, loadPolicy } from '../main.js';
@@ -18,6 +17,7 @@ import type { Logger } from '../observability/logger.js';
 import { silentLogger } from '../observability/logger.js';
 import { createMemoryStore } from '../store/memory.js';
 import { exportTimeline } from '../timeline/export.js';
+import { complicated, describeComplications } from './drill-complications.js';
 import { renderStepPreview } from './drill-preview.js';
 import { promptFacilitator } from './facilitator.js';
 import type { Io } from './io.js';
@@ -129,22 +129,9 @@ export async function drillCommand(args: DrillArgs, io: Io): Promise<number> {
   }
   const log = silentLogger();
   const target = await drillCluster(args, config, log);
-  const complications = loaded.scenario.complications;
-  const cluster =
-    target.cluster && complications
-      ? withComplications(target.cluster, {
-          denials: complications.rbac_denials,
-          latencyMs: complications.api_latency ?? 0,
-        })
-      : target.cluster;
-  const said = complications
-    ? `${target.said}\nComplications injected: ${[
-        ...complications.rbac_denials.map(
-          (d) => `RBAC denies ${d.verb} ${d.resource}${d.namespace ? ` in ${d.namespace}` : ''}`,
-        ),
-        ...(complications.api_latency ? [`the API answers ${complications.api_latency} ms late`] : []),
-      ].join('; ')}.`
-    : target.said;
+  const cluster = target.cluster && complicated(target.cluster, loaded.scenario);
+  const injected = describeComplications(loaded.scenario);
+  const said = injected ? `${target.said}\n${injected}` : target.said;
   // Drill time: real time, moved forward when a scenario's follow-up alert arrives `after` its first.
   const clock = createDrillClock();
   const store = createMemoryStore({ clock });

@@ -169,6 +169,8 @@ export const Incident = z.strictObject({
   playbook: z.strictObject({ id: z.string(), file: z.string() }),
   mode: Mode,
   drill: z.boolean(),
+  /** The scenario a drill incident was started from: its injected complications apply to this incident only. */
+  drillScenario: z.string().optional(),
   steps: z.array(StepState),
   commander: z.string().optional(),
   /** A release (revert) a responder asked for, waiting for an approver who is not the requester. */

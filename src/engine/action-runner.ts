@@ -315,9 +315,14 @@ export class ActionRunner {
 
   context(incident: Incident, stepId: string, st: ActionState, actor: string): ActionContext {
     const timeout = AbortSignal.timeout(this.#d.actionTimeoutMs ?? 5 * 60_000);
-    // A drill's actions get a cluster that cannot store a write, however the step was reached.
+    // A drill's actions get a cluster that cannot store a write, however the step was reached, and
+    // only a drill's get its scenario's complications.
     const dryRun = st.dryRun || incident.drill;
-    const cluster = this.#d.cluster && dryRun ? dryRunOnly(this.#d.cluster) : this.#d.cluster;
+    const base =
+      this.#d.cluster && incident.drill && this.#d.drillCluster
+        ? this.#d.drillCluster(incident, this.#d.cluster)
+        : this.#d.cluster;
+    const cluster = base && dryRun ? dryRunOnly(base) : base;
     return {
       incident,
       stepId,

@@ -21,6 +21,12 @@ export interface EngineDeps {
   playbooks: () => readonly LoadedPlaybook[];
   contracts: () => readonly LoadedContract[];
   cluster: Cluster | undefined;
+  /**
+   * What a drill incident's actions get beneath the dry-run guard: the composition root wraps the
+   * cluster in the incident's scenario complications (injected RBAC denials, a slow API). Absent: the
+   * cluster itself. Never asked for a real incident.
+   */
+  drillCluster?: (incident: Incident, cluster: Cluster) => Cluster;
   clock: Clock;
   log: Logger;
   access: AccessPolicy;

@@ -113,7 +113,10 @@ export interface RecordOptions {
    * twice is two drills, not a duplicate. Required with `drill` in a shared store.
    */
   drillRun?: string;
-  /** The scenario a drill was started from: kept on the incident.opened event, for its scorecard. */
+  /**
+   * The scenario a drill was started from: kept on the incident (its complications apply to it) and
+   * on the incident.opened event, for its scorecard.
+   */
   drillScenario?: string;
   /** Alerts in flight to the store at once. Default 8. */
   concurrency?: number;
@@ -295,6 +298,7 @@ function opening(
     playbook: loaded ? { id: loaded.playbook.id, file: loaded.file } : { id: EMPTY_PLAYBOOK_ID, file: '' },
     mode: modeFor(alert.source.namespace, loaded?.playbook.mode ?? 'observe', deps.modes),
     drill,
+    ...(drill && drillScenario ? { drillScenario } : {}),
     steps: [],
     createdAt: at,
     updatedAt: at,
