@@ -257,6 +257,33 @@ function mounted(docs: KubeDoc[]): { dir: string; config: string } {
     expect(redis.spec.containers[0].securityContext.readOnlyRootFilesystem).toBe(true);
   });
 
+  it("the trial's Redis and the bot's NetworkPolicies let exactly the bot reach it on its port", () => {
+    const docs = rendered.trial;
+    const labelsOf = (name: string) => one(docs, 'Deployment', name).spec.template.metadata.labels;
+    const matches = (sel: Record<string, string>, labels: Record<string, string>) =>
+      Object.entries(sel).every(([k, v]) => labels[k] === v);
+    const port = one(docs, 'Deployment', 'redis').spec.template.spec.containers[0].ports[0].containerPort;
+    // The bot's egress allows that port to pods with the Redis labels, in the Redis namespace.
+    const botPolicy = find(docs, 'NetworkPolicy').find((p) =>
+      matches(p.spec.podSelector.matchLabels, labelsOf('egress-responder')),
+    )!;
+    const toRedis = botPolicy.spec.egress.filter((e: Any) =>
+      e.to.some((t: Any) => t.podSelector && matches(t.podSelector.matchLabels, labelsOf('redis'))),
+    );
+    expect(toRedis.flatMap((e: Any) => e.ports.map((p: Any) => p.port))).toContain(port);
+    // The Redis policy admits the bot's pods on that port and nothing else.
+    const redisPolicy = one(docs, 'NetworkPolicy', 'redis');
+    expect(matches(redisPolicy.spec.podSelector.matchLabels, labelsOf('redis'))).toBe(true);
+    expect(redisPolicy.spec.ingress).toHaveLength(1);
+    const [rule] = redisPolicy.spec.ingress;
+    expect(
+      rule.from.map((f: Any) => matches(f.podSelector.matchLabels, labelsOf('egress-responder'))),
+    ).toEqual([true]);
+    expect(rule.ports).toEqual([{ port, protocol: 'TCP' }]);
+    expect(redisPolicy.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
+    expect(redisPolicy.spec.egress).toEqual([]);
+  });
+
   it("production publishes only Slack's path through the Ingress, to the bot's Service, and pulls from a registry", () => {
     const docs = rendered.production;
     const ing = one(docs, 'Ingress', 'egress-responder');
