@@ -3,11 +3,11 @@
 import type { ActionState, ActionStatus, Incident, StepState, StepStatus } from '../../domain/incident.js';
 import { settledStepStatuses } from '../../domain/incident.js';
 import type { Step } from '../../playbooks/schema.js';
-import { escapeCode, escapeInline, escapeMrkdwn, inlineCode, truncate } from './escape.js';
+import { escapeCode, escapeInline, escapeMrkdwn, inlineCode, oneLine, truncate } from './escape.js';
 import { actorText, idText, mrkdwn, plain, plural, shortDuration, slackDate } from './format.js';
 import { ACTION_IDS, checklistValue, stepValue } from './ids.js';
 import { enforceLimits, enforceMessage, LIMITS } from './limits.js';
-import type { Block, Checkboxes, SectionBlock, SlackMessage } from './types.js';
+import type { Block, Checkboxes, PlainTextElement, SectionBlock, SlackMessage } from './types.js';
 
 export const stepStatusEmoji: Record<StepStatus, string> = {
   pending: '⚪',
@@ -126,6 +126,16 @@ function metaLine(stepDef: Step, state: StepState): string | undefined {
   return parts.length > 0 ? parts.join(' · ') : undefined;
 }
 
+/**
+ * A checklist item's words exactly as the playbook has them, as plain_text: Slack parses nothing in
+ * it (no mentions, links, formatting or code spans), so a backtick is shown as a backtick, with no
+ * look-alike and no zero-width guards. Emoji codes stay as typed.
+ */
+const exactly = (text: string): PlainTextElement => ({ type: 'plain_text', text, emoji: false });
+
+/** `3. the item's words`, on one line so an item cannot fake further items. */
+const numbered = (n: number, text: string) => `${n}. ${oneLine(text)}`;
+
 function checklistBlocks(incident: Incident, stepDef: Step, state: StepState): Block[] {
   const items = stepDef.checklist;
   if (items.length === 0) return [];
@@ -138,14 +148,22 @@ function checklistBlocks(incident: Incident, stepDef: Step, state: StepState): B
   ];
   if (settledStepStatuses.includes(state.status)) {
     // Settled: a static list; ticking no longer changes anything.
-    const lines = items.map((i) => `${state.checklist[i.id] ? '☑️' : '⬜'} ${escapeInline(i.text)}`);
-    blocks.push({ type: 'section', text: mrkdwn(lines.join('\n')) });
+    const lines = items.map((i, n) => `${state.checklist[i.id] ? '☑️' : '⬜'} ${numbered(n + 1, i.text)}`);
+    blocks.push({ type: 'section', text: exactly(lines.join('\n')) });
   } else {
     // Checkboxes take 10 options each; one actions block per 10 (action_id is unique per block).
     for (let start = 0; start < items.length; start += LIMITS.checkboxOptions) {
       const chunk = items.slice(start, start + LIMITS.checkboxOptions);
-      const options = chunk.map((i) => ({
-        text: mrkdwn(escapeInline(i.text)),
+      // An option shows 75 characters: when an item is longer, the chunk's items are listed in full
+      // above its checkboxes (a section takes 3000), and the option carries the item's number.
+      const long = chunk.some((i, n) => numbered(start + n + 1, i.text).length > LIMITS.optionText);
+      if (long)
+        blocks.push({
+          type: 'section',
+          text: exactly(chunk.map((i, n) => numbered(start + n + 1, i.text)).join('\n')),
+        });
+      const options = chunk.map((i, n) => ({
+        text: exactly(numbered(start + n + 1, i.text)),
         value: checklistValue(incident.id, stepDef.id, i.id),
       }));
       const initial = options.filter((_, n) => state.checklist[(chunk[n] as { id: string }).id]);
@@ -165,9 +183,10 @@ function checklistBlocks(incident: Incident, stepDef: Step, state: StepState): B
     }
   }
   if (ticked.length > 0) {
-    const lines = ticked.map((i) => {
-      const mark = state.checklist[i.id] as { by: string; at: string };
-      return `✓ ${escapeInline(i.text)} — ticked by ${actorText(mark.by)} at ${slackDate(mark.at)}`;
+    // Items by number (their words are above, exactly); who and when need mrkdwn (mention, date).
+    const lines = items.flatMap((i, n) => {
+      const mark = state.checklist[i.id];
+      return mark ? [`✓ item ${n + 1} ticked by ${actorText(mark.by)} at ${slackDate(mark.at)}`] : [];
     });
     blocks.push({ type: 'context', elements: [mrkdwn(lines.join('\n'))] });
   }

@@ -158,7 +158,52 @@ describe('renderStep', () => {
       aState('completed', { checklist: { a: { by: 'slack:U0AAA', at: AT } } }),
     );
     expect(elements(msg)).toEqual([]);
-    expect(texts(msg)).toContain('☑️ A');
+    expect(texts(msg)).toContain('☑️ 1. A');
+  });
+
+  it('shows long checklist items in full and backticks as backticks, with nothing for Slack to parse', () => {
+    const long = `Run \`kubectl -n prod get netpol -o yaml\` and attach it; then ${'check every rule by hand, '.repeat(8)}done`;
+    const hostile = 'Ask <!channel> about `x` *now* <https://evil.example|click> :skull:';
+    const msg = renderStep(
+      incident,
+      aStep({
+        checklist: [
+          { id: 'long', text: long },
+          { id: 'hostile', text: hostile },
+          { id: 'lines', text: 'one\n2. a fake second item' },
+        ],
+      }),
+      aState('awaiting_input'),
+    );
+    const sections = msg.blocks.filter((b) => b.type === 'section') as {
+      text: { type: string; text: string };
+    }[];
+    const list = sections.find((s) => s.text.text.startsWith('1. '));
+    // The whole item, exactly, in a plain_text object: no look-alike, no zero-width characters.
+    expect(list?.text).toEqual({
+      type: 'plain_text',
+      text: `1. ${long}\n2. ${hostile}\n3. one 2. a fake second item`,
+      emoji: false,
+    });
+    expect(long.length).toBeGreaterThan(LIMITS.optionText);
+    expect(JSON.stringify(msg)).not.toMatch(/[\u02CB\u200B\u200D]/);
+    const [box] = elements(msg) as unknown as { options: { text: { type: string; text: string } }[] }[];
+    // Options are cut to Slack's 75 but say the number the full text is listed under.
+    expect(box?.options.map((o) => o.text.type)).toEqual(['plain_text', 'plain_text', 'plain_text']);
+    expect(box?.options[0]?.text.text.startsWith('1. Run `kubectl')).toBe(true);
+    expect(box?.options[0]?.text.text.length).toBeLessThanOrEqual(LIMITS.optionText);
+    expect(blockProblems(msg.blocks)).toEqual([]);
+  });
+
+  it('lists no separate full text when every item fits its checkbox', () => {
+    const msg = renderStep(
+      incident,
+      aStep({ checklist: [{ id: 'a', text: 'Use `jq`' }] }),
+      aState('awaiting_input'),
+    );
+    const [box] = elements(msg) as unknown as { options: { text: { text: string } }[] }[];
+    expect(box?.options[0]?.text.text).toBe('1. Use `jq`');
+    expect(JSON.stringify(msg.blocks).split('Use `jq`').length - 1).toBe(1);
   });
 
   it('offers Confirm with a confirm dialog and the preview when awaiting confirmation', () => {
