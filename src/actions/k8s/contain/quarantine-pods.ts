@@ -13,8 +13,9 @@ import { retryOnConflict } from './conflict.js';
 import { type PodRead, readPod } from './kube-read.js';
 
 // One pod of a quarantine: label it (apply) or put its label back (revert), each write preceded by a
-// fresh read that checks the pod is still the one the responder confirmed, and a 409 answered by
-// reading again and trying again (conflict.ts), so each pod's result is known and recorded.
+// fresh read that checks the pod is still the one the responder confirmed (for apply, the list the
+// apply made just before its writes, or a read of that pod), and a 409 answered by reading again and
+// trying again (conflict.ts), so each pod's result is known and recorded.
 
 export const PodResult = z.strictObject({
   name: z.string(),
@@ -75,8 +76,13 @@ type Done = Omit<PodResult, 'name' | 'uid' | 'previous' | 'attempts'>;
  * What this pod needs now, from a fresh read: nothing (gone, changed, already ours), or the label.
  * `retried`: a write of this apply already answered 409, so a pod found labelled by us was labelled now.
  */
-function judge(ctx: ActionContext, req: LabelRequest, entry: PlannedPod, raw: unknown, retried: boolean) {
-  const pod = raw === undefined ? undefined : readPod(raw);
+function judge(
+  ctx: ActionContext,
+  req: LabelRequest,
+  entry: PlannedPod,
+  pod: PodRead | undefined,
+  retried: boolean,
+) {
   if (!pod || (entry.uid && pod.metadata.uid && pod.metadata.uid !== entry.uid))
     return { done: { previousAnnotations: {}, result: 'gone', error: 'not the pod of the plan any more' } };
   const annotations = pod.metadata.annotations ?? {};
@@ -103,12 +109,25 @@ function judge(ctx: ActionContext, req: LabelRequest, entry: PlannedPod, raw: un
   return { patch: previousAnnotations };
 }
 
-/** Labels and annotates one pod of the plan; never throws (the result says what happened). */
-export async function labelPod(ctx: ActionContext, req: LabelRequest, entry: PlannedPod): Promise<PodResult> {
+/**
+ * Labels and annotates one pod of the plan; never throws (the result says what happened). `listed`: the
+ * pod as the apply's own list of the selection found it just now (one read for all the pods instead of
+ * one each); absent from that list (gone, or moved out of the selection), or after a 409, it is read.
+ */
+export async function labelPod(
+  ctx: ActionContext,
+  req: LabelRequest,
+  entry: PlannedPod,
+  listed?: PodRead,
+): Promise<PodResult> {
   const cluster = requireCluster(ctx);
   const tried = await retryOnConflict(async (attempt): Promise<Done> => {
-    const raw = await cluster.getPod(req.namespace, entry.name, { signal: ctx.signal });
-    const next = judge(ctx, req, entry, raw, attempt > 1);
+    const raw =
+      attempt === 1 && listed
+        ? undefined
+        : await cluster.getPod(req.namespace, entry.name, { signal: ctx.signal });
+    const pod = attempt === 1 && listed ? listed : raw === undefined ? undefined : readPod(raw);
+    const next = judge(ctx, req, entry, pod, attempt > 1);
     if ('done' in next) return next.done as Done;
     await cluster.patch(
       { apiVersion: 'v1', kind: 'Pod', namespace: req.namespace, name: entry.name },
