@@ -1,6 +1,7 @@
 import { loadConfig } from '../config/load.js';
 import { startServer } from '../main.js';
 import { createLogger } from '../observability/logger.js';
+import { startTracing } from '../observability/tracing-sdk.js';
 import { installProcessGuards } from '../server/process-guard.js';
 import type { Io } from './io.js';
 
@@ -11,6 +12,8 @@ export async function serveCommand(args: { config?: string }, io: Io): Promise<n
   // A stray rejection is logged (one line, no request dump) and the process goes on; an uncaught
   // exception is one fatal line and exit 1, so a supervisor restarts a process in an unknown state.
   installProcessGuards(log);
+  // Before anything that makes spans; nothing is loaded unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+  const tracing = await startTracing(io.env, log);
   const running = await startServer(config, log);
   // Listen for the signals before saying we listen: a SIGTERM sent the moment the line is read (a
   // supervisor, a test) must find the handler, not the default action that kills with no shutdown.
@@ -33,6 +36,7 @@ export async function serveCommand(args: { config?: string }, io: Io): Promise<n
   running.drain();
   await new Promise((r) => setTimeout(r, drain));
   await running.close();
+  await tracing?.shutdown();
   clearTimeout(deadline);
   log.info('shut down');
   return 0;

@@ -22,6 +22,7 @@ import { DEFAULT_LOCK, type EngineDeps, mutateStep } from './state.js';
 import { StepRunner } from './step-runner.js';
 import { Timers } from './timers.js';
 import { engineHandlers, type ItemHandlers, type WorkDone, workPass } from './worker.js';
+import { traceRunners } from './traced.js';
 
 export type { EngineDeps } from './state.js';
 
@@ -59,6 +60,7 @@ export class Engine implements IncidentReader, EngineCommands {
     this.#timers = new Timers(deps);
     this.#steps = new StepRunner(deps, this.#actions, this.#timers, (i, s) => this.#requireStep(i, s));
     this.#release = new Release(deps, this.#actions, this.#steps);
+    traceRunners(this.#steps, this.#actions);
     this.#session = {
       d: deps,
       steps: this.#steps,

@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+import { workContext } from './context.js';
 
 export type { Logger } from 'pino';
 
@@ -31,6 +32,14 @@ export function createLogger(
     redact: { paths: redactPaths, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    // Every line written while a step or action runs says which (incident, step, action, phase),
+    // wherever in the code it is logged; fields a child logger already binds are not repeated.
+    mixin: (_obj, _level, logger) => {
+      const work = workContext();
+      if (!work) return {};
+      const bound = logger.bindings();
+      return Object.fromEntries(Object.entries(work).filter(([k, v]) => v !== undefined && !(k in bound)));
+    },
   };
   return opts.destination ? pino(options, opts.destination) : pino(options, pino.destination(2));
 }

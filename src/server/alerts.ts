@@ -9,6 +9,7 @@ import {
   recordAlerts,
 } from '../incidents/record-alerts.js';
 import { type ParseOptions, parseAlertBody } from '../intake/parse.js';
+import { alertSpans, inSpan } from '../observability/tracing.js';
 
 /** What the /alerts endpoint needs; the HTTP server owns sockets and body limits, this owns meaning. */
 export interface AlertsEndpoint {
@@ -79,16 +80,27 @@ const countOf = (results: AlertResult[], status: AlertStatus) =>
  * certainly not; `unknown`: sent to the store without an answer — a retry is safe when the alert has a
  * request id, which makes it a duplicate).
  */
-export async function handleAlerts(
-  ep: AlertsEndpoint,
-  req: {
-    authorization: string | undefined;
-    contentType: string | undefined;
-    body: string;
-    receivedAt: number;
-    source?: string;
-  },
-): Promise<EndpointResponse> {
+export function handleAlerts(ep: AlertsEndpoint, req: AlertsRequest): Promise<EndpointResponse> {
+  return inSpan(
+    'alerts.intake',
+    { attributes: { 'alerts.source': req.source ?? 'unknown' } },
+    async (span) => {
+      const res = await handleAlertsRequest(ep, req);
+      span.setAttribute('http.response.status_code', res.status);
+      return res;
+    },
+  );
+}
+
+interface AlertsRequest {
+  authorization: string | undefined;
+  contentType: string | undefined;
+  body: string;
+  receivedAt: number;
+  source?: string;
+}
+
+async function handleAlertsRequest(ep: AlertsEndpoint, req: AlertsRequest): Promise<EndpointResponse> {
   const log = ep.log.child({ source: req.source ?? 'unknown' });
   if (!tokenMatches(ep.token, req.authorization)) {
     log.warn(
@@ -120,7 +132,9 @@ export async function handleAlerts(
   }
   const deadline = req.receivedAt + ep.storeTimeoutMs;
   const resolved = await resolveWorkloads(batch, ep, deadline);
+  const spans = alertSpans(resolved.items);
   const results = await recordAlerts(ep.recorder, resolved, { deadline });
+  spans.end(results);
   const failed = results.filter((r) => r.status === 'not_recorded' || r.status === 'unknown');
   const rejected = countOf(results, 'rejected');
   if (rejected > 0) {

@@ -1,0 +1,30 @@
+// Spans and log context for the engine's units of work, wrapped around the runners from outside so
+// step-runner.ts and action-runner.ts stay about running steps and actions. Each public method is
+// replaced on the instance, so the runners' own calls (`this.run`, `this.apply`) are traced too.
+// Without an OpenTelemetry SDK the spans are no-ops; the log context (incident, step, action, phase
+// on every line logged meanwhile) is always on.
+import { inIncidentSpan } from '../observability/tracing.js';
+import type { ActionRunner } from './action-runner.js';
+import type { StepRunner } from './step-runner.js';
+
+export function traceRunners(steps: StepRunner, actions: ActionRunner): void {
+  const run = steps.run.bind(steps);
+  steps.run = (incident, step, actor) =>
+    inIncidentSpan('playbook.step', incident, { step: step.id }, () => run(incident, step, actor));
+
+  // Planning is covered by the step's span (its plan calls are being reworked to run side by side);
+  // apply (which verifies) and revert are the calls that change the cluster.
+  const apply = actions.apply.bind(actions);
+  actions.apply = (incident, step, ref, actor) =>
+    inIncidentSpan(
+      'action.apply',
+      incident,
+      { step: step.id, action: ref.id ?? ref.uses, phase: 'apply' },
+      () => apply(incident, step, ref, actor),
+    );
+  const revert = actions.revert.bind(actions);
+  actions.revert = (incident, step, key, actor) =>
+    inIncidentSpan('action.revert', incident, { step: step.id, action: key, phase: 'revert' }, () =>
+      revert(incident, step, key, actor),
+    );
+}
