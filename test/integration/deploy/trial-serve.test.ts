@@ -113,6 +113,13 @@ function configMapVolume(dir: string, data: Record<string, string>): void {
     expect(live.status).toBe(200);
     const ready = await fetch(`${base}${pod.containers[0].readinessProbe.httpGet.path}`);
     expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready', store: 'redis' }]);
+    // Started, the process fits its memory request (what the scheduler reserves), far below its limit.
+    const rss =
+      Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))![1]) * 1024;
+    const mi = (q: string) => Number(/^(\d+)Mi$/.exec(q)![1]) * 2 ** 20;
+    console.log(`trial pod process RSS after start: ${(rss / 2 ** 20).toFixed(1)} MiB`);
+    expect(rss).toBeLessThan(mi(pod.containers[0].resources.requests.memory));
+    expect(rss).toBeLessThan(mi(pod.containers[0].resources.limits.memory) / 2);
   });
 
   it("takes the example rule's alert as Alertmanager posts it (bearer token) and opens its thread in the incident channel", async () => {
