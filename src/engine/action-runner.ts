@@ -25,6 +25,13 @@ import { failureReason } from './step-outcome.js';
 
 type Ref = Step['actions'][number];
 
+/** An action's plan before it is recorded: nothing to plan (not pending), skipped, failed, or made. */
+export type PreparedPlan =
+  | { kind: 'none' }
+  | { kind: 'skip'; unmet: string }
+  | { kind: 'failed'; err: unknown }
+  | { kind: 'plan'; plan: Plan };
+
 export class ActionRunner {
   readonly #d: EngineDeps;
   readonly #signal: () => AbortSignal;
@@ -39,20 +46,42 @@ export class ActionRunner {
     return this.#d.registry.require(uses);
   }
 
-  /** Plan a pending action (or record why it is skipped). */
-  async plan(incident: Incident, step: Step, ref: Ref, actor: string): Promise<Incident> {
+  /**
+   * What planning a pending action comes to, with nothing recorded: plans only read, so a step computes all
+   * of its actions' plans at once (their reads overlap) and records them in order with `recordPlan`.
+   */
+  async preparePlan(incident: Incident, step: Step, ref: Ref, actor: string): Promise<PreparedPlan> {
+    const st = actionState(incident, step.id, ref.id ?? ref.uses);
+    if (st.status !== 'pending') return { kind: 'none' };
+    const unmet = unmetCondition(ref.when, factsOf(incident));
+    if (unmet) return { kind: 'skip', unmet };
+    const def = this.def(st.uses);
+    try {
+      return {
+        kind: 'plan',
+        plan: await def.plan(this.context(incident, step.id, st, actor), def.params.parse(ref.with)),
+      };
+    } catch (err) {
+      return { kind: 'failed', err };
+    }
+  }
+
+  /** Record what `preparePlan` found for a still pending action (a plan, or why it is skipped or failed). */
+  async recordPlan(
+    incident: Incident,
+    step: Step,
+    ref: Ref,
+    actor: string,
+    prepared: PreparedPlan,
+  ): Promise<Incident> {
     const key = ref.id ?? ref.uses;
     const st = actionState(incident, step.id, key);
-    if (st.status !== 'pending') return incident;
-    const unmet = unmetCondition(ref.when, factsOf(incident));
-    if (unmet) return this.skip(incident, step.id, key, `${st.uses} skipped: ${unmet}`, unmet);
+    if (st.status !== 'pending' || prepared.kind === 'none') return incident;
+    if (prepared.kind === 'skip')
+      return this.skip(incident, step.id, key, `${st.uses} skipped: ${prepared.unmet}`, prepared.unmet);
+    if (prepared.kind === 'failed') return this.failed(incident, step.id, key, 'plan', prepared.err);
+    const { plan } = prepared;
     const def = this.def(st.uses);
-    let plan: Plan;
-    try {
-      plan = await def.plan(this.context(incident, step.id, st, actor), def.params.parse(ref.with));
-    } catch (err) {
-      return this.failed(incident, step.id, key, 'plan', err);
-    }
     // A read-only action's plan is its finding; the applied record says it once. Destructive plans are
     // the preview people confirm, so they are recorded on their own.
     return this.#settle(

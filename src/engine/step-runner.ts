@@ -135,9 +135,15 @@ export class StepRunner {
       state = stepState(incident, step.id);
     }
 
-    // 1. Plan everything first: the preview people confirm is the whole step.
-    for (const ref of step.actions) {
-      incident = await this.#actions.plan(incident, step, ref, actor);
+    // 1. Plan everything first: the preview people confirm is the whole step. Plans only read the
+    //    cluster, so they are made together (one round trip's wait, not one per action) and recorded in
+    //    order, stopping where the sequence would have stopped.
+    const planning = incident;
+    const prepared = await Promise.all(
+      step.actions.map((ref) => this.#actions.preparePlan(planning, step, ref, actor)),
+    );
+    for (const [i, ref] of step.actions.entries()) {
+      incident = await this.#actions.recordPlan(incident, step, ref, actor, prepared[i]!);
       if (this.#blocked(incident, step, ref)) return this.#fail(incident, step);
     }
 

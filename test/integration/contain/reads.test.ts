@@ -39,3 +39,22 @@ it('quarantine labels every pod of the plan from one list: no read of a pod by n
     );
   }
 });
+
+it('the step’s plans are made side by side and recorded in order: while quarantine’s list is held, the other plans have read', async () => {
+  const h = containHarness(fake, playbook);
+  const list = `/api/v1/namespaces/${NS}/pods`;
+  // The first list of the source's pods (k8s.quarantine's plan) is answered after 1.5 s.
+  fake.fail({ method: 'GET', path: new RegExp(`^${list}$`), delayMs: 1_500 });
+  const { id } = await h.open();
+  const run = h.engine.advance(id);
+  await new Promise((r) => setTimeout(r, 750));
+  const policyLists = fake.requestsMatching({
+    method: 'GET',
+    path: `/apis/networking.k8s.io/v1/namespaces/${NS}/networkpolicies`,
+  });
+  expect(policyLists.length).toBeGreaterThan(0); // k8s.deny-egress planned meanwhile
+  const inc = await run;
+  expect(inc.status).toBe('contained');
+  const planned = (await h.store.timeline.read(id)).filter((e) => e.kind === 'action.planned');
+  expect(planned.map((e) => e.summary.split(' ')[0])).toEqual(['k8s.quarantine', 'k8s.deny-egress']);
+});
