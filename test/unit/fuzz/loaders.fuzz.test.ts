@@ -122,6 +122,7 @@ describe('loader fuzzing', () => {
                 maxDuration: { 'egress-exception': '1h', 'access-elevation': '1h' },
               },
               shutdown: { drain: '1s', grace: '1s' },
+              redis: { ...rest.redis, waitTimeout: '100ms', commandTimeout: '1s' },
             }).success,
           ).toBe(true);
           for (const mode of Object.values(config.modes)) expect(['observe', 'soft', 'hard']).toContain(mode);
