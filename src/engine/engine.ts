@@ -21,8 +21,8 @@ import { Release } from './release.js';
 import { DEFAULT_LOCK, type EngineDeps, mutateStep } from './state.js';
 import { StepRunner } from './step-runner.js';
 import { Timers } from './timers.js';
-import { engineHandlers, type ItemHandlers, type WorkDone, workPass } from './worker.js';
 import { traceRunners } from './traced.js';
+import { engineHandlers, type ItemHandlers, type WorkDone, workPass } from './worker.js';
 
 export type { EngineDeps } from './state.js';
 

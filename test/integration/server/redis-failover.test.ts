@@ -135,11 +135,10 @@ describe('a Sentinel master killed during a storm of alerts', () => {
     let after = before;
     const result = await storm(served, 'sent', async () => {
       await set.kill(before);
-      await until(
-        'the Sentinels promote a replica',
-        30_000,
-        async () => (after = await set.master()) !== before,
-      );
+      await until('the Sentinels promote a replica', 30_000, async () => {
+        after = await set.master();
+        return after !== before;
+      });
       await set.restart(before); // the pod comes back: the Sentinels make it a replica of the new master
     });
     figure(`sentinel failover: ${JSON.stringify(result)} master ${before} → ${after}`);
@@ -178,11 +177,10 @@ describe("a Cluster shard's master killed during a storm of alerts", () => {
     let after = before;
     const result = await storm(served, 'clu', async () => {
       await set.kill(before);
-      await until(
-        'the replica takes over the slot',
-        30_000,
-        async () => (after = await set.masterOf('{er}')) !== before,
-      );
+      await until('the replica takes over the slot', 30_000, async () => {
+        after = await set.masterOf('{er}');
+        return after !== before;
+      });
       await set.restart(before); // rejoins as the new master's replica
     });
     figure(`cluster failover: ${JSON.stringify(result)} master ${before} → ${after}`);
