@@ -9,7 +9,7 @@ import { ActionRegistry } from './actions/registry.js';
 import { rotateActions } from './actions/rotate/index.js';
 import { startGrantReconciler } from './breakglass/reconcile-loop.js';
 import { Breakglass } from './breakglass/service.js';
-import { drillClusterFrom } from './cli/drill-complications.js';
+import { drillClusterFrom, slackRateLimitFrom } from './cli/drill-complications.js';
 import type { Config } from './config/load.js';
 import { loadContracts } from './contracts/load.js';
 import { type AccessPolicy, accessFromLists, allowAll } from './domain/access.js';
@@ -243,6 +243,9 @@ export async function startServer(
     approvers: [...slackConfig.approvers],
     viewers: [...slackConfig.viewers],
   };
+  // Drills started from Slack: the scenarios as loaded at start (a bad one is logged and left out).
+  const found = await loadScenarios(config.drills);
+  for (const err of found.errors) log.warn({ err: err.describe() }, 'drill scenario not loaded');
   const { createSlackApp } = await import('./slack/app.js');
   const slack = await createSlackApp({
     botToken: config.env.slackBotToken!.reveal(),
@@ -256,14 +259,12 @@ export async function startServer(
     workQueue: { concurrency: slackConfig.work.concurrency, maxQueued: slackConfig.work.queue },
     ...(opts.coalesceMs !== undefined ? { coalesceMs: opts.coalesceMs } : {}),
     ...(opts.slackRetries !== undefined ? { retries: opts.slackRetries } : {}),
+    drillRateLimit: slackRateLimitFrom(() => found.scenarios),
   }).catch(async (err) => {
     await store.close().catch(() => undefined);
     throw err;
   });
   let drills: LiveDrills | undefined;
-  // Drills started from Slack: the scenarios as loaded at start (a bad one is logged and left out).
-  const found = await loadScenarios(config.drills);
-  for (const err of found.errors) log.warn({ err: err.describe() }, 'drill scenario not loaded');
   const { engine, journal, recorder } = createCore({
     config,
     store,

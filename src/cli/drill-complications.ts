@@ -1,4 +1,5 @@
 import type { Incident } from '../domain/incident.js';
+import { describeSlackRateLimit, type SlackRateLimit } from '../domain/slack-rate-limit.js';
 import type { LoadedScenario, Scenario } from '../drills/scenario.js';
 import type { Cluster } from '../k8s/cluster.js';
 import { type Complications, withComplications } from '../k8s/complicated-cluster.js';
@@ -33,7 +34,16 @@ export function drillClusterFrom(
   };
 }
 
-/** The header line naming what is injected, for the CLI drill; undefined when nothing is. */
+/** The Slack app's `drillRateLimit`: the Slack rate limit a drill incident's scenario injects. */
+export function slackRateLimitFrom(
+  scenarios: () => readonly LoadedScenario[],
+): (incident: Incident) => SlackRateLimit | undefined {
+  return (incident) =>
+    scenarios().find((s) => s.scenario.id === incident.drillScenario)?.scenario.complications
+      ?.slack_rate_limit;
+}
+
+/** The header lines naming what is injected, for the CLI drill; undefined when nothing is. */
 export function describeComplications(scenario: Scenario): string | undefined {
   const c = scenario.complications;
   if (!c) return undefined;
@@ -43,5 +53,10 @@ export function describeComplications(scenario: Scenario): string | undefined {
     ),
     ...(c.api_latency ? [`the API answers ${c.api_latency} ms late`] : []),
   ];
-  return said.length > 0 ? `Complications injected: ${said.join('; ')}.` : undefined;
+  const lines = said.length > 0 ? [`Complications injected: ${said.join('; ')}.`] : [];
+  if (c.slack_rate_limit)
+    lines.push(
+      `Complication not applicable: ${describeSlackRateLimit(c.slack_rate_limit)} (a CLI drill has no Slack; play it in Slack with /egress drill ${scenario.id}).`,
+    );
+  return lines.length > 0 ? lines.join('\n') : undefined;
 }

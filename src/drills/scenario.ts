@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DurationText } from '../domain/duration.js';
 import { CodedError } from '../domain/errors.js';
 import { IncidentStatus } from '../domain/incident.js';
+import { SlackRateLimit } from '../domain/slack-rate-limit.js';
 import { readYaml, validateYaml, withLines } from '../domain/yaml.js';
 import type { ParseOptions } from '../intake/parse.js';
 import { AlertPayload, FollowUp, parseWave, Repeat, wavesOf } from './waves.js';
@@ -35,8 +36,9 @@ export const Scenario = z.strictObject({
     )
     .default({}),
   /**
-   * Complications injected into the drill's cluster (CLI drills against a snapshot or a cluster):
-   * RBAC denials answered as the API server's 403, and a slow API.
+   * Complications injected into the drill: RBAC denials answered as the API server's 403 and a slow
+   * API (the drill incident's cluster, in the CLI and in Slack), and Slack answering the drill
+   * thread's calls with 429 + Retry-After (Slack drills only; a CLI drill has no Slack).
    */
   complications: z
     .strictObject({
@@ -56,6 +58,7 @@ export const Scenario = z.strictObject({
         .max(20)
         .default([]),
       api_latency: DurationText.optional(),
+      slack_rate_limit: SlackRateLimit.optional(),
     })
     .optional(),
   expect: z

@@ -2,6 +2,7 @@ import { formatDuration } from '../domain/duration.js';
 import { foldedHostsLine } from '../domain/folded-hosts.js';
 import { type ActionState, type Incident, type StepState, statusLabels } from '../domain/incident.js';
 import type { TimelineEvent } from '../domain/timeline.js';
+import { type ComplicationResult, complicationsOf } from './complications.js';
 import { type Milestone, milestonesOf, type StepRoles } from './milestones.js';
 import type { LoadedScenario } from './scenario.js';
 
@@ -64,6 +65,8 @@ export interface Scorecard {
   /** Steps skipped, with why. */
   skipped: { id: string; reason: string }[];
   failures: DrillFailure[];
+  /** Each complication the scenario injects, and whether the drill met it. */
+  complications: ComplicationResult[];
   actions: ActionCounts;
   played: boolean;
   containment: { state: Containment; why: string };
@@ -225,6 +228,7 @@ export function scoreDrill(
       .filter((s) => s.status === 'skipped')
       .map((s) => ({ id: s.id, reason: s.reason ?? 'skipped' })),
     failures: failuresOf(incident),
+    complications: complicationsOf(loaded.scenario, incident, events),
     actions: countActions(incident),
     played,
     containment,
@@ -303,6 +307,12 @@ export function renderScorecard(card: Scorecard, incident: Incident): string {
       ? [`  steps skipped: ${card.skipped.map((s) => `${s.id} (${s.reason})`).join(', ')}`]
       : []),
     ...failureLines(card),
+    ...(card.complications.length > 0
+      ? [
+          '  complications injected:',
+          ...card.complications.map((c) => `    - ${c.what}: ${c.state} — ${c.detail}`),
+        ]
+      : []),
     '  rule: PASSED = expectations met, every step ran through and containment verified (a dry-run verification, server-side or on a snapshot, counts as contained in dry-run); PLAYED = ran through, nothing contained; FAILED = otherwise',
   ];
   if (card.expectations.length > 0) {

@@ -3,6 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { ArtifactMeta } from '../domain/artifact.js';
 import { CodedError } from '../domain/errors.js';
 import { type Incident, isActive, settledStepStatuses } from '../domain/incident.js';
+import type { SlackRateLimitMet } from '../domain/slack-rate-limit.js';
 import type { TimelineEvent } from '../domain/timeline.js';
 import type { LoadedPlaybook, Step, StepRole } from '../playbooks/schema.js';
 import { ActionRunner } from './action-runner.js';
@@ -338,6 +339,12 @@ export class Engine implements IncidentReader, EngineCommands {
 
   attachUpload(id: string, upload: Upload): Promise<boolean> {
     return this.#act(id, { runs: false }, (incident) => inputs.attachUpload(this.#session, incident, upload));
+  }
+
+  recordSlackRateLimit(id: string, met: SlackRateLimitMet): Promise<boolean> {
+    return this.#act(id, { runs: false }, (incident) =>
+      inputs.recordSlackRateLimit(this.#session, incident, met),
+    );
   }
 
   // ---------------------------------------------------------------- plumbing

@@ -1,6 +1,7 @@
 import { CodedError } from '../domain/errors.js';
 import type { Incident } from '../domain/incident.js';
 import { type Json, toJson } from '../domain/json.js';
+import { SLACK_RATE_LIMIT_COMPLICATION, type SlackRateLimitMet } from '../domain/slack-rate-limit.js';
 import type { Step } from '../playbooks/schema.js';
 import { approvalRefusal, type Command } from './gates.js';
 import type { Caller, Upload } from './ports.js';
@@ -280,5 +281,28 @@ export async function attachUpload(session: Session, incident: Incident, upload:
     },
     // One upload per artifact: artifacts are stored once, so the name is the artifact.
     key: `slack:upload:${upload.name}`,
+  });
+}
+
+/**
+ * A drill's injected Slack rate limit met and got through. Recorded once per method: the event moves
+ * the root message, whose update may be limited again, and that must not record (and move it) again.
+ */
+export function recordSlackRateLimit(
+  session: Session,
+  incident: Incident,
+  met: SlackRateLimitMet,
+): Promise<boolean> {
+  return session.d.journal.record({
+    incident,
+    kind: 'slack.posted',
+    summary: `Slack: ${met.method} answered HTTP 429 with Retry-After ${met.retryAfterS} s (the drill's injected rate limit); sent again ${(met.waitedMs / 1000).toFixed(1)} s later and delivered`,
+    details: {
+      complication: SLACK_RATE_LIMIT_COMPLICATION,
+      method: met.method,
+      retry_after_s: met.retryAfterS,
+      waited_ms: met.waitedMs,
+    },
+    key: `slack:rate-limit:${met.method}`,
   });
 }

@@ -1,5 +1,6 @@
 import type { ArtifactMeta } from '../domain/artifact.js';
 import type { Incident } from '../domain/incident.js';
+import type { SlackRateLimitMet } from '../domain/slack-rate-limit.js';
 import type { TimelineEvent } from '../domain/timeline.js';
 import type { LoadedPlaybook, Step, StepRole } from '../playbooks/schema.js';
 
@@ -76,6 +77,11 @@ export interface EngineCommands {
    * False when it was already recorded (another replica uploaded it first: delete the duplicate).
    */
   attachUpload(id: string, upload: Upload): Promise<boolean>;
+  /**
+   * A drill's injected Slack rate limit was met: a call answered 429, sent again after Retry-After and
+   * accepted (`slack.posted`, details.complication). Once per method; false when already recorded.
+   */
+  recordSlackRateLimit(id: string, met: SlackRateLimitMet): Promise<boolean>;
 }
 
 /** A scenario a drill can be started from (playbooks/drills/*.yaml). */

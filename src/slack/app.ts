@@ -4,10 +4,13 @@ import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { AccessPolicy } from '../domain/access.js';
 import { CodedError } from '../domain/errors.js';
+import type { Incident } from '../domain/incident.js';
+import type { SlackRateLimit } from '../domain/slack-rate-limit.js';
 import type { DrillStarter, EngineCommands, IncidentReader } from '../engine/ports.js';
 import { ViewSeal } from './breakglass/seal.js';
 import { countingFetch, type SlackErrorSink } from './counting-fetch.js';
 import type { GrantPorts, SlackDeps } from './deps.js';
+import { drillClients } from './drill-clients.js';
 import { registerActions } from './listeners/actions.js';
 import { registerBreakglass } from './listeners/breakglass.js';
 import { registerCommands } from './listeners/commands.js';
@@ -36,6 +39,8 @@ export interface SlackAppOptions {
   onApiError?: SlackErrorSink;
   /** The work after each ack: how much at once, how much may wait (beyond that: "busy, retry"). */
   workQueue?: WorkQueueOptions;
+  /** The Slack rate limit a drill incident's scenario injects (its thread gets a client of its own). */
+  drillRateLimit?: (incident: Incident) => SlackRateLimit | undefined;
 }
 
 export interface SlackApp {
@@ -95,10 +100,11 @@ async function whoAmI(
 }
 
 export async function createSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
+  const fetch = opts.onApiError ? countingFetch(opts.onApiError) : undefined;
   const clientOptions = {
     ...(opts.apiUrl ? { slackApiUrl: opts.apiUrl } : {}),
     retryConfig: { retries: opts.retries ?? 5, factor: 2, maxTimeout: 30_000 },
-    ...(opts.onApiError ? { fetch: countingFetch(opts.onApiError) } : {}),
+    ...(fetch ? { fetch } : {}),
   };
   const logger = boltLogger(opts.log);
   const receiver = opts.appToken
@@ -138,6 +144,17 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
     log: opts.log,
     ...(opts.coalesceMs !== undefined ? { coalesceMs: opts.coalesceMs } : {}),
     ...(opts.responders ? { responders: opts.responders } : {}),
+    ...(opts.drillRateLimit
+      ? {
+          clientFor: drillClients({
+            token: opts.botToken,
+            options: { ...clientOptions, logger },
+            fetch: fetch ?? globalThis.fetch,
+            log: opts.log,
+            rateLimitOf: opts.drillRateLimit,
+          }),
+        }
+      : {}),
   });
   const work = createWorkQueue(opts.workQueue ?? DEFAULT_WORK_QUEUE);
   app.error(async (err) => {

@@ -8,7 +8,7 @@ import type { FetchFunction } from '@slack/web-api';
 export type SlackErrorSink = (method: string, error: string) => void;
 
 /** `https://slack.com/api/chat.postMessage` → `chat.postMessage` (bounded: it becomes a label). */
-function methodOf(url: string | URL): string {
+export function methodOf(url: string | URL): string {
   const path = new URL(String(url)).pathname;
   // Only Web API paths name a method; a file upload goes to a per-file URL (an unbounded label).
   const m = /\/api\/([A-Za-z0-9_.]{1,60})$/.exec(path);

@@ -18,6 +18,7 @@ import {
   truncate,
 } from './blocks/index.js';
 import { slaBreachLine } from './blocks/sla.js';
+import type { DrillClientFor } from './drill-clients.js';
 import { type GrantPresenterPorts, GrantThread } from './grant-presenter.js';
 import { ThreadUploader } from './uploads.js';
 
@@ -35,12 +36,17 @@ export interface PresenterOptions {
   uploadRetryMs?: number;
   /** The config's responders (users and groups): who an SLA reminder names when no commander is set. */
   responders?: readonly string[];
+  /** A drill incident's own client (an injected Slack rate limit); undefined: `client`. */
+  clientFor?: DrillClientFor;
 }
 
 /** What the presenter reads and the two things it records (the messages it posted). */
 export type PresenterPorts = {
   reader: IncidentReader;
-  commands: Pick<EngineCommands, 'attachThread' | 'attachStepMessage' | 'attachUpload'>;
+  commands: Pick<
+    EngineCommands,
+    'attachThread' | 'attachStepMessage' | 'attachUpload' | 'recordSlackRateLimit'
+  >;
   /** Break-glass, where it is wired: grant messages in the thread. */
   grants?: GrantPresenterPorts;
 };
@@ -80,7 +86,8 @@ const ROOT_RETRY_MAX_MS = 30_000;
  * that opened while Slack was unreachable (the thread is then rebuilt from the stored incident).
  */
 export class SlackPresenter implements IncidentObserver {
-  readonly #o: Required<Omit<PresenterOptions, 'drillChannel'>> & Pick<PresenterOptions, 'drillChannel'>;
+  readonly #o: Required<Omit<PresenterOptions, 'drillChannel' | 'clientFor'>> &
+    Pick<PresenterOptions, 'drillChannel' | 'clientFor'>;
   #ports: PresenterPorts | undefined;
   readonly #queues = new Map<string, Promise<void>>();
   readonly #rootTimers = new Map<string, NodeJS.Timeout>();
@@ -129,6 +136,11 @@ export class SlackPresenter implements IncidentObserver {
     } catch (err) {
       this.#o.log.warn({ err: (err as Error).message }, 'slack: could not look for artifacts to upload');
     }
+  }
+
+  /** A drill's own client under an injected rate limit (each one met is recorded), else the bot's. */
+  #client(incident: Incident): WebClient {
+    return this.#o.clientFor?.(incident, this.#ports?.commands) ?? this.#o.client;
   }
 
   #channelFor(incident: Incident): string {
@@ -269,7 +281,7 @@ export class SlackPresenter implements IncidentObserver {
     if (incident.slack) return;
     let posted: Awaited<ReturnType<WebClient['chat']['postMessage']>>;
     try {
-      posted = await this.#o.client.chat.postMessage({
+      posted = await this.#client(incident).chat.postMessage({
         channel: this.#channelFor(incident),
         ...this.#root(incident),
       });
@@ -285,8 +297,8 @@ export class SlackPresenter implements IncidentObserver {
     });
     if (attached.slack?.ts !== posted.ts) {
       // Another replica posted first: ours is a duplicate root message.
-      await this.#o.client.chat
-        .delete({ channel: posted.channel ?? this.#channelFor(incident), ts: posted.ts })
+      await this.#client(incident)
+        .chat.delete({ channel: posted.channel ?? this.#channelFor(incident), ts: posted.ts })
         .catch(() => undefined);
       return;
     }
@@ -328,7 +340,7 @@ export class SlackPresenter implements IncidentObserver {
       if (!this.#retries.has(id)) await this.#openThread(id);
       return;
     }
-    await this.#o.client.chat.update({
+    await this.#client(incident).chat.update({
       channel: incident.slack.channel,
       ts: incident.slack.ts,
       ...this.#root(incident),
@@ -345,10 +357,10 @@ export class SlackPresenter implements IncidentObserver {
     const message = markDrill(enforceMessage(renderStep(incident, step, state)), incident.drill);
     const existing = incident.slack.steps[stepId];
     if (existing) {
-      await this.#o.client.chat.update({ channel: incident.slack.channel, ts: existing, ...message });
+      await this.#client(incident).chat.update({ channel: incident.slack.channel, ts: existing, ...message });
       return;
     }
-    const posted = await this.#o.client.chat.postMessage({
+    const posted = await this.#client(incident).chat.postMessage({
       channel: incident.slack.channel,
       thread_ts: incident.slack.ts,
       ...message,
@@ -360,7 +372,7 @@ export class SlackPresenter implements IncidentObserver {
     const incident = await this.#ports?.reader.get(id);
     if (!incident?.slack) return;
     const title = this.#ports?.reader.stepOf(incident, stepId)?.title ?? stepId;
-    await this.#o.client.chat.postMessage({
+    await this.#client(incident).chat.postMessage({
       channel: incident.slack.channel,
       thread_ts: incident.slack.ts,
       ...markDrill(renderReleaseRequest(id, title, requestedBy), incident.drill),
@@ -370,7 +382,7 @@ export class SlackPresenter implements IncidentObserver {
   async #postText(id: string, text: string): Promise<void> {
     const incident = await this.#ports?.reader.get(id);
     if (!incident?.slack) return;
-    await this.#o.client.chat.postMessage({
+    await this.#client(incident).chat.postMessage({
       channel: incident.slack.channel,
       thread_ts: incident.slack.ts,
       ...markDrill({ text }, incident.drill),
@@ -385,7 +397,7 @@ export class SlackPresenter implements IncidentObserver {
     const incident = await this.#ports?.reader.get(id);
     if (!incident?.slack) return;
     const message = markDrill(enforceMessage({ text: escapeMrkdwn(text), blocks }), incident.drill);
-    await this.#o.client.chat.postMessage({
+    await this.#client(incident).chat.postMessage({
       channel: incident.slack.channel,
       thread_ts: incident.slack.ts,
       ...message,

@@ -14,6 +14,7 @@ const SHIPPED = [
   'exfil-unknown-fqdn',
   'falco-c2-ip',
   'rbac-gap',
+  'slack-rate-limited',
 ];
 
 function capture(): Io & { stdout: string[]; stderr: string[] } {
@@ -41,11 +42,11 @@ function verdictOf(id: string, run: { code: number; out: string }): string {
 }
 
 describe('shipped drill scenarios', () => {
-  it('all seven validate', async () => {
+  it('all eight validate', async () => {
     const io = capture();
     expect(await main(['validate'], io)).toBe(0);
     for (const id of SHIPPED) expect(io.stdout.some((l) => l.startsWith(`ok  drill ${id} (`))).toBe(true);
-    expect(io.stdout.at(-1)).toMatch(/, 7 drill\(s\); 0 error\(s\), 0 warning\(s\)$/);
+    expect(io.stdout.at(-1)).toMatch(/, 8 drill\(s\); 0 error\(s\), 0 warning\(s\)$/);
     const list = capture();
     expect(await main(['drill', '--list'], list)).toBe(0);
     for (const id of SHIPPED) expect(list.stdout.join('\n')).toContain(`  ${id}`);
@@ -148,5 +149,30 @@ describe('shipped drill scenarios', () => {
     expect(run.out).toContain(
       'fix: the bot cannot patch pods in prod: add `patch` on `pods` to the Role bound in prod',
     );
+    expect(run.out).toContain(
+      '    - RBAC denies patch pods in prod: met — refused contain / k8s.quarantine (the fix is under the failed actions)',
+    );
+  });
+
+  it('slack-rate-limited: a CLI drill has no Slack, so the rate limit is said to be not applicable, in the header and the scorecard', async () => {
+    const run = await drill('slack-rate-limited');
+    expect(run.out).toContain(
+      'Complication not applicable: Slack rate limit on chat.postMessage: every 3rd call answered 429, Retry-After 2 s (a CLI drill has no Slack; play it in Slack with /egress drill slack-rate-limited).',
+    );
+    expect(run.out).toContain(
+      '    - Slack rate limit on chat.postMessage: every 3rd call answered 429, Retry-After 2 s: not applicable — this drill had no Slack thread (a CLI drill)',
+    );
+    // Not applicable is not a failure: the drill plays like the exfiltration it is.
+    expect(verdictOf('slack-rate-limited', run)).not.toBe('FAILED');
+    const json = capture();
+    expect(await main(['drill', 'slack-rate-limited', '--format', 'json'], json)).toBe(0);
+    const card = (JSON.parse(json.stdout.join('\n')) as { scorecard: { complications: unknown } }).scorecard;
+    expect(card.complications).toEqual([
+      {
+        what: 'Slack rate limit on chat.postMessage: every 3rd call answered 429, Retry-After 2 s',
+        state: 'not applicable',
+        detail: 'this drill had no Slack thread (a CLI drill)',
+      },
+    ]);
   });
 });
