@@ -134,13 +134,17 @@ async function targetPods(
 ): Promise<PodInfo[]> {
   const cluster = requireCluster(ctx);
   const { namespace } = sourceOf(ctx);
-  const labelled = await cluster.listPods(namespace, {
-    labelSelector: `${params.label_key}=${params.label_value}`,
-    signal: ctx.signal,
-  });
+  // Both reads at once: they are independent, and each is a round trip to the API server.
+  const [labelled, workload] = await Promise.all([
+    cluster.listPods(namespace, {
+      labelSelector: `${params.label_key}=${params.label_value}`,
+      signal: ctx.signal,
+    }),
+    asWouldBe ? resolvePods(ctx, { selector: params.selector }) : [],
+  ]);
   const pods = new Map(labelled.map((p) => [p.metadata.name ?? '', podInfo(p)]));
   if (asWouldBe) {
-    for (const p of await resolvePods(ctx, { selector: params.selector })) {
+    for (const p of workload) {
       const info = podInfo(p);
       if (!pods.has(info.name))
         pods.set(info.name, { ...info, labels: { ...info.labels, [params.label_key]: params.label_value } });
@@ -152,10 +156,11 @@ async function targetPods(
 /** The pods and the other NetworkPolicies, as they are now. */
 async function scene(ctx: ActionContext, params: DenyEgressParams): Promise<RemedyScene> {
   const { namespace } = sourceOf(ctx);
-  const pods = await targetPods(ctx, params, true);
-  const others = (await requireCluster(ctx).listNetworkPolicies(namespace, { signal: ctx.signal })).filter(
-    (p) => p.metadata.name !== params.name,
-  );
+  const [pods, policies] = await Promise.all([
+    targetPods(ctx, params, true),
+    requireCluster(ctx).listNetworkPolicies(namespace, { signal: ctx.signal }),
+  ]);
+  const others = policies.filter((p) => p.metadata.name !== params.name);
   return { ctx, params, namespace, pods, others };
 }
 
@@ -331,22 +336,25 @@ export const denyEgress = defineAction({
     const { namespace } = sourceOf(ctx);
     const data = outcome.data;
     const strategy = remedies[data.remedy];
-    const live = (await requireCluster(ctx).listNetworkPolicies(namespace, { signal: ctx.signal })).map((p) =>
-      asNetpol(p, namespace),
-    );
+    // The cluster after the apply, read fresh (policies and pods at once).
+    const [listed, targets] = await Promise.all([
+      requireCluster(ctx).listNetworkPolicies(namespace, { signal: ctx.signal }),
+      targetPods(ctx, params, ctx.dryRun),
+    ]);
+    const live = listed.map((p) => asNetpol(p, namespace));
     let pods: PodInfo[];
     let policies: NetworkPolicy[];
     if (ctx.dryRun) {
       // Nothing changed in the cluster: evaluate the policies as they would be.
       const view = strategy.asApplied(
-        await targetPods(ctx, params, true),
+        targets,
         live.filter((p) => p.metadata.name !== params.name),
         data,
       );
       pods = await withUnquarantined(ctx, view.pods);
       policies = [...view.policies, asNetpol(data.policy, namespace)];
     } else {
-      pods = await withUnquarantined(ctx, await targetPods(ctx, params, false));
+      pods = await withUnquarantined(ctx, targets);
       policies = live;
     }
     let gone = '';

@@ -53,18 +53,27 @@ function stepQuarantines(ctx: ActionContext): boolean {
 export async function detachScene(ctx: ActionContext, params: SceneParams): Promise<DetachPlanned[]> {
   const cluster = requireCluster(ctx);
   const { namespace } = sourceOf(ctx);
-  const labelled = await cluster.listPods(namespace, {
-    labelSelector: `${params.label_key}=${params.label_value}`,
-    signal: ctx.signal,
-  });
+  const toBeLabelled = stepQuarantines(ctx);
+  // Both lists at once: independent reads, a round trip each.
+  const [labelled, workload] = await Promise.all([
+    cluster.listPods(namespace, {
+      labelSelector: `${params.label_key}=${params.label_value}`,
+      signal: ctx.signal,
+    }),
+    toBeLabelled
+      ? cluster.listPods(namespace, {
+          labelSelector: formatSelector(selectorLabels(params.selector, ctx)),
+          signal: ctx.signal,
+        })
+      : [],
+  ]);
   const pods = new Map<string, { pod: Pod; quarantined: boolean }>();
   for (const pod of labelled) {
     if (pod.metadata.annotations?.[ANNOTATION_INCIDENT] === ctx.incident.id)
       pods.set(pod.metadata.name ?? '', { pod, quarantined: true });
   }
-  if (stepQuarantines(ctx)) {
-    const selector = formatSelector(selectorLabels(params.selector, ctx));
-    for (const pod of await cluster.listPods(namespace, { labelSelector: selector, signal: ctx.signal })) {
+  if (toBeLabelled) {
+    for (const pod of workload) {
       const name = pod.metadata.name ?? '';
       if (!pods.has(name) && pod.metadata.labels?.[params.label_key] === undefined)
         pods.set(name, { pod, quarantined: false });
