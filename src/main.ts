@@ -254,6 +254,7 @@ export async function startServer(
     ...(config.env.slackApiUrl ? { apiUrl: config.env.slackApiUrl } : {}),
     incidentChannel: slackConfig.incidentChannel,
     ...(slackConfig.drillChannel ? { drillChannel: slackConfig.drillChannel } : {}),
+    responders: slackConfig.responders,
     log,
     onApiError: (method, error) => metrics.inc('slack_api_errors_total', { method, error }),
     workQueue: { concurrency: slackConfig.work.concurrency, maxQueued: slackConfig.work.queue },
@@ -326,7 +327,7 @@ export async function startServer(
     engine,
     log,
     opts.workIntervalMs ?? config.engine.workEvery,
-    grantItemHandlers(breakglass),
+    { ...grantItemHandlers(breakglass), 'drill-wave': { run: (item) => drills.fireWave(item) } },
   );
   const reconciler = startGrantReconciler(breakglass, log, config.breakglass.reconcileEvery);
   wakeWorker = () => worker.wake();
@@ -391,7 +392,6 @@ export async function startServer(
       server.closeIdleConnections();
       await closed;
       // Runs in flight finish (bounded); anything left is resumed by the next process from the store.
-      drills.stop();
       await worker.stop(10_000);
       await reconciler.stop();
       await slack.stop();

@@ -6,6 +6,7 @@ import { NOTE_SOURCES, type TimelineEvent } from '../domain/timeline.js';
 import type { Engine } from '../engine/engine.js';
 import type { By, DrillScenario, DrillStarter } from '../engine/ports.js';
 import { callerOf } from '../engine/ports.js';
+import type { ItemHandler } from '../engine/worker.js';
 import { type AlertRecorderDeps, type AlertResult, recordAlerts } from '../incidents/record-alerts.js';
 import type { ParseOptions } from '../intake/parse.js';
 import type { LoadedScenario } from './scenario.js';
@@ -15,8 +16,9 @@ import { batchesOf, parseWave, type Wave, wavesOf } from './waves.js';
 // A drill people play in Slack: the scenario's alerts go through the real intake, marked drill and in
 // their own fingerprint space, so the incident thread opens like any other (DRILL in every message)
 // and the real playbook runs with real people clicking; the engine gives a drill's actions a cluster
-// that only dry-runs. Later waves are sent at their `after` by this process (a restart in between
-// drops them, and says so in the log); the incident itself lives in the store like any other.
+// that only dry-runs. Each later wave is an item in the store's schedule (`drill-wave:<run>:<n>`, due
+// at its `after`), sent by whichever replica's worker takes it, so a restart in between delays it by
+// no more than the restart; the incident itself lives in the store like any other.
 
 export interface LiveDrillDeps {
   recorder: AlertRecorderDeps;
@@ -27,9 +29,13 @@ export interface LiveDrillDeps {
   access: AccessPolicy;
   /** Told when alerts were recorded (the server wakes its worker). */
   onRecorded?: (results: AlertResult[]) => void;
-  /** Logs a later wave that could not be sent. */
+  /** Logs a scorecard that could not be recorded. */
   warn: (message: string, err: unknown) => void;
 }
+
+/** The kind of a later wave's schedule item (engine/timers.ts). */
+export const DRILL_WAVE_KIND = 'drill-wave';
+type WaveItem = Parameters<ItemHandler['run']>[0];
 
 const describe = (s: LoadedScenario): DrillScenario => ({
   id: s.scenario.id,
@@ -39,7 +45,6 @@ const describe = (s: LoadedScenario): DrillScenario => ({
 
 export class LiveDrills implements DrillStarter {
   readonly #d: LiveDrillDeps;
-  readonly #timers = new Set<NodeJS.Timeout>();
 
   constructor(deps: LiveDrillDeps) {
     this.#d = deps;
@@ -74,17 +79,35 @@ export class LiveDrills implements DrillStarter {
     const incidents = first ? await this.#deliver(loaded, first, drillRun) : [];
     if (incidents.length === 0)
       throw new CodedError('scenario_invalid', `scenario ${loaded.scenario.id} opened no incident`);
-    for (const wave of later) {
-      const timer = setTimeout(() => {
-        this.#timers.delete(timer);
-        this.#deliver(loaded, wave, drillRun).catch((err) =>
-          this.#d.warn(`drill ${drillRun}: ${wave.at} not sent`, err),
-        );
-      }, wave.afterMs);
-      timer.unref();
-      this.#timers.add(timer);
+    // Later waves by their index among the scenario's waves (1 is the first after the first wave).
+    for (const [i, wave] of later.entries()) {
+      await this.#d.recorder.store.schedule.put({
+        id: `${DRILL_WAVE_KIND}:${drillRun}:${i + 1}`,
+        dueAt: t0 + wave.afterMs,
+        data: { kind: DRILL_WAVE_KIND, scenario: loaded.scenario.id, run: drillRun, wave: i + 1 },
+      });
     }
     return { scenario: describe(loaded), incidents };
+  }
+
+  /**
+   * The worker's row for a later wave: send it (its alerts keep their request ids, so a wave sent
+   * twice, by a replica that died after sending, is recorded once). A scenario no longer loaded, or
+   * changed so the wave is gone, sends nothing and says so.
+   */
+  async fireWave(item: WaveItem): Promise<boolean> {
+    const { scenario, run, wave } = item.data;
+    const loaded = this.#d.scenarios().find((s) => s.scenario.id === scenario);
+    const w = loaded ? wavesOf(loaded.scenario)[Number(wave)] : undefined;
+    if (!loaded || !w) {
+      this.#d.warn(
+        `drill ${String(run)}: wave ${String(wave)} of ${String(scenario)} not sent`,
+        'no such wave',
+      );
+      return false;
+    }
+    await this.#deliver(loaded, w, String(run));
+    return true;
   }
 
   /**
@@ -112,12 +135,6 @@ export class LiveDrills implements DrillStarter {
     };
     const card = scoreDrill(loaded, incident, events, roles);
     await engine.note(id, closedBy, renderScorecard(card, incident), { source: NOTE_SOURCES.drillScorecard });
-  }
-
-  /** Later waves not yet sent are dropped (the process is stopping). */
-  stop(): void {
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
   }
 
   async #deliver(loaded: LoadedScenario, wave: Wave, drillRun: string): Promise<string[]> {

@@ -96,7 +96,7 @@ export interface DrillStarter {
   scenarios(): DrillScenario[];
   /**
    * Send the scenario's first wave through the real intake as a drill (its own fingerprint space);
-   * later waves follow at their `after` while this process runs. Responders only.
+   * later waves are queued in the store's schedule at their `after`. Responders only.
    */
   start(scenarioId: string, by: By): Promise<{ scenario: DrillScenario; incidents: string[] }>;
 }

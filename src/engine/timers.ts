@@ -11,8 +11,10 @@ import { type EngineDeps, nowIso } from './state.js';
 //   sla:<incident>:<step>   a step's SLA: a reminder if the step is still open then
 //   grant:<grant>           a break-glass grant's next deadline (its request's expiry, its expiry, a
 //                           removal to retry); run by the break-glass service, which moves the item on
+//   drill-wave:<run>:<n>    a Slack drill's later wave of alerts, sent at its time by whichever replica
+//                           is up then (drills/live.ts), so a restart in between does not drop it
 
-export const itemKinds = ['advance', 'sla', 'grant'] as const;
+export const itemKinds = ['advance', 'sla', 'grant', 'drill-wave'] as const;
 export type ItemKind = (typeof itemKinds)[number];
 
 const kindOf = (item: ScheduledItem): ItemKind | undefined =>

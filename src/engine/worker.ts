@@ -33,6 +33,8 @@ const counterOf: Record<ItemKind, Exclude<keyof WorkDone, 'failed'>> = {
   advance: 'advanced',
   sla: 'reminders',
   grant: 'grants',
+  // A drill's later wave records alerts, which queue playbook runs.
+  'drill-wave': 'advanced',
 };
 
 /** The engine's own rows: playbook runs (which remove their own item once nothing is in flight) and SLA reminders. */
