@@ -12,8 +12,15 @@ export function traceRunners(steps: StepRunner, actions: ActionRunner): void {
   steps.run = (incident, step, actor) =>
     inIncidentSpan('playbook.step', incident, { step: step.id }, () => run(incident, step, actor));
 
-  // Planning is covered by the step's span (its plan calls are being reworked to run side by side);
-  // apply (which verifies) and revert are the calls that change the cluster.
+  // Plans are computed side by side (they only read), each in its own span and log context.
+  const preparePlan = actions.preparePlan.bind(actions);
+  actions.preparePlan = (incident, step, ref, actor) =>
+    inIncidentSpan(
+      'action.plan',
+      incident,
+      { step: step.id, action: ref.id ?? ref.uses, phase: 'plan' },
+      () => preparePlan(incident, step, ref, actor),
+    );
   const apply = actions.apply.bind(actions);
   actions.apply = (incident, step, ref, actor) =>
     inIncidentSpan(

@@ -180,6 +180,10 @@ describe('traces', () => {
         'playbook.phase': 'apply',
         'playbook.action': expect.any(String),
       });
+      const plan = named('action.plan').find(
+        (s) => s.attributes['incident.id'] === incidents[0]?.id,
+      ) as ReceivedSpan;
+      expect(plan.attributes).toMatchObject({ ...egress, 'playbook.phase': 'plan' });
       // An action's span sits inside its step's span.
       const steps = new Set(named('playbook.step').map((s) => s.spanId));
       expect(
