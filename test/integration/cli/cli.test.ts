@@ -74,7 +74,7 @@ describe('egress-responder CLI', () => {
     const ok = capture();
     expect(await main(['validate'], ok)).toBe(0);
     expect(ok.stdout.at(-1)).toMatch(
-      /^1 playbook\(s\), 3 contract\(s\), 7 drill\(s\); 0 error\(s\), 0 warning\(s\)$/,
+      /^1 playbook\(s\), 3 contract\(s\), 8 drill\(s\); 0 error\(s\), 0 warning\(s\)$/,
     );
   });
 
