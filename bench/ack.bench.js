@@ -4,12 +4,11 @@
 // same run: rounds alternate which goes first. Each server is its own process. Slack shows the user
 // an error when the answer takes more than 3 s, so max matters as much as p99.
 import { fork } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { latencySummary, machineFacts, table } from './harness.js';
 import { startPrivateRedis } from './private-redis.js';
-import { CHANNEL, SIGNING_SECRET } from './serve-env.js';
+import { slackRequest } from './slack-requests.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = 3;
@@ -35,61 +34,10 @@ function stopServerProcess(server) {
   });
 }
 
-function sign(body, contentType = 'application/x-www-form-urlencoded') {
-  const ts = Math.floor(Date.now() / 1000);
-  const sig = createHmac('sha256', SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex');
-  return {
-    'content-type': contentType,
-    'x-slack-request-timestamp': String(ts),
-    'x-slack-signature': `v0=${sig}`,
-  };
-}
-
-let seq = 0;
-/** A fresh signed request for `kind` (unique trigger and response ids, so the replay guard passes it). */
-function request(kind, server) {
-  const n = `${process.pid}-${seq++}`;
-  const responseUrl = `${server.stubUrl}respond/${n}`;
-  if (kind === 'click') {
-    const payload = {
-      type: 'block_actions',
-      user: { id: 'U0BENCH', username: 'bench', team_id: 'T0BENCH' },
-      team: { id: 'T0BENCH', domain: 'bench' },
-      channel: { id: CHANNEL, name: 'incidents' },
-      container: { type: 'message', channel_id: CHANNEL, message_ts: '1700000000.000100' },
-      trigger_id: `1.${n}`,
-      response_url: responseUrl,
-      actions: [
-        {
-          type: 'button',
-          action_id: 'incident.ack',
-          block_id: 'b',
-          value: server.incident,
-          action_ts: '1.1',
-        },
-      ],
-    };
-    const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-    return { body, headers: sign(body) };
-  }
-  const text = kind === 'help' ? 'help' : `status ${server.incident}`;
-  const body = new URLSearchParams({
-    command: '/egress',
-    text,
-    user_id: 'U0BENCH',
-    user_name: 'bench',
-    channel_id: CHANNEL,
-    team_id: 'T0BENCH',
-    response_url: responseUrl,
-    trigger_id: `1.${n}`,
-  }).toString();
-  return { body, headers: sign(body) };
-}
-
 /** One burst of `n` requests sent at once; latency of each, in ns, and any non-200 by status. */
 async function burst(server, kind, n) {
   const url = `http://127.0.0.1:${server.port}/slack/events`;
-  const reqs = Array.from({ length: n }, () => request(kind, server));
+  const reqs = Array.from({ length: n }, () => slackRequest(kind, server));
   const errors = {};
   const t0 = process.hrtime.bigint();
   const samples = await Promise.all(

@@ -4,12 +4,12 @@
 // was answered (every non-2xx by status), RSS, heap and event-loop delay, so growth and a slow
 // recovery show. The baseline is the process itself before the restart.
 import { fork } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machineFacts, table } from './harness.js';
 import { startPrivateRedis } from './private-redis.js';
-import { ALERT_TOKEN, CHANNEL, SIGNING_SECRET } from './serve-env.js';
+import { ALERT_TOKEN } from './serve-env.js';
+import { slackRequest } from './slack-requests.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PHASE_MS = 20_000;
@@ -42,46 +42,8 @@ function ask(proc, what) {
   });
 }
 
-function signedForm(body) {
-  const ts = Math.floor(Date.now() / 1000);
-  const sig = createHmac('sha256', SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex');
-  return {
-    'content-type': 'application/x-www-form-urlencoded',
-    'x-slack-request-timestamp': String(ts),
-    'x-slack-signature': `v0=${sig}`,
-  };
-}
-
+/** Alert request ids, unique per run. */
 let seq = 0;
-function slackBody(kind, serve) {
-  const n = `${process.pid}-${seq++}`;
-  const responseUrl = `${serve.stubUrl}respond/${n}`;
-  if (kind === 'click') {
-    const payload = {
-      type: 'block_actions',
-      user: { id: 'U0BENCH', username: 'bench', team_id: 'T0BENCH' },
-      team: { id: 'T0BENCH', domain: 'bench' },
-      channel: { id: CHANNEL, name: 'incidents' },
-      container: { type: 'message', channel_id: CHANNEL, message_ts: '1700000000.000100' },
-      trigger_id: `1.${n}`,
-      response_url: responseUrl,
-      actions: [
-        { type: 'button', action_id: 'incident.ack', block_id: 'b', value: serve.incident, action_ts: '1.1' },
-      ],
-    };
-    return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-  }
-  return new URLSearchParams({
-    command: '/egress',
-    text: `status ${serve.incident}`,
-    user_id: 'U0BENCH',
-    user_name: 'bench',
-    channel_id: CHANNEL,
-    team_id: 'T0BENCH',
-    response_url: responseUrl,
-    trigger_id: `1.${n}`,
-  }).toString();
-}
 
 /** One phase of steady load; resolves with what was sent and answered once its requests settle. */
 async function phase(serve, during) {
@@ -124,8 +86,8 @@ async function phase(serve, during) {
       alerts++;
     }
     while (slack < elapsed * (COMMANDS_PER_SEC + CLICKS_PER_SEC)) {
-      const body = slackBody(slack % 7 < COMMANDS_PER_SEC ? 'status' : 'click', serve);
-      send(answered.slack, `${base}/slack/events`, { method: 'POST', headers: signedForm(body), body });
+      const { body, headers } = slackRequest(slack % 7 < COMMANDS_PER_SEC ? 'status' : 'click', serve);
+      send(answered.slack, `${base}/slack/events`, { method: 'POST', headers, body });
       slack++;
     }
     await new Promise((r) => setTimeout(r, 10));
