@@ -3,10 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GRANT_LOCK } from '../../../src/breakglass/settings.js';
 import type { Grant } from '../../../src/domain/grant.js';
+import { ACTION_IDS, BG_BLOCKS } from '../../../src/slack/blocks/index.js';
 import { createRedisStore } from '../../../src/store/redis.js';
 import type { Store } from '../../../src/store/store.js';
 import { A, breakglassHarness, CONTAIN_YAML, forensicsRequest } from '../../builders/breakglass.js';
 import { type PrivateRedis, startRedisServer, testRedisClient } from '../../support/redis.js';
+import { type Bot, SIGNING_SECRET } from '../../support/slack-harness.js';
+import { clickOn, lastOpenedView, submitView } from '../../support/slack-views.js';
 import { builtPackage } from './build.js';
 import { type Child, startChild } from './child.js';
 import { type KubeWrite, type TrapPhase, TrappedKube, TrappedSlack } from './fakes.js';
@@ -15,9 +18,10 @@ import { type KubeWrite, type TrapPhase, TrappedKube, TrappedSlack } from './fak
 // middle of removing the grant's objects does not leave the grant in place. Two `serve` processes on
 // one Redis and one fake cluster; the grant expires; whichever replica takes the expiry is SIGKILLed
 // at its DELETE of the grant's NetworkPolicy (`before`: the request never reaches the API server;
-// `unanswered`: the API server deleted it, the replica never heard). The other replica must finish
-// it: the object gone, the record `expired` with its removal recorded, one `grant.expired` and one
-// `grant.removed` in the timeline, and only one DELETE that changed the cluster.
+// `unanswered`: the API server deleted it, the replica never heard). The same for a revoke an approver
+// sends one replica through Slack (the button on /egress grants, then the modal). The other replica
+// must finish it: the object gone, the record `expired`/`revoked` with its removal recorded, one
+// ending and one `grant.removed` in the timeline, and only one DELETE that changed the cluster.
 
 const REPO = join(import.meta.dirname, '..', '..', '..');
 const ENGINE = { resumeAfterMs: 1000, lockTtlMs: 1000, workEveryMs: 200 };
@@ -79,7 +83,7 @@ function replica(token: string, db: number): Promise<Child> {
       KUBECONFIG: kubeconfigFor(token),
       SLACK_API_URL: slack.fake.url,
       SLACK_BOT_TOKEN: 'xoxb-breakglass-kill',
-      SLACK_SIGNING_SECRET: 'breakglass-kill-signing-secret',
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
       ALERT_WEBHOOK_TOKEN: 'breakglass-kill-alert-token',
       LOG_LEVEL: 'warn',
     },
@@ -118,36 +122,62 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | undef
   }
 }
 
-const cases: [TrapPhase, string, number, number][] = [
-  // phase, what the first replica's DELETE did, the DELETE answers [dead, survivor]
-  ['before', 'never reached the API server', 0, 200],
-  ['unanswered', 'deleted the object, answer withheld', 200, 404],
+/** Slack as the replicas see it (the fake behind the trap), for the revoke's click and modal. */
+const slackFront = (child: Child) =>
+  ({
+    fake: slack.fake,
+    rawSlack: (body: string, headers: Record<string, string>) =>
+      fetch(`${child.base}/slack/events`, { method: 'POST', headers, body }),
+  }) as unknown as Bot;
+
+/** An approver revokes the grant from `/egress grants` on one replica: the button, then the modal. */
+async function revokeThrough(child: Child, grantId: string): Promise<void> {
+  const bot = slackFront(child);
+  const before = slack.fake.views.size;
+  const { res } = await clickOn(bot, 'U0CCC', ACTION_IDS.grantRevoke, grantId, { ephemeral: true });
+  expect(res.status).toBe(200);
+  await until('the revoke modal', 5000, async () => (slack.fake.views.size > before ? true : undefined));
+  // The replica carries out the revoke before it answers the submission; killed at the DELETE, it
+  // never answers (as Slack would see a replica die): no answer is expected.
+  await submitView(bot, 'U0CCC', lastOpenedView(bot)!, { [BG_BLOCKS.reason]: 'copy done' }).catch(
+    (err: Error) =>
+      expect(String((err.cause as Error | undefined)?.message ?? err.message)).toMatch(
+        /other side closed|socket/i,
+      ),
+  );
+}
+
+type Ending = 'expired' | 'revoked';
+const cases: [Ending, TrapPhase, string, number, number][] = [
+  // how it ends, phase, what the first replica's DELETE did, the DELETE answers [dead, survivor]
+  ['expired', 'before', 'never reached the API server', 0, 200],
+  ['expired', 'unanswered', 'deleted the object, answer withheld', 200, 404],
+  ['revoked', 'before', 'never reached the API server', 0, 200],
 ];
 
-describe('break-glass expiry: two replicas, the one removing the grant is SIGKILLed', () => {
-  it.each(cases.map(([phase, what, dead, survivor], i) => [phase, what, dead, survivor, i + 1] as const))(
-    'killed at its DELETE (%s: %s): the other replica finishes it',
-    async (phase, _what, deadStatus, survivorStatus, db) => {
+describe('break-glass removal: two replicas, the one removing the grant is SIGKILLed', () => {
+  it.each(cases.map((c, i) => [...c, i + 1] as const))(
+    '%s, killed at its DELETE (%s: %s): the other replica finishes it',
+    async (ending, phase, _what, deadStatus, survivorStatus, db) => {
       const store: Store = createRedisStore({ url: `${redis.url}/${db}`, commandTimeoutMs: 5000 });
       const children = new Map<string, Child>();
       try {
-        // The grant exists before the replicas start: an incident contained and a forensics egress
-        // exception approved and applied, through the real Breakglass on the same Redis and cluster.
         kube.seed([], () => []); // an empty cluster and no writes seen; the harness seeds prod
-        const h = breakglassHarness({ fake: kube.fake, store });
-        h.clock.advance(Date.now() - h.clock.now());
-        const inc = await h.contained();
-        const requested = await h.bg.request(forensicsRequest(inc.id, { durationMs: 8000 }), A.requester);
-        h.clock.advance(Date.now() - h.clock.now());
-        const g: Grant = await h.bg.approve(requested.id, A.approver);
-        expect(g.status).toBe('active');
-        const object = `/apis/networking.k8s.io/v1/namespaces/prod/networkpolicies/breakglass-${g.id}`;
-        expect(kube.fake.get('NetworkPolicy', 'prod', `breakglass-${g.id}`)).toBeDefined();
-
+        // Both replicas up first (on a busy machine a start takes seconds), then the grant: an incident
+        // contained and a forensics egress exception approved and applied, through the real
+        // Breakglass on the same Redis and cluster.
         for (const [token, child] of await Promise.all(
           REPLICAS.map(async (t) => [t, await replica(t, db)] as const),
         ))
           children.set(token, child);
+        const h = breakglassHarness({ fake: kube.fake, store });
+        h.clock.advance(Date.now() - h.clock.now());
+        const inc = await h.contained();
+        // Expiry: due in a few seconds. Revoke: long before its expiry.
+        const durationMs = ending === 'expired' ? 3000 : 3_600_000;
+        const requested = await h.bg.request(forensicsRequest(inc.id, { durationMs }), A.requester);
+        const object = `/apis/networking.k8s.io/v1/namespaces/prod/networkpolicies/breakglass-${requested.id}`;
+        // Armed before the approval: the expiry is only seconds after it.
         let killedAt = 0;
         let killed: string | undefined;
         kube.trap = {
@@ -162,24 +192,37 @@ describe('break-glass expiry: two replicas, the one removing the grant is SIGKIL
             killedAt = performance.now();
           },
         };
-        const expiresIn = Date.parse(g.expiresAt!) - Date.now();
-        await until('a replica took the expiry to its DELETE', expiresIn + 10_000, async () => killed);
+        h.clock.advance(Date.now() - h.clock.now());
+        const g: Grant = await h.bg.approve(requested.id, A.approver);
+        expect(g.status).toBe('active');
+        expect(kube.fake.get('NetworkPolicy', 'prod', `breakglass-${g.id}`)).toBeDefined();
+
+        if (ending === 'revoked') await revokeThrough(children.get(REPLICAS[0])!, g.id);
+        const dueIn = ending === 'expired' ? Date.parse(g.expiresAt!) - Date.now() : 0;
+        await until(`a replica took the ${ending} grant to its DELETE`, dueIn + 10_000, async () => killed);
+        // The revoke is carried out by the replica that was asked.
+        if (ending === 'revoked') expect(killed).toBe(REPLICAS[0]);
         const dead = children.get(killed!)!;
         const survivorToken = REPLICAS.find((t) => t !== killed)!;
         expect((await dead.exited).signal).toBe('SIGKILL');
 
         const done = await until('the survivor recorded the removal', FINISH_BOUND_MS + 5000, async () => {
+          // The record says removed, then the event is written: both.
           const x = await store.grants.get(g.id);
-          return x?.removal?.removedAt ? x : undefined;
+          const said = (await store.timeline.read(inc.id)).some((e) => e.kind === 'grant.removed');
+          return x?.removal?.removedAt && said ? x : undefined;
         });
         const finishedMs = Math.round(performance.now() - killedAt);
         console.log(
-          `break-glass kill (${phase}): ${killed} killed; ${survivorToken} finished ${finishedMs} ms later`,
+          `break-glass kill (${ending}, ${phase}): ${killed} killed; ${survivorToken} finished ${finishedMs} ms later`,
         );
         expect(finishedMs).toBeLessThan(FINISH_BOUND_MS);
         expect(children.get(survivorToken)!.alive()).toBe(true);
 
-        expect(done).toMatchObject({ status: 'expired', ended: { by: 'system' } });
+        expect(done).toMatchObject({
+          status: ending,
+          ended: { by: ending === 'expired' ? 'system' : 'slack:U0CCC' },
+        });
         expect(kube.fake.get('NetworkPolicy', 'prod', `breakglass-${g.id}`)).toBeUndefined();
         // Exactly one replica acted before the kill, the other one after it; one DELETE changed the cluster.
         const deletes = kube.writes.filter(
@@ -192,14 +235,21 @@ describe('break-glass expiry: two replicas, the one removing the grant is SIGKIL
         // Nothing twice in the timeline: one ending, one removal, every event id once.
         const timeline = await store.timeline.read(inc.id);
         const kinds = timeline.filter((e) => e.kind.startsWith('grant.')).map((e) => e.kind);
-        expect(kinds.slice(kinds.indexOf('grant.verified') + 1)).toEqual(['grant.expired', 'grant.removed']);
+        expect(kinds.slice(kinds.indexOf('grant.verified') + 1)).toEqual([
+          `grant.${ending}`,
+          'grant.removed',
+        ]);
         expect(new Set(timeline.map((e) => e.id)).size).toBe(timeline.length);
         // Settled: the grant's schedule item is gone, and a further reconcile pass changes nothing.
         expect((await store.schedule.due(Number.MAX_SAFE_INTEGER, 100)).map((i) => i.id)).not.toContain(
           `grant:${g.id}`,
         );
+        // (The thread's own Slack events may still arrive; the grant's may not.)
+        const grantEvents = async () =>
+          (await store.timeline.read(inc.id)).filter((e) => e.kind.startsWith('grant.')).map((e) => e.id);
+        const settled = await grantEvents();
         await sleep(RECONCILE_EVERY_MS + 500);
-        expect((await store.timeline.read(inc.id)).length).toBe(timeline.length);
+        expect(await grantEvents()).toEqual(settled);
       } finally {
         kube.trap = undefined;
         for (const c of children.values()) c.kill();
