@@ -323,12 +323,10 @@ export async function startServer(
   // step, and this worker (on every replica) takes what is due. Recording only wakes it up early.
   // Break-glass grants: each one's deadlines ride the same schedule (the worker's grant row), and the
   // reconciler catches whatever a dead process or a lost record left behind.
-  const worker = startWorker(
-    engine,
-    log,
-    opts.workIntervalMs ?? config.engine.workEvery,
-    { ...grantItemHandlers(breakglass), 'drill-wave': { run: (item) => drills.fireWave(item) } },
-  );
+  const worker = startWorker(engine, log, opts.workIntervalMs ?? config.engine.workEvery, {
+    ...grantItemHandlers(breakglass),
+    'drill-wave': { run: (item) => drills.fireWave(item) },
+  });
   const reconciler = startGrantReconciler(breakglass, log, config.breakglass.reconcileEvery);
   wakeWorker = () => worker.wake();
   let draining = false;
