@@ -153,6 +153,7 @@ const cases: [Ending, TrapPhase, string, number, number][] = [
   ['expired', 'before', 'never reached the API server', 0, 200],
   ['expired', 'unanswered', 'deleted the object, answer withheld', 200, 404],
   ['revoked', 'before', 'never reached the API server', 0, 200],
+  ['revoked', 'unanswered', 'deleted the object, answer withheld', 200, 404],
 ];
 
 describe('break-glass removal: two replicas, the one removing the grant is SIGKILLed', () => {
