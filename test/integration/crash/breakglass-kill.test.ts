@@ -13,12 +13,15 @@ import { clickOn, lastOpenedView, submitView } from '../../support/slack-views.j
 import { builtPackage } from './build.js';
 import { type Child, startChild } from './child.js';
 import { type KubeWrite, type TrapPhase, TrappedKube, TrappedSlack } from './fakes.js';
+import { RedisProxy } from './redis-proxy.js';
 
 // Issue 11: with several replicas exactly one acts on a grant's expiry, and a replica that dies in the
 // middle of removing the grant's objects does not leave the grant in place. Two `serve` processes on
 // one Redis and one fake cluster; the grant expires; whichever replica takes the expiry is SIGKILLed
 // at its DELETE of the grant's NetworkPolicy (`before`: the request never reaches the API server;
-// `unanswered`: the API server deleted it, the replica never heard). The same for a revoke an approver
+// `unanswered`: the API server deleted it, the replica never heard), or, before any DELETE is sent, at
+// the Redis command that writes the grant's ending to the timeline (each replica reaches Redis through
+// a proxy of its own, redis-proxy.ts). The same for a revoke an approver
 // sends one replica through Slack (the button on /egress grants, then the modal). The other replica
 // must finish it: the object gone, the record `expired`/`revoked` with its removal recorded, one
 // ending and one `grant.removed` in the timeline, and only one DELETE that changed the cluster.
@@ -38,6 +41,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let redis: PrivateRedis;
 let kube: TrappedKube;
 let slack: TrappedSlack;
+/** Each replica reaches Redis through a proxy of its own, which can kill it at a command it sends. */
+const proxies = new Map<string, RedisProxy>();
 let root: string;
 let dir: string;
 
@@ -79,7 +84,7 @@ function replica(token: string, db: number): Promise<Child> {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? dir,
-      REDIS_URL: `${redis.url}/${db}`,
+      REDIS_URL: `redis://127.0.0.1:${proxies.get(token)!.port}/${db}`,
       KUBECONFIG: kubeconfigFor(token),
       SLACK_API_URL: slack.fake.url,
       SLACK_BOT_TOKEN: 'xoxb-breakglass-kill',
@@ -104,10 +109,11 @@ beforeAll(async () => {
     TrappedKube.start({ token: null }),
     TrappedSlack.start(),
   ]);
+  for (const t of REPLICAS) proxies.set(t, await RedisProxy.start(Number(new URL(redis.url).port)));
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all([kube?.close(), slack?.close()]);
+  await Promise.all([kube?.close(), slack?.close(), ...[...proxies.values()].map((p) => p.close())]);
   await redis?.kill();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -148,22 +154,26 @@ async function revokeThrough(child: Child, grantId: string): Promise<void> {
 }
 
 type Ending = 'expired' | 'revoked';
-const cases: [Ending, TrapPhase, string, number, number][] = [
-  // how it ends, phase, what the first replica's DELETE did, the DELETE answers [dead, survivor]
-  ['expired', 'before', 'never reached the API server', 0, 200],
-  ['expired', 'unanswered', 'deleted the object, answer withheld', 200, 404],
-  ['revoked', 'before', 'never reached the API server', 0, 200],
-  ['revoked', 'unanswered', 'deleted the object, answer withheld', 200, 404],
+/** Where the replica is killed: at its DELETE to the API server, or at the store write just before it. */
+type Where = 'kube' | 'store';
+const cases: [Ending, Where, TrapPhase, string, number | undefined, number][] = [
+  // how it ends, where, phase, what the dying replica got done, the DELETE answers [dead, survivor]
+  ['expired', 'kube', 'before', 'its DELETE never reached the API server', 0, 200],
+  ['expired', 'kube', 'unanswered', 'its DELETE deleted the object, answer withheld', 200, 404],
+  ['expired', 'store', 'unanswered', 'grant.expired written, no DELETE sent yet', undefined, 200],
+  ['revoked', 'kube', 'before', 'its DELETE never reached the API server', 0, 200],
+  ['revoked', 'kube', 'unanswered', 'its DELETE deleted the object, answer withheld', 200, 404],
 ];
 
 describe('break-glass removal: two replicas, the one removing the grant is SIGKILLed', () => {
   it.each(cases.map((c, i) => [...c, i + 1] as const))(
-    '%s, killed at its DELETE (%s: %s): the other replica finishes it',
-    async (ending, phase, _what, deadStatus, survivorStatus, db) => {
+    '%s, killed at its %s write (%s: %s): the other replica finishes it',
+    async (ending, where, phase, _what, deadStatus, survivorStatus, db) => {
       const store: Store = createRedisStore({ url: `${redis.url}/${db}`, commandTimeoutMs: 5000 });
       const children = new Map<string, Child>();
       try {
         kube.seed([], () => []); // an empty cluster and no writes seen; the harness seeds prod
+        for (const p of proxies.values()) p.reset();
         // Both replicas up first (on a busy machine a start takes seconds), then the grant: an incident
         // contained and a forensics egress exception approved and applied, through the real
         // Breakglass on the same Redis and cluster.
@@ -181,18 +191,27 @@ describe('break-glass removal: two replicas, the one removing the grant is SIGKI
         // Armed before the approval: the expiry is only seconds after it.
         let killedAt = 0;
         let killed: string | undefined;
-        kube.trap = {
-          at: 0,
-          match: new RegExp(`^DELETE ${object}$`),
-          phase,
-          delayMs: 0,
-          fire: () => {
-            const w = kube.writes.find((x) => x.trapped !== undefined && x.path === object);
-            killed = w?.client;
-            children.get(killed ?? '')?.kill();
-            killedAt = performance.now();
-          },
+        const kill = (token: string | undefined) => {
+          killed = token;
+          children.get(token ?? '')?.kill();
+          killedAt = performance.now();
+          for (const p of proxies.values()) p.trap = undefined;
         };
+        if (where === 'kube') {
+          kube.trap = {
+            at: 0,
+            match: new RegExp(`^DELETE ${object}$`),
+            phase,
+            delayMs: 0,
+            fire: () => kill(kube.writes.find((x) => x.trapped !== undefined && x.path === object)?.client),
+          };
+        } else {
+          // The ending's timeline event (`<incident>:grant:<id>:<ending>`) reaches Redis; its answer
+          // never comes back, and the DELETE that would follow is never sent.
+          const match = new RegExp(`${inc.id}:grant:${requested.id}:${ending}`);
+          for (const [token, p] of proxies)
+            p.trap = { at: 0, match, phase, delayMs: 0, fire: () => kill(token) };
+        }
         h.clock.advance(Date.now() - h.clock.now());
         const g: Grant = await h.bg.approve(requested.id, A.approver);
         expect(g.status).toBe('active');
@@ -215,7 +234,7 @@ describe('break-glass removal: two replicas, the one removing the grant is SIGKI
         });
         const finishedMs = Math.round(performance.now() - killedAt);
         console.log(
-          `break-glass kill (${ending}, ${phase}): ${killed} killed; ${survivorToken} finished ${finishedMs} ms later`,
+          `break-glass kill (${ending}, ${where} ${phase}): ${killed} killed; ${survivorToken} finished ${finishedMs} ms later`,
         );
         expect(finishedMs).toBeLessThan(FINISH_BOUND_MS);
         expect(children.get(survivorToken)!.alive()).toBe(true);
@@ -230,7 +249,7 @@ describe('break-glass removal: two replicas, the one removing the grant is SIGKI
           (w: KubeWrite) => w.method === 'DELETE' && w.path === object && !w.dryRun,
         );
         expect(deletes.map((w) => [w.client, w.trapped, w.status])).toEqual([
-          [killed, phase, deadStatus === 0 ? undefined : deadStatus],
+          ...(deadStatus === undefined ? [] : [[killed, phase, deadStatus === 0 ? undefined : deadStatus]]),
           [survivorToken, undefined, survivorStatus],
         ]);
         // Nothing twice in the timeline: one ending, one removal, every event id once.
@@ -253,6 +272,7 @@ describe('break-glass removal: two replicas, the one removing the grant is SIGKI
         expect(await grantEvents()).toEqual(settled);
       } finally {
         kube.trap = undefined;
+        for (const p of proxies.values()) p.trap = undefined;
         for (const c of children.values()) c.kill();
         await Promise.all([...children.values()].map((c) => c.exited));
         await store.close().catch(() => undefined);
