@@ -29,7 +29,7 @@ export interface LiveDrillDeps {
   access: AccessPolicy;
   /** Told when alerts were recorded (the server wakes its worker). */
   onRecorded?: (results: AlertResult[]) => void;
-  /** Logs a scorecard that could not be recorded. */
+  /** Logs what could not be done: a scorecard not recorded, a wave whose scenario is gone. */
   warn: (message: string, err: unknown) => void;
 }
 
