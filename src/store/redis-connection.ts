@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { CodedError } from '../domain/errors.js';
 import type { RedisTarget } from '../domain/redis-target.js';
 import { closedStore, type StoreLog } from './codec.js';
-import { createClient } from './redis-client.js';
+import { createClient, retryDelay } from './redis-client.js';
 import type { ScriptedRedis } from './redis-scripts.js';
 
 // One connection to Redis that fails fast and loud: no offline queue, a command timeout, and every
@@ -84,6 +84,18 @@ export function openRedis(opts: { target: RedisTarget; timeoutMs: number; log?: 
     if (!troubled) return;
     troubled = false;
     log?.warn({}, 'redis store: connection restored');
+  });
+
+  // ioredis gives a client up for good ('end') when a Sentinel reconnection is cut short by its own
+  // failover detector (a +switch-master while it asks the Sentinels: seen in the failover storm
+  // test). Not closed by us, the store must not stay down: start the client again.
+  client.on('end', () => {
+    if (closed) return;
+    log?.warn({}, 'redis store: the client gave up reconnecting; starting it again');
+    const again = setTimeout(() => {
+      if (!closed && client.status === 'end') client.connect().catch(() => {});
+    }, retryDelay(1));
+    again.unref();
   });
 
   // Commands in flight when the connection drops fail at once instead of waiting for their timeout.
