@@ -5,15 +5,18 @@ import { NOTE_SOURCES, type TimelineEvent } from '../domain/timeline.js';
 import type { EngineCommands, IncidentReader } from '../engine/ports.js';
 import type { IncidentObserver } from '../journal/journal.js';
 import {
+  type Block,
   enforceMessage,
   escapeCode,
-  escapeMrkdwn,
+  fallbackText,
   incidentView,
   markDrill,
   renderIncidentRoot,
   renderReleaseRequest,
   renderStep,
   renderVerification,
+  richMessage,
+  type Segment,
   timelineLine,
   truncate,
 } from './blocks/index.js';
@@ -51,14 +54,18 @@ export type PresenterPorts = {
   grants?: GrantPresenterPorts;
 };
 
-/** Events worth their own line in the thread, keyed by kind (never by their text). */
-const threadLines: Partial<Record<TimelineEvent['kind'], (e: TimelineEvent) => string>> = {
-  'status.changed': (e) => `:information_source: ${escapeMrkdwn(e.summary)}`,
-  'incident.closed': (e) => `:white_check_mark: ${escapeMrkdwn(e.summary)}`,
-  'engine.resumed': (e) => `:arrows_counterclockwise: ${escapeMrkdwn(e.summary)}`,
-  'plan.drift': (e) => `:warning: ${escapeMrkdwn(e.summary)}`,
-  'alert.resolved': (e) =>
-    `:large_green_circle: ${escapeMrkdwn(e.summary)}. If nothing else is open, \`/egress close ${e.incidentId} resolved\` closes the incident.`,
+/** Events worth their own line in the thread, keyed by kind (never by their text); summaries shown as typed. */
+const threadLines: Partial<Record<TimelineEvent['kind'], (e: TimelineEvent) => Segment[]>> = {
+  'status.changed': (e) => [{ emoji: 'information_source' }, ` ${e.summary}`],
+  'incident.closed': (e) => [{ emoji: 'white_check_mark' }, ` ${e.summary}`],
+  'engine.resumed': (e) => [{ emoji: 'arrows_counterclockwise' }, ` ${e.summary}`],
+  'plan.drift': (e) => [{ emoji: 'warning' }, ` ${e.summary}`],
+  'alert.resolved': (e) => [
+    { emoji: 'large_green_circle' },
+    ` ${e.summary}. If nothing else is open, `,
+    { text: `/egress close ${e.incidentId} resolved`, code: true },
+    ' closes the incident.',
+  ],
 };
 
 /** What a late thread is told happened before it (the steps get their own messages). */
@@ -159,14 +166,16 @@ export class SlackPresenter implements IncidentObserver {
       const fields = v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {};
       const line = typeof fields.line === 'string' ? fields.line : event.summary;
       const ok = typeof fields.ok === 'boolean' ? fields.ok : undefined;
-      this.#enqueue(incident.id, () => this.#postBlocks(incident.id, [renderVerification(line, ok)], line));
+      this.#enqueue(incident.id, () =>
+        this.#post(incident.id, { text: fallbackText([line]), blocks: [renderVerification(line, ok)] }),
+      );
     }
     if (
       event.kind === 'action.applied' &&
       typeof event.details.uses === 'string' &&
       announcedActions.has(event.details.uses)
     ) {
-      this.#enqueue(incident.id, () => this.#postText(incident.id, `:mega: ${escapeMrkdwn(event.summary)}`));
+      this.#enqueue(incident.id, () => this.#postLine(incident.id, [{ emoji: 'mega' }, ` ${event.summary}`]));
     }
     if (event.kind === 'artifact.stored' && this.#ports) this.#uploads.catchUp(this.#ports, incident.id);
     if (event.kind.startsWith('grant.') && this.#ports?.grants)
@@ -176,14 +185,16 @@ export class SlackPresenter implements IncidentObserver {
     }
     if (event.kind === 'note' && event.details.source === NOTE_SOURCES.drillScorecard) {
       this.#enqueue(incident.id, () =>
-        this.#postText(incident.id, `:clipboard:\n\`\`\`${escapeCode(truncate(event.summary, 3800))}\`\`\``),
+        this.#post(incident.id, {
+          text: `:clipboard:\n\`\`\`${escapeCode(truncate(event.summary, 3800))}\`\`\``,
+        }),
       );
     }
     const line =
       event.kind === 'sla.breached'
         ? () => slaBreachLine(event, this.#o.responders)
         : threadLines[event.kind]?.bind(null, event);
-    if (line) this.#enqueue(incident.id, () => this.#postText(incident.id, line()));
+    if (line) this.#enqueue(incident.id, () => this.#postLine(incident.id, line()));
     this.#scheduleRoot(incident.id);
   }
 
@@ -303,22 +314,20 @@ export class SlackPresenter implements IncidentObserver {
       return;
     }
     if (incident.mode === 'hard') {
-      await this.#postText(
-        id,
-        ':rotating_light: *Hard mode*: containment starts at once; every action is recorded here.',
-      );
+      await this.#post(id, {
+        text: ':rotating_light: *Hard mode*: containment starts at once; every action is recorded here.',
+      });
     }
     // The thread catches up from the timeline: what happened before it existed, then each step.
     const earlier = (await ports.reader.timeline(id)).filter((e) => catchUpKinds.has(e.kind));
     if (earlier.length > 0) {
       const shown = earlier.slice(-15);
-      await this.#postText(
-        id,
-        [
+      await this.#post(id, {
+        text: [
           `:rewind: Before this thread existed (${earlier.length} event${earlier.length === 1 ? '' : 's'}${earlier.length > shown.length ? `, last ${shown.length} shown` : ''}):`,
           ...shown.map((e) => `• ${timelineLine(e)}`),
         ].join('\n'),
-      );
+      });
     }
     for (const s of attached.steps) this.#scheduleStep(id, s.id);
     this.#uploads.catchUp(ports, id);
@@ -379,28 +388,22 @@ export class SlackPresenter implements IncidentObserver {
     });
   }
 
-  async #postText(id: string, text: string): Promise<void> {
+  /** A message in the thread, marked DRILL like every post (one function, so none forgets it). */
+  async #post(id: string, message: { text: string; blocks?: Block[] }): Promise<void> {
     const incident = await this.#ports?.reader.get(id);
     if (!incident?.slack) return;
     await this.#client(incident).chat.postMessage({
       channel: incident.slack.channel,
       thread_ts: incident.slack.ts,
-      ...markDrill({ text }, incident.drill),
+      ...markDrill(
+        message.blocks ? enforceMessage({ ...message, blocks: message.blocks }) : message,
+        incident.drill,
+      ),
     });
   }
 
-  async #postBlocks(
-    id: string,
-    blocks: ReturnType<typeof renderVerification>[],
-    text: string,
-  ): Promise<void> {
-    const incident = await this.#ports?.reader.get(id);
-    if (!incident?.slack) return;
-    const message = markDrill(enforceMessage({ text: escapeMrkdwn(text), blocks }), incident.drill);
-    await this.#client(incident).chat.postMessage({
-      channel: incident.slack.channel,
-      thread_ts: incident.slack.ts,
-      ...message,
-    });
+  /** A thread line that shows untrusted text as typed (rich_text). */
+  #postLine(id: string, segments: readonly Segment[]): Promise<void> {
+    return this.#post(id, richMessage(segments));
   }
 }

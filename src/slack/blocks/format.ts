@@ -1,6 +1,7 @@
 // Small building blocks shared by the renderers: text objects, Slack date tokens, our users'
 // mentions. The only `<…>` sequences we emit on purpose are built here.
-import { escapeEntities, escapeInline } from './escape.js';
+import { escapeEntities, escapeInline, oneLine } from './escape.js';
+import type { Segment } from './rich.js';
 import type { MrkdwnElement, PlainTextElement } from './types.js';
 
 /**
@@ -37,6 +38,12 @@ const SLACK_USER = /^slack:([UW][A-Z0-9]{2,30})$/;
 export function actorText(actor: string): string {
   const m = SLACK_USER.exec(actor);
   return m ? `<@${m[1]}>` : escapeInline(actor);
+}
+
+/** actorText for a rich_text line: `slack:U123` → a user element, anything else → its literal text. */
+export function actorSegment(actor: string): Segment {
+  const m = SLACK_USER.exec(actor);
+  return m?.[1] ? { user: m[1] } : oneLine(actor);
 }
 
 /** `1 alert`, `51 alerts`. */

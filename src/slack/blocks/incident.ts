@@ -4,10 +4,11 @@ import { type DestinationType, describeDestination } from '../../domain/alert.js
 import type { VerdictKind, ViolationReason } from '../../domain/contract.js';
 import { foldedHostsLine } from '../../domain/folded-hosts.js';
 import { type Incident, type IncidentStatus, type Mode, statusLabels } from '../../domain/incident.js';
-import { escapeInline } from './escape.js';
-import { actorText, idText, mrkdwn, plain, plural, slackDate } from './format.js';
+import { escapeInline, oneLine } from './escape.js';
+import { actorSegment, idText, mrkdwn, plain, plural, slackDate } from './format.js';
 import { ACTION_IDS } from './ids.js';
 import { enforceMessage } from './limits.js';
+import { fallbackText, richText, type Segment } from './rich.js';
 import type { Block, Button, SlackMessage } from './types.js';
 
 /** The decisions the root message offers, in display order. */
@@ -219,11 +220,17 @@ function button(view: IncidentView, action: IncidentAction): Button {
   }
 }
 
-function sourceField(s: IncidentView['source']): string {
-  const lines = [`*Source*`, `${escapeInline(s.service)} · namespace ${escapeInline(s.namespace)}`];
-  lines.push(s.identity ? escapeInline(s.identity) : '_identity unknown_');
-  if (s.pod) lines.push(`pod ${escapeInline(s.pod)}`);
-  return lines.join('\n');
+/** Where from and where to: alert fields, shown as the sender wrote them (on one line each). */
+function routeSegments(s: IncidentView['source'], d: IncidentView['destination']): Segment[] {
+  return [
+    { text: 'Source', bold: true },
+    `  ${oneLine(s.service)} · namespace ${oneLine(s.namespace)} · `,
+    s.identity ? oneLine(s.identity) : { text: 'identity unknown', italic: true },
+    ...(s.pod ? [` · pod ${oneLine(s.pod)}`] : []),
+    '\n',
+    { text: 'Destination', bold: true },
+    `  ${oneLine(d.description)}`,
+  ];
 }
 
 function playbookField(p: IncidentView['playbook']): string {
@@ -231,18 +238,21 @@ function playbookField(p: IncidentView['playbook']): string {
   return `*Playbook*\n${name}\nmode: ${p.mode}`;
 }
 
-function verdictText(v: IncidentView['verdict']): string {
-  const head = `${verdictEmoji[v.kind]} *Contract verdict:* ${v.kind}${v.reason ? ` (${reasonLabels[v.reason]})` : ''}`;
-  return `${head}\n${escapeInline(v.message)}`;
+function verdictSegments(v: IncidentView['verdict']): Segment[] {
+  return [
+    `${verdictEmoji[v.kind]} `,
+    { text: 'Contract verdict:', bold: true },
+    ` ${v.kind}${v.reason ? ` (${reasonLabels[v.reason]})` : ''}\n${oneLine(v.message)}`,
+  ];
 }
 
 /** One line for notifications and screen readers. */
-function fallbackText(view: IncidentView): string {
+function incidentFallback(view: IncidentView): string {
   const s = view.source;
-  return (
-    `${view.drill ? '[DRILL] ' : ''}Egress incident ${idText(view.id)} (${view.statusLabel}): ` +
-    `${escapeInline(`${s.service}.${s.namespace}`)} → ${escapeInline(view.destination.description)}, ${view.countLabel}`
-  );
+  return fallbackText([
+    `${view.drill ? '[DRILL] ' : ''}Egress incident ${view.id} (${view.statusLabel}): `,
+    `${oneLine(`${s.service}.${s.namespace}`)} → ${oneLine(view.destination.description)}, ${view.countLabel}`,
+  ]);
 }
 
 /** The root message of an incident thread. */
@@ -259,19 +269,21 @@ export function renderIncidentRoot(view: IncidentView): SlackMessage {
       elements: [mrkdwn('🧪 *DRILL* — made from a scenario; every action runs as a server-side dry run.')],
     });
   }
-  const commander = view.commander ? actorText(view.commander) : '_nobody yet_';
+  const commander: Segment = view.commander
+    ? actorSegment(view.commander)
+    : { text: 'nobody yet', italic: true };
   blocks.push(
-    {
-      type: 'section',
-      text: mrkdwn(
-        `*Status:* ${statusEmoji[view.status]} ${view.statusLabel}   ·   *Commander:* ${commander}`,
-      ),
-    },
+    richText([
+      { text: 'Status:', bold: true },
+      ` ${statusEmoji[view.status]} ${view.statusLabel}   ·   `,
+      { text: 'Commander:', bold: true },
+      ' ',
+      commander,
+    ]),
+    richText(routeSegments(view.source, view.destination)),
     {
       type: 'section',
       fields: [
-        mrkdwn(sourceField(view.source)),
-        mrkdwn(`*Destination*\n${escapeInline(view.destination.description)}`),
         mrkdwn(`*Count*\n${view.countLabel}`),
         mrkdwn(playbookField(view.playbook)),
         mrkdwn(`*First seen*\n${slackDate(view.firstSeen)}`),
@@ -280,20 +292,19 @@ export function renderIncidentRoot(view: IncidentView): SlackMessage {
       ],
     },
   );
-  if (view.hostsFolded) blocks.push({ type: 'section', text: mrkdwn(escapeInline(view.hostsFolded)) });
-  blocks.push({ type: 'section', text: mrkdwn(verdictText(view.verdict)) });
-  if (view.summary) {
-    blocks.push({ type: 'section', text: mrkdwn(`*Alert:* ${escapeInline(view.summary)}`) });
+  if (view.hostsFolded) blocks.push(richText([oneLine(view.hostsFolded)]));
+  blocks.push(richText(verdictSegments(view.verdict)));
+  if (view.summary) blocks.push(richText([{ text: 'Alert:', bold: true }, ` ${oneLine(view.summary)}`]));
+  if (view.status === 'closed') {
+    const reason = view.closeReason ? [`: ${oneLine(view.closeReason)}`] : [];
+    blocks.push(richText([{ text: 'Closed', bold: true }, ...reason]));
+  } else {
+    blocks.push({ type: 'context', elements: [mrkdwn(modeNotes[view.playbook.mode])] });
   }
-  const notes =
-    view.status === 'closed'
-      ? [`*Closed*${view.closeReason ? `: ${escapeInline(view.closeReason)}` : ''}`]
-      : [modeNotes[view.playbook.mode]];
-  blocks.push({ type: 'context', elements: notes.map(mrkdwn) });
   blocks.push({
     type: 'actions',
     block_id: `incident:${view.id}`,
     elements: view.actions.map((a) => button(view, a)),
   });
-  return enforceMessage({ text: fallbackText(view), blocks }, { incidentId: view.id });
+  return enforceMessage({ text: incidentFallback(view), blocks }, { incidentId: view.id });
 }

@@ -14,7 +14,7 @@ export {
 export { DRILL_MARK, drillStartedText, markDrill, markDrillComment, renderDrillPicker } from './drill.js';
 export { renderError, renderNotice, renderRefusal } from './ephemeral.js';
 export { escapeCode, escapeEntities, escapeInline, escapeMrkdwn, inlineCode, truncate } from './escape.js';
-export { actorText, mrkdwn, plain, slackDate } from './format.js';
+export { actorSegment, actorText, mrkdwn, plain, slackDate } from './format.js';
 export { grantButtons, renderGrantMessage } from './grant.js';
 export {
   type GrantPermissions,
@@ -45,6 +45,7 @@ export {
 export { BlockLimitError, type EnforceOptions, enforceLimits, enforceMessage, LIMITS } from './limits.js';
 export { enforceModal, type ModalView } from './modal.js';
 export { renderReleaseRequest } from './release.js';
+export { fallbackText, richMessage, richText, type Segment } from './rich.js';
 export {
   actionSummary,
   type PlanSummary,

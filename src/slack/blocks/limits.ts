@@ -13,6 +13,8 @@ export const LIMITS = {
   /** The top-level `text` of a message: Slack truncates at 40 000; 4 000 is its advice. */
   messageText: 4000,
   sectionText: 3000,
+  /** A rich_text block's text in all: Slack documents none, we hold it to a section's. */
+  richText: 3000,
   sectionFields: 10,
   fieldText: 2000,
   headerText: 150,

@@ -10,6 +10,8 @@ import type {
   KnownBlock,
   MrkdwnElement,
   PlainTextElement,
+  RichTextBlock,
+  RichTextElement,
   SectionBlock,
 } from '@slack/types';
 
@@ -22,6 +24,8 @@ export type {
   HeaderBlock,
   MrkdwnElement,
   PlainTextElement,
+  RichTextBlock,
+  RichTextElement,
   SectionBlock,
 };
 

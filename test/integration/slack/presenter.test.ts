@@ -17,7 +17,7 @@ steps:
     title: Tell people
     actions:
       - uses: notify.message
-        with: { text: "Forensics: evidence is ready <!channel>", to: [S0FORENSICS] }
+        with: { text: "Forensics: evidence is ready <!channel>, run \`egress-cli fetch *x*\`", to: [S0FORENSICS] }
 `;
 
 describe('SlackPresenter', () => {
@@ -38,7 +38,7 @@ describe('SlackPresenter', () => {
   }
   const roots = () => fake.messages(CHANNEL).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
 
-  it('posts a notify.message in the thread, escaped', async () => {
+  it('posts a notify.message in the thread as typed (rich_text: backticks intact), its fallback escaped', async () => {
     const { t, presenter, opened, start } = setup();
     start();
     const inc = await t.open({ mode: 'hard', playbook: { id: 'notify-test', file: 'n.yaml' } });
@@ -48,7 +48,15 @@ describe('SlackPresenter', () => {
     await presenter.flush();
     const root = fake.messages(CHANNEL).find((m) => !m.thread_ts || m.thread_ts === m.ts)!;
     const mega = fake.thread(CHANNEL, root.ts).find((m) => m.text.startsWith(':mega:'));
-    expect(mega?.text).toContain('Forensics: evidence is ready &lt;!channel&gt;');
+    expect(mega?.text).toContain('Forensics: evidence is ready &lt;!channel&gt;, run `egress-cli fetch *x*`');
+    // What Slack shows: a rich_text block whose literal text element holds the note exactly.
+    const [block] = (mega?.blocks ?? []) as { type: string; elements: { elements: unknown[] }[] }[];
+    expect(block?.type).toBe('rich_text');
+    expect(block?.elements[0]?.elements[0]).toEqual({ type: 'emoji', name: 'mega' });
+    expect(JSON.stringify(block?.elements[0]?.elements[1])).toContain(
+      'Forensics: evidence is ready <!channel>, run `egress-cli fetch *x*`',
+    );
+    expect(JSON.stringify(mega)).not.toContain('\u02CB');
   });
 
   it('a root message Slack refused is retried with backoff until it is posted, once', async () => {

@@ -2,12 +2,7 @@
 // distinct-host count and a sample, golden and hostile. Buttons are left out of the golden: the
 // status goldens (golden.test.ts) own them.
 import type { FoldedHosts } from '../../../../src/domain/incident.js';
-import {
-  type Block,
-  incidentView,
-  renderIncidentRoot,
-  type SlackMessage,
-} from '../../../../src/slack/blocks/index.js';
+import { incidentView, renderIncidentRoot, type SlackMessage } from '../../../../src/slack/blocks/index.js';
 import { anAlert } from '../../../builders/alert.js';
 import { anIncident } from '../../../builders/incident.js';
 import { expectGolden, expectSafe } from './golden-files.js';
@@ -19,10 +14,16 @@ const tunnel = (hosts: FoldedHosts, name = '0.x7f.tunnel-example.net') =>
     alert: anAlert({ destination: { name, port: 53, protocol: 'dns' } }),
     hosts,
   });
+/** What each section or rich_text block reads. */
 const sections = (msg: SlackMessage) =>
-  msg.blocks
-    .filter((b): b is Extract<Block, { type: 'section' }> => b.type === 'section')
-    .map((b) => b.text?.text ?? '');
+  msg.blocks.map((b) => {
+    if (b.type === 'section') return b.text?.text ?? '';
+    if (b.type !== 'rich_text') return '';
+    return b.elements
+      .flatMap((e) => (e.type === 'rich_text_section' ? e.elements : []))
+      .map((e) => (e.type === 'text' ? e.text : ''))
+      .join('');
+  });
 const withoutButtons = (msg: SlackMessage) => ({
   text: msg.text,
   blocks: msg.blocks.filter((b) => b.type !== 'actions'),
@@ -69,7 +70,7 @@ describe('root message: distinct hosts folded', () => {
     expect(renderIncidentRoot(incidentView(anIncident())).blocks).toEqual(one.blocks);
   });
 
-  it('hostile hosts are escaped and long ones cut; Slack accepts the message', () => {
+  it('hostile hosts are shown as literal text and long ones cut; Slack accepts the message', () => {
     const msg = renderIncidentRoot(
       incidentView(
         tunnel({
@@ -86,8 +87,11 @@ describe('root message: distinct hosts folded', () => {
       ),
     );
     expectSafe(msg);
-    const line = sections(msg).find((t) => t.includes('distinct hosts folded'))!;
-    expect(line).not.toContain('<!channel>');
+    const i = sections(msg).findIndex((t) => t.includes('distinct hosts folded'));
+    const line = sections(msg)[i] ?? '';
+    expect(msg.blocks[i]).toMatchObject({ type: 'rich_text' });
+    expect(line).toContain('<!channel>.evil.com, ');
+    expect(line).toContain('*bold*.evil.com, <https://x.evil.com|click>');
     expect(line).not.toContain('x'.repeat(80));
     expect(line).toContain(`${'x'.repeat(79)}…`);
   });

@@ -8,11 +8,29 @@ import {
   renderIncidentRoot,
   type SlackMessage,
 } from '../../../../src/slack/blocks/index.js';
+import type { RichTextBlock, RichTextElement } from '../../../../src/slack/blocks/types.js';
 import { anAlert } from '../../../builders/alert.js';
 import { anIncident } from '../../../builders/incident.js';
 import { blockProblems } from '../../../fakes/slack-api/validate.js';
 
-const ZW = /[\u200B\u200D]/g;
+/** The rich_text blocks of a message, each as the text a reader sees and its elements. */
+function richLines(msg: SlackMessage): { text: string; elements: RichTextElement[] }[] {
+  return msg.blocks
+    .filter((b): b is RichTextBlock => b.type === 'rich_text')
+    .map((b) => {
+      const elements = b.elements.flatMap((e) => (e.type === 'rich_text_section' ? e.elements : []));
+      return { text: elements.map((e) => (e.type === 'text' ? e.text : '')).join(''), elements };
+    });
+}
+
+/** Every mrkdwn text in the message (what Slack parses). */
+function mrkdwnTexts(v: unknown): string[] {
+  if (Array.isArray(v)) return v.flatMap(mrkdwnTexts);
+  if (!v || typeof v !== 'object') return [];
+  const o = v as Record<string, unknown>;
+  const own = o.type === 'mrkdwn' && typeof o.text === 'string' ? [o.text] : [];
+  return [...own, ...Object.values(o).flatMap(mrkdwnTexts)];
+}
 
 function buttons(
   msg: SlackMessage,
@@ -20,14 +38,6 @@ function buttons(
   return msg.blocks
     .filter((b): b is Extract<Block, { type: 'actions' }> => b.type === 'actions')
     .flatMap((b) => b.elements) as { action_id: string; value?: string }[];
-}
-
-/** Every string in the rendered JSON. */
-function strings(v: unknown): string[] {
-  if (typeof v === 'string') return [v];
-  if (Array.isArray(v)) return v.flatMap(strings);
-  if (v && typeof v === 'object') return Object.values(v).flatMap(strings);
-  return [];
 }
 
 function root(over: Partial<Incident> = {}, title?: string): SlackMessage {
@@ -192,10 +202,19 @@ describe('root message content', () => {
   });
 
   it('mentions the commander only as a Slack user built from the actor id', () => {
-    expect(JSON.stringify(root({ commander: 'slack:U0AAA' }))).toContain('*Commander:* <@U0AAA>');
-    const cli = JSON.stringify(root({ commander: 'cli:alice' }));
-    expect(cli).toContain('*Commander:* cli:alice');
-    expect(JSON.stringify(root({ commander: 'slack:<!channel>' }))).not.toContain('<!channel>');
+    const status = (commander: string) => richLines(root({ commander }))[0]?.elements.slice(-2);
+    expect(status('slack:U0AAA')).toEqual([
+      { type: 'text', text: ' ' },
+      { type: 'user', user_id: 'U0AAA' },
+    ]);
+    expect(status('cli:alice')).toEqual([
+      { type: 'text', text: ' ' },
+      { type: 'text', text: 'cli:alice' },
+    ]);
+    expect(status('slack:<!channel>')).toEqual([
+      { type: 'text', text: ' ' },
+      { type: 'text', text: 'slack:<!channel>' },
+    ]);
   });
 
   it('shows the DRILL badge for drills', () => {
@@ -242,25 +261,35 @@ describe('root message escaping', () => {
     }),
   });
 
-  it('renders an alert whose service is `<!channel> pay*ments*` with no live mention or formatting', () => {
+  it('shows an alert whose service is `<!channel> pay*ments*` exactly as sent, as literal text only', () => {
     const msg = renderIncidentRoot(incidentView(hostile));
-    const json = JSON.stringify(msg);
-    expect(json).not.toContain('<!channel>');
-    expect(json).not.toContain('<@U0EVIL>');
-    expect(json).not.toContain('<https://');
-    expect(json).not.toContain('<!subteam');
-    expect(json).toContain('&lt;!channel&gt;');
-    // The only `<…>` left are our date tokens.
-    for (const t of json.match(/<[^<>]*>/g) ?? []) expect(t).toMatch(/^<!date\^\d+\^/);
-    // No formatting character from the alert touches a visible character.
-    for (const s of strings(msg)) {
-      const unguarded = s.replace(/\u200B[*_~]\u200B/g, '');
-      for (const raw of ['pay*ments*', '*now*', '_exfil_', '~ns~', '`curl'])
-        expect(unguarded).not.toContain(raw);
+    const lines = richLines(msg);
+    const shown = lines.map((l) => l.text).join('\n');
+    for (const typed of [
+      '<!channel> pay*ments* · namespace <@U0EVIL> · <https://evil.example|x>',
+      'fqdn _exfil_.example.net:443/https',
+      ' @here `curl evil` <!subteam^S1> & *now*',
+    ])
+      expect(shown).toContain(typed);
+    // Nothing the alert carried reaches a field Slack parses, or becomes a mention, link or style.
+    const parsed = mrkdwnTexts(msg.blocks).join('\n');
+    for (const raw of ['channel', 'U0EVIL', 'evil', 'subteam', 'now']) expect(parsed).not.toContain(raw);
+    for (const e of lines.flatMap((l) => l.elements)) {
+      expect(['text', 'emoji']).toContain(e.type);
+      if (e.type === 'text' && e.style)
+        expect([
+          'Status:',
+          'Commander:',
+          'Source',
+          'Destination',
+          'Contract verdict:',
+          'Alert:',
+          'identity unknown',
+          'nobody yet',
+        ]).toContain(e.text);
     }
-    // @here cannot notify.
-    expect(json.replace(ZW, '')).toContain('@here');
-    expect(json).not.toMatch(/@here/);
+    expect(JSON.stringify(msg)).not.toContain('\u02CB');
+    expect(msg.text).toContain('&lt;!channel&gt; pay*ments*.&lt;@U0EVIL&gt;');
     expect(blockProblems(msg.blocks)).toEqual([]);
   });
 
@@ -276,12 +305,9 @@ describe('root message escaping', () => {
     const msg = renderIncidentRoot(
       incidentView(anIncident({ alert: anAlert({ summary: 'A'.repeat(10_240) }) })),
     );
-    const section = msg.blocks.find(
-      (b): b is Extract<Block, { type: 'section' }> =>
-        b.type === 'section' && !!b.text?.text.startsWith('*Alert:*'),
-    );
-    expect(section?.text?.text.length).toBeLessThanOrEqual(LIMITS.sectionText);
-    expect(section?.text?.text).toMatch(/… \(truncated, \d+ more chars\)$/);
+    const alert = richLines(msg).find((l) => l.text.startsWith('Alert:'));
+    expect(alert?.text.length).toBeLessThanOrEqual(LIMITS.richText);
+    expect(alert?.text).toMatch(/^Alert: A+… \(truncated, \d+ more chars\)$/);
     expect(blockProblems(msg.blocks)).toEqual([]);
   });
 
