@@ -261,6 +261,7 @@ export async function startServer(
     ...(opts.coalesceMs !== undefined ? { coalesceMs: opts.coalesceMs } : {}),
     ...(opts.slackRetries !== undefined ? { retries: opts.slackRetries } : {}),
     drillRateLimit: slackRateLimitFrom(() => found.scenarios),
+    claimOnce: (key, ttlMs) => store.dedupe.claim(key, ttlMs),
   }).catch(async (err) => {
     await store.close().catch(() => undefined);
     throw err;

@@ -11,6 +11,7 @@ import { ViewSeal } from './breakglass/seal.js';
 import { countingFetch, type SlackErrorSink } from './counting-fetch.js';
 import type { GrantPorts, SlackDeps } from './deps.js';
 import { drillClients } from './drill-clients.js';
+import { type ClaimOnce, dropRepeatedEvents } from './event-dedupe.js';
 import { registerActions } from './listeners/actions.js';
 import { registerBreakglass } from './listeners/breakglass.js';
 import { registerCommands } from './listeners/commands.js';
@@ -41,6 +42,8 @@ export interface SlackAppOptions {
   workQueue?: WorkQueueOptions;
   /** The Slack rate limit a drill incident's scenario injects (its thread gets a client of its own). */
   drillRateLimit?: (incident: Incident) => SlackRateLimit | undefined;
+  /** The shared store's SET NX: an Events API event is handled by the first replica it reaches, once. */
+  claimOnce: ClaimOnce;
 }
 
 export interface SlackApp {
@@ -157,6 +160,7 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackApp> {
       : {}),
   });
   const work = createWorkQueue(opts.workQueue ?? DEFAULT_WORK_QUEUE);
+  dropRepeatedEvents(app, opts.claimOnce, opts.log);
   app.error(async (err) => {
     opts.log.error(
       { err: { name: err.name, message: err.message, code: err.code } },
