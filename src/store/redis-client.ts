@@ -16,14 +16,16 @@ function reconnectOnError(err: Error): boolean {
   return err.message.startsWith('READONLY');
 }
 
-function common(timeoutMs: number): RedisOptions {
+type Retry = (times: number) => number | null;
+
+function common(timeoutMs: number, retry: Retry): RedisOptions {
   return {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: timeoutMs,
     connectTimeout: timeoutMs,
     autoResendUnfulfilledCommands: false,
-    retryStrategy: retryDelay,
+    retryStrategy: retry,
     reconnectOnError,
     // Grace for a socket to close after disconnect(); ioredis arms it even for a socket already closed.
     disconnectTimeout: Math.min(timeoutMs, 500),
@@ -39,11 +41,17 @@ function credentials(t: { username?: string; password?: string; tls: boolean }):
   };
 }
 
-const build: { [K in RedisTarget['kind']]: (t: Extract<RedisTarget, { kind: K }>, ms: number) => unknown } = {
-  single: (t, ms) => new Redis(t.url, common(ms)),
-  sentinel: (t, ms) =>
+type Build<K extends RedisTarget['kind']> = (
+  t: Extract<RedisTarget, { kind: K }>,
+  ms: number,
+  retry: Retry,
+) => unknown;
+
+const build: { [K in RedisTarget['kind']]: Build<K> } = {
+  single: (t, ms, retry) => new Redis(t.url, common(ms, retry)),
+  sentinel: (t, ms, retry) =>
     new Redis({
-      ...common(ms),
+      ...common(ms, retry),
       ...credentials(t),
       sentinels: t.sentinels,
       name: t.name,
@@ -55,7 +63,7 @@ const build: { [K in RedisTarget['kind']]: (t: Extract<RedisTarget, { kind: K }>
       // Reconnect as soon as the Sentinels announce a new master, not when the old one times out.
       failoverDetector: true,
     }),
-  cluster: (t, ms) =>
+  cluster: (t, ms, retry) =>
     new Cluster(t.nodes, {
       // Node connections open on first use; without this queue every command that meets one still
       // connecting is refused. The store's own budget (redis-connection.ts cmd) bounds the wait, and
@@ -71,14 +79,19 @@ const build: { [K in RedisTarget['kind']]: (t: Extract<RedisTarget, { kind: K }>
       retryDelayOnTryAgain: 100,
       // Find a promoted replica within about a second even when no command hits a MOVED.
       slotsRefreshInterval: 1000,
-      redisOptions: { ...common(ms), ...credentials(t) },
+      redisOptions: { ...common(ms, retry), ...credentials(t) },
     }),
 };
 
-export function createClient(target: RedisTarget, timeoutMs: number): ScriptedRedis {
-  const make = build[target.kind] as (t: RedisTarget, ms: number) => unknown;
+/** `retry`: the reconnection schedule; forever (retryDelay) but in the test that makes ioredis give up. */
+export function createClient(
+  target: RedisTarget,
+  timeoutMs: number,
+  retry: Retry = retryDelay,
+): ScriptedRedis {
+  const make = build[target.kind] as Build<RedisTarget['kind']>;
   // Cluster and Redis share the command interface the store uses (Commander); one type for both.
-  const client = make(target, timeoutMs) as ScriptedRedis;
+  const client = make(target, timeoutMs, retry) as ScriptedRedis;
   for (const [name, def] of Object.entries(scripts)) client.defineCommand(name, def);
   return client;
 }

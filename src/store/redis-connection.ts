@@ -69,9 +69,18 @@ export interface RedisConnection {
   close(): Promise<void>;
 }
 
-export function openRedis(opts: { target: RedisTarget; timeoutMs: number; log?: StoreLog }): RedisConnection {
+export function openRedis(opts: {
+  target: RedisTarget;
+  timeoutMs: number;
+  log?: StoreLog;
+  /**
+   * The reconnection schedule (default: forever). Only a test sets it, to one that gives up: that
+   * is the one way to make ioredis end a client for good on demand and reach the restart below.
+   */
+  retryStrategy?: (times: number) => number | null;
+}): RedisConnection {
   const { timeoutMs, log } = opts;
-  const client = createClient(opts.target, timeoutMs);
+  const client = createClient(opts.target, timeoutMs, opts.retryStrategy);
 
   let closed = false;
   let troubled = false;
