@@ -11,6 +11,7 @@ import { startGrantReconciler } from './breakglass/reconcile-loop.js';
 import { Breakglass } from './breakglass/service.js';
 import { drillClusterFrom, slackRateLimitFrom } from './cli/drill-complications.js';
 import type { Config } from './config/load.js';
+import { redisTarget } from './config/redis.js';
 import { loadContracts } from './contracts/load.js';
 import { type AccessPolicy, accessFromLists, allowAll } from './domain/access.js';
 import type { LoadedContract } from './domain/contract.js';
@@ -68,12 +69,14 @@ export async function loadPolicy(
   return { playbooks: pb.playbooks, contracts: ct.contracts, errors: [...pb.errors, ...ct.errors] };
 }
 
-/** Redis when REDIS_URL is set; otherwise the embedded store, with a warning that state is not durable. */
+/** Redis when REDIS_URL or the config's redis: block names one; otherwise the embedded store, with a warning. */
 export function createStore(config: Config, log: Logger, clock: Clock = systemClock): Store {
   const { waitReplicas, waitTimeout: waitTimeoutMs, commandTimeout: commandTimeoutMs } = config.redis;
-  const url = config.env.redisUrl?.reveal();
-  if (url) return createRedisStore({ url, clock, log, waitReplicas, waitTimeoutMs, commandTimeoutMs });
-  log.warn('REDIS_URL is not set: using the embedded in-memory store; incidents do not survive a restart');
+  const target = redisTarget(config.redis, config.env);
+  if (target) return createRedisStore({ target, clock, log, waitReplicas, waitTimeoutMs, commandTimeoutMs });
+  log.warn(
+    'neither REDIS_URL nor redis.sentinels/redis.cluster is set: using the embedded in-memory store; incidents do not survive a restart',
+  );
   return createMemoryStore({ clock });
 }
 

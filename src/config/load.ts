@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { CodedError } from '../domain/errors.js';
 import { parseRedisTarget } from '../domain/redis-target.js';
-import { readYaml, validateYaml } from '../domain/yaml.js';
+import { readYaml, validateYaml, withLines } from '../domain/yaml.js';
 import { packageRoot } from './paths.js';
+import { redisTarget, secretsInFile } from './redis.js';
 import { ConfigFile } from './schema.js';
 import { Secret } from './secret.js';
 
@@ -14,6 +15,9 @@ export interface RuntimeEnv {
   slackAppToken?: Secret;
   slackApiUrl?: string;
   redisUrl?: Secret;
+  /** The data nodes' password when the config file names Sentinels or a Cluster (config/redis.ts). */
+  redisPassword?: Secret;
+  redisSentinelPassword?: Secret;
   alertWebhookToken?: Secret;
   port: number;
   logLevel: string;
@@ -78,6 +82,8 @@ export function readEnv(env: NodeJS.ProcessEnv): RuntimeEnv {
   put('slackAppToken', secret('SLACK_APP_TOKEN'));
   put('slackApiUrl', env.SLACK_API_URL || undefined);
   put('redisUrl', secret('REDIS_URL'));
+  put('redisPassword', secret('REDIS_PASSWORD'));
+  put('redisSentinelPassword', secret('REDIS_SENTINEL_PASSWORD'));
   put('alertWebhookToken', secret('ALERT_WEBHOOK_TOKEN'));
   put('kubeconfig', env.KUBECONFIG || undefined);
   put('kubernetesServiceHost', env.KUBERNETES_SERVICE_HOST || undefined);
@@ -87,12 +93,17 @@ export function readEnv(env: NodeJS.ProcessEnv): RuntimeEnv {
 /** Parse a config file's text; `base` is the directory relative paths resolve against. */
 export function parseConfig(text: string, file: string, base: string, env: RuntimeEnv): Config {
   const src = readYaml(text, file, 'config_invalid');
+  const secrets = secretsInFile(src.data);
+  if (secrets.length > 0) {
+    throw new CodedError('config_invalid', `${file}: invalid config`, { issues: withLines(src, secrets) });
+  }
   const data = validateYaml(
     { ...src, data: src.data ?? {} },
     ConfigFile,
     'config_invalid',
     () => 'invalid config',
   );
+  redisTarget(data.redis, env); // a Redis named twice, or a password nothing takes: refused before anything starts
   // A path the file names resolves against the file's directory; one it leaves out is the embedded default.
   const abs = (p: string | undefined, embedded: string) =>
     p === undefined ? resolve(packageRoot, embedded) : isAbsolute(p) ? p : resolve(base, p);

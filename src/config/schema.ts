@@ -4,6 +4,7 @@ import { DEFAULT_ARTIFACT_BYTES, MAX_ARTIFACT_BYTES } from '../domain/artifact.j
 import { DurationText } from '../domain/duration.js';
 import { Mode } from '../domain/incident.js';
 import { NamespacePolicy } from '../domain/namespace-policy.js';
+import { RedisConfig } from './redis.js';
 
 const SlackId = (what: string, re: RegExp) =>
   z
@@ -111,20 +112,7 @@ export const ConfigFile = z.strictObject({
     })
     .prefault({}),
   breakglass: BreakglassConfig.prefault({}),
-  /** The Redis store (REDIS_URL picks one server, Sentinel or Cluster: docs/redis.md). */
-  redis: z
-    .strictObject({
-      /** Replicas that must hold a recorded alert before /alerts answers 202 (Redis WAIT); 0: the master's word. */
-      waitReplicas: z.number().int().min(0).max(5).default(0),
-      /** How long recordAlert waits for them; past it the sender is told 503 and retries. */
-      waitTimeout: DurationText.default(500),
-      /** Any one store call fails with store_unavailable after this long. */
-      commandTimeout: DurationText.default(2_000),
-    })
-    .refine((r) => r.waitTimeout < r.commandTimeout, {
-      error: 'waitTimeout must be shorter than commandTimeout (the WAIT is part of one store call)',
-      path: ['waitTimeout'],
-    })
-    .prefault({}),
+  /** The Redis store: how it behaves, and which Redis when REDIS_URL does not say (config/redis.ts, docs/redis.md). */
+  redis: RedisConfig.prefault({}),
 });
 export type ConfigFile = z.infer<typeof ConfigFile>;

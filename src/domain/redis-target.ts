@@ -7,6 +7,8 @@ import { CodedError, type FieldIssue } from './errors.js';
 // (rediss+sentinel:// and rediss+cluster:// for TLS). One URL, so one secret, picks the topology;
 // the credentials in it are for the data nodes, a Sentinel's own are query parameters.
 // Parsed here (pure) so the config check and the store agree; errors never echo the password.
+// The config file's redis: block (config/redis.ts) names the same targets field by field and ends
+// in the same RedisTarget, so the store never knows which of the two it came from.
 
 export interface HostPort {
   host: string;
@@ -32,7 +34,10 @@ export type RedisTarget =
   | (Credentials & { kind: 'cluster'; nodes: HostPort[] });
 
 const MAX_URL = 4096;
-const MAX_NODES = 32;
+/** The most Sentinels or Cluster seeds one target lists (URL or config file). */
+export const MAX_NODES = 32;
+/** A host as the config file writes it: a name, IPv4 or IPv6 address (two colons at least), no port. */
+export const REDIS_HOST = /^(?:[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*|[A-Za-z0-9.-]+)$/;
 const SCHEMES: Record<string, { kind: RedisTarget['kind']; tls: boolean; defaultPort: number }> = {
   redis: { kind: 'single', tls: false, defaultPort: 6379 },
   rediss: { kind: 'single', tls: true, defaultPort: 6379 },
@@ -42,7 +47,7 @@ const SCHEMES: Record<string, { kind: RedisTarget['kind']; tls: boolean; default
   'rediss+cluster': { kind: 'cluster', tls: true, defaultPort: 6379 },
 };
 const SENTINEL_QUERY = ['sentinelUsername', 'sentinelPassword'] as const;
-const MASTER_NAME = /^(?!\.+$)[A-Za-z0-9._-]{1,64}$/;
+export const MASTER_NAME = /^(?!\.+$)[A-Za-z0-9._-]{1,64}$/;
 
 /** The URL with its passwords masked: what an error message may show. */
 export function redactRedisUrl(url: string): string {

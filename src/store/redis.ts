@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { parseRedisTarget } from '../domain/redis-target.js';
+import { parseRedisTarget, type RedisTarget } from '../domain/redis-target.js';
 import type { TimelineEvent } from '../domain/timeline.js';
 import type { Clock } from '../observability/clock.js';
 import {
@@ -52,7 +52,9 @@ import type { DedupeStore, LockStore, ScheduledItem, ScheduleStore, Store, Timel
 
 export interface RedisStoreOptions {
   /** redis://, rediss://, redis+sentinel:// or redis+cluster:// (domain/redis-target.ts). */
-  url: string;
+  url?: string;
+  /** Instead of `url`: the target already read (the config file's redis: block, config/redis.ts). */
+  target?: RedisTarget;
   /** Default `egress-responder:`. */
   keyPrefix?: string;
   /** How long any one call may take before it fails with store_unavailable. Default 2000. */
@@ -78,7 +80,9 @@ export function createRedisStore(opts: RedisStoreOptions): Store {
   const timeoutMs = opts.commandTimeoutMs ?? 2000;
   const log = opts.log;
 
-  const target = parseRedisTarget(opts.url);
+  if (!opts.target === (opts.url === undefined))
+    throw new Error('createRedisStore: exactly one of url and target');
+  const target = opts.target ?? parseRedisTarget(opts.url!);
   const { client, cmd, close } = openRedis({ target, timeoutMs, ...(log ? { log } : {}) });
   const key = storeKeys(prefix);
   // The first ping (serve's start-up check) also moves keys an earlier release left (redis-migrate.ts).
