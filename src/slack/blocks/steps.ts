@@ -3,11 +3,12 @@
 import type { ActionState, ActionStatus, Incident, StepState, StepStatus } from '../../domain/incident.js';
 import { settledStepStatuses } from '../../domain/incident.js';
 import type { Step } from '../../playbooks/schema.js';
-import { escapeCode, escapeInline, escapeMrkdwn, inlineCode, oneLine, truncate } from './escape.js';
-import { actorText, idText, mrkdwn, plain, plural, shortDuration, slackDate } from './format.js';
+import { escapeCode, oneLine, truncate } from './escape.js';
+import { actorText, mrkdwn, plain, plural, shortDuration, slackDate } from './format.js';
 import { ACTION_IDS, checklistValue, stepValue } from './ids.js';
 import { enforceLimits, enforceMessage, LIMITS } from './limits.js';
-import type { Block, Checkboxes, PlainTextElement, SectionBlock, SlackMessage } from './types.js';
+import { fallbackText, richText, type Segment } from './rich.js';
+import type { Block, Checkboxes, PlainTextElement, RichTextBlock, SlackMessage } from './types.js';
 
 export const stepStatusEmoji: Record<StepStatus, string> = {
   pending: '⚪',
@@ -65,12 +66,16 @@ export function actionSummary(a: ActionState): string | undefined {
   return reason;
 }
 
-function actionLine(a: ActionState): string {
-  const name = a.key === a.uses ? inlineCode(a.uses) : `${inlineCode(a.uses)} (${idText(a.key)})`;
-  const dry = a.dryRun ? ' _(dry run)_' : '';
-  const attempts = a.attempts > 1 ? ` · attempt ${a.attempts}` : '';
+/** An action's line; its summary (a plan, an outcome, an API error) is shown as written. */
+function actionLine(a: ActionState): Segment[] {
   const summary = actionSummary(a);
-  return `${actionEmoji[a.status]} ${name} — ${a.status}${dry}${attempts}${summary ? `: ${escapeInline(summary)}` : ''}`;
+  return [
+    `${actionEmoji[a.status]} `,
+    { text: a.uses, code: true },
+    `${a.key === a.uses ? '' : ` (${a.key})`} — ${a.status}`,
+    ...(a.dryRun ? [' ', { text: '(dry run)', italic: true }] : []),
+    `${a.attempts > 1 ? ` · attempt ${a.attempts}` : ''}${summary ? `: ${oneLine(summary)}` : ''}`,
+  ];
 }
 
 export interface PlanSummary {
@@ -88,7 +93,7 @@ export function renderPreview(planSummaries: readonly PlanSummary[]): Block[] {
     { type: 'section', text: mrkdwn('🔎 *Preview* — nothing below has been applied yet.') },
   ];
   for (const p of planSummaries) {
-    blocks.push({ type: 'section', text: mrkdwn(`${inlineCode(p.uses)} ${escapeInline(p.summary)}`) });
+    blocks.push(richText([{ text: p.uses, code: true }, ` ${oneLine(p.summary)}`]));
     if (p.preview && p.preview.trim() !== '') {
       const body = truncate(escapeCode(p.preview.replace(/\s+$/, '')), LIMITS.sectionText - FENCE_ROOM);
       blocks.push({ type: 'section', text: mrkdwn(`\`\`\`\n${body}\n\`\`\``) });
@@ -98,9 +103,9 @@ export function renderPreview(planSummaries: readonly PlanSummary[]): Block[] {
 }
 
 /** One verification line (`Verification: contained`): ✅ when it passed, ⚠️ when it did not. */
-export function renderVerification(line: string, ok?: boolean): SectionBlock {
+export function renderVerification(line: string, ok?: boolean): RichTextBlock {
   const emoji = ok === undefined ? '🔍' : ok ? '✅' : '⚠️';
-  return { type: 'section', text: mrkdwn(truncate(`${emoji} ${escapeInline(line)}`, LIMITS.sectionText)) };
+  return richText([`${emoji} ${oneLine(line)}`]);
 }
 
 function planSummaries(actions: readonly ActionState[]): PlanSummary[] {
@@ -224,7 +229,7 @@ function approvalBlocks(incident: Incident, stepDef: Step, state: StepState): Bl
           style: 'primary',
           confirm: {
             title: plain('Approve this step?'),
-            text: mrkdwn(`Approve step ${escapeInline(stepDef.title)} of incident ${idText(incident.id)}.`),
+            text: plain(`Approve step ${oneLine(stepDef.title)} of incident ${incident.id}.`),
             confirm: plain('Approve'),
             deny: plain('Cancel'),
           },
@@ -238,7 +243,8 @@ function approvalBlocks(incident: Incident, stepDef: Step, state: StepState): Bl
 function confirmBlocks(incident: Incident, stepDef: Step, state: StepState): Block[] {
   const pending = state.actions.filter((a) => a.status === 'planned' || a.status === 'pending');
   const dry = incident.drill || pending.some((a) => a.dryRun);
-  const what = `${plural(pending.length, 'planned action')} of step ${escapeInline(stepDef.title)}`;
+  // plain_text: the step's title is shown as the playbook has it.
+  const what = `${plural(pending.length, 'planned action')} of step ${oneLine(stepDef.title)}`;
   return [
     {
       type: 'actions',
@@ -252,7 +258,7 @@ function confirmBlocks(incident: Incident, stepDef: Step, state: StepState): Blo
           style: 'primary',
           confirm: {
             title: plain('Apply these changes?'),
-            text: mrkdwn(
+            text: plain(
               dry
                 ? `Run the ${what} as a server-side dry run (nothing changes in the cluster).`
                 : `Apply the ${what} to the cluster now, exactly as previewed.`,
@@ -285,18 +291,22 @@ export function stepHeadline(state: StepState): { emoji: string; label: string }
 export function renderStep(incident: Incident, stepDef: Step, state: StepState): SlackMessage {
   const status = state.status;
   const { emoji, label } = stepHeadline(state);
-  let head = `${emoji} *${escapeInline(stepDef.title)}* — ${escapeInline(label)}`;
-  if ((status === 'skipped' || status === 'failed') && state.reason) {
-    head += `\n*Reason:* ${escapeInline(state.reason)}`;
-  }
-  const blocks: Block[] = [{ type: 'section', text: mrkdwn(head) }];
+  const failedWhy = (status === 'skipped' || status === 'failed') && state.reason ? state.reason : undefined;
+  const head: Segment[] = [
+    `${emoji} `,
+    { text: oneLine(stepDef.title), bold: true },
+    ` — ${oneLine(label)}`,
+    ...(failedWhy ? ['\n', { text: 'Reason:', bold: true }, ` ${oneLine(failedWhy)}`] : []),
+  ];
+  const blocks: Block[] = [richText(head)];
+  // The playbook's own words, as written (it may quote commands in backticks).
+  if (stepDef.description) blocks.push(richText([{ text: stepDef.description, italic: true }]));
   const context: string[] = [];
-  if (stepDef.description) context.push(escapeMrkdwn(stepDef.description));
   const meta = metaLine(stepDef, state);
   if (meta) context.push(meta);
   if (context.length > 0) blocks.push({ type: 'context', elements: context.map(mrkdwn) });
 
-  for (const a of state.actions) blocks.push({ type: 'section', text: mrkdwn(actionLine(a)) });
+  for (const a of state.actions) blocks.push(richText(actionLine(a)));
   for (const a of state.actions) {
     const line = str(a.verification, 'line');
     if (line) {
@@ -316,7 +326,7 @@ export function renderStep(incident: Incident, stepDef: Step, state: StepState):
   if (status === 'awaiting_confirmation') blocks.push(...confirmBlocks(incident, stepDef, state));
 
   if (stepDef.notes.length > 0 && (waiting || settledStepStatuses.includes(status))) {
-    blocks.push({ type: 'context', elements: stepDef.notes.map((n) => mrkdwn(`ℹ️ ${escapeMrkdwn(n)}`)) });
+    blocks.push(richText([stepDef.notes.map((n) => `ℹ️ ${n}`).join('\n')]));
   }
   if (state.slaNotifiedAt) {
     const sla = stepDef.sla !== undefined ? `SLA of ${shortDuration(stepDef.sla)}` : 'SLA';
@@ -326,8 +336,8 @@ export function renderStep(incident: Incident, stepDef: Step, state: StepState):
     });
   }
 
-  let text = `${emoji} ${escapeInline(stepDef.title)}: ${escapeInline(label)}`;
-  if ((status === 'skipped' || status === 'failed') && state.reason)
-    text += ` (${escapeInline(state.reason)})`;
+  const text = fallbackText([
+    `${emoji} ${oneLine(stepDef.title)}: ${oneLine(label)}${failedWhy ? ` (${oneLine(failedWhy)})` : ''}`,
+  ]);
   return enforceMessage({ text, blocks }, { incidentId: incident.id });
 }

@@ -51,6 +51,21 @@ function texts(msg: SlackMessage | Block[]): string {
   return JSON.stringify(msg);
 }
 
+/** What each rich_text block reads, with our code style shown as backticks. */
+function richLines(msg: SlackMessage | Block[]): string[] {
+  const blocks = Array.isArray(msg) ? msg : msg.blocks;
+  return blocks.flatMap((b) =>
+    b.type === 'rich_text'
+      ? [
+          b.elements
+            .flatMap((e) => (e.type === 'rich_text_section' ? e.elements : []))
+            .map((e) => (e.type !== 'text' ? '' : e.style?.code ? `\`${e.text}\`` : e.text))
+            .join(''),
+        ]
+      : [],
+  );
+}
+
 describe('renderStep', () => {
   const statuses: [StepStatus, string][] = [
     ['pending', '⚪'],
@@ -64,18 +79,18 @@ describe('renderStep', () => {
   ];
   it.each(statuses)('%s shows %s, the title and the status', (status, emoji) => {
     const msg = renderStep(incident, aStep(), aState(status));
-    const head = msg.blocks[0] as Extract<Block, { type: 'section' }>;
-    expect(head.text?.text.startsWith(`${emoji} *Contain* — `)).toBe(true);
+    expect(msg.blocks[0]).toMatchObject({ type: 'rich_text' });
+    expect(richLines(msg)[0]?.startsWith(`${emoji} Contain — `)).toBe(true);
     expect(msg.text.startsWith(`${emoji} Contain: `)).toBe(true);
     expect(blockProblems(msg.blocks)).toEqual([]);
   });
 
-  it('gives the reason of a skipped or failed step, escaped', () => {
+  it('gives the reason of a skipped or failed step as written; the fallback escaped', () => {
     for (const status of ['skipped', 'failed'] as const) {
-      const msg = renderStep(incident, aStep(), aState(status, { reason: '<!channel> *no* cluster' }));
-      expect(texts(msg)).toContain('*Reason:* &lt;!channel&gt; \u200B*\u200Bno\u200B*\u200B cluster');
-      expect(texts(msg)).not.toContain('<!channel>');
-      expect(msg.text).toContain('(&lt;!channel&gt;');
+      const why = '<!channel> *no* cluster, `kubectl` refused';
+      const msg = renderStep(incident, aStep(), aState(status, { reason: why }));
+      expect(richLines(msg)[0]).toContain(`\nReason: ${why}`);
+      expect(msg.text).toContain('(&lt;!channel&gt; *no* cluster, `kubectl` refused)');
     }
   });
 
@@ -98,12 +113,12 @@ describe('renderStep', () => {
         ],
       }),
     );
-    const json = texts(msg);
-    expect(json).toContain('📝 `k8s.quarantine` — planned: label 2 pods');
-    expect(json).toContain(
-      '✅ `k8s.deny-egress` (deny) — applied _(dry run)_ · attempt 2: created NetworkPolicy q',
+    const lines = richLines(msg);
+    expect(lines).toContain('📝 `k8s.quarantine` — planned: label 2 pods');
+    expect(lines).toContain(
+      '✅ `k8s.deny-egress` (deny) — applied (dry run) · attempt 2: created NetworkPolicy q',
     );
-    expect(json).toContain('❌ `k8s.quarantine` (x) — failed: forbidden');
+    expect(lines).toContain('❌ `k8s.quarantine` (x) — failed: forbidden');
   });
 
   it('renders the checklist as checkboxes with ticked ones as initial options and who ticked them', () => {
@@ -304,7 +319,7 @@ describe('actionSummary', () => {
 });
 
 describe('renderPreview', () => {
-  it('shows each plan with its preview in a code block, escaped but exact', () => {
+  it('shows each plan as written, and its preview in a code block, escaped but exact', () => {
     const blocks = renderPreview([
       {
         uses: 'k8s.deny-egress',
@@ -313,7 +328,7 @@ describe('renderPreview', () => {
       },
     ]);
     const json = texts(blocks);
-    expect(json).toContain('`k8s.deny-egress` create &lt;NetworkPolicy&gt; \u200B*\u200Bq\u200B*\u200B');
+    expect(richLines(blocks)).toContain('`k8s.deny-egress` create <NetworkPolicy> *q*');
     expect(json).toContain('```\\nspec:\\n  podSelector: {}\\n  x_y: \\"*\\" # &lt;b&gt;\\n```');
     expect(blockProblems(blocks)).toEqual([]);
   });
@@ -338,11 +353,16 @@ describe('renderPreview', () => {
 });
 
 describe('renderVerification', () => {
-  it('is one escaped section', () => {
-    expect(renderVerification('Verification: <!here> contained', true)).toEqual({
-      type: 'section',
-      text: { type: 'mrkdwn', text: '✅ Verification: &lt;!here&gt; contained', verbatim: true },
+  it('is one line of literal text, cut within the rich_text budget', () => {
+    expect(renderVerification('Verification: <!here> `contained`\n', true)).toEqual({
+      type: 'rich_text',
+      elements: [
+        {
+          type: 'rich_text_section',
+          elements: [{ type: 'text', text: '✅ Verification: <!here> `contained`' }],
+        },
+      ],
     });
-    expect(renderVerification('x'.repeat(5000)).text?.text.length).toBeLessThanOrEqual(LIMITS.sectionText);
+    expect(richLines([renderVerification('x'.repeat(5000))])[0]?.length).toBeLessThanOrEqual(LIMITS.richText);
   });
 });
