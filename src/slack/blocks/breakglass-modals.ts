@@ -3,9 +3,16 @@
 // listener seals private_metadata (who opened it, for which incident or grant) before it goes out.
 import type { GrantPreview, GrantRequestOptions } from '../../breakglass/ports.js';
 import type { Grant, GrantKind, GrantSpec } from '../../domain/grant.js';
-import { escapeInline, escapeMrkdwn } from './escape.js';
+import { escapeInline } from './escape.js';
 import { idText, mrkdwn, plain, plural, shortDuration } from './format.js';
-import { describeGrantSpec, grantKindLabels, utcText, yamlSections } from './grant-text.js';
+import {
+  describeGrantSpec,
+  grantKindLabels,
+  reasonAndTicket,
+  utcText,
+  warningLines,
+  yamlSections,
+} from './grant-text.js';
 import { ACTION_IDS, VIEW_IDS } from './ids.js';
 import {
   type Choice,
@@ -256,21 +263,15 @@ export function renderReviewModal(m: ReviewModel): ModalView {
       mrkdwn(
         `*Duration*\n${shortDuration(m.durationMs)} from approval (at most ${shortDuration(m.preview.maxDurationMs)})`,
       ),
-      mrkdwn(`*Ticket*\n${m.ticket ? escapeInline(m.ticket) : '_none_'}`),
-      mrkdwn(`*Reason*\n${escapeMrkdwn(m.reason)}`),
     ],
   });
+  blocks.push(reasonAndTicket(m.reason, m.ticket));
   blocks.push({
     type: 'section',
     text: mrkdwn(`*Exactly what approval creates* (${plural(m.preview.objects.length, 'object')}):`),
   });
   blocks.push(...yamlSections(m.preview.yaml, 60));
-  for (let i = 0; i < m.preview.warnings.length && i < 30; i += 10) {
-    blocks.push({
-      type: 'context',
-      elements: m.preview.warnings.slice(i, i + 10).map((w) => mrkdwn(`⚠️ ${escapeInline(w)}`)),
-    });
-  }
+  if (m.preview.warnings.length > 0) blocks.push(warningLines(m.preview.warnings.slice(0, 30)));
   blocks.push({
     type: 'context',
     elements: [

@@ -8,10 +8,11 @@ import type {
   GrantSpec,
   GrantStatus,
 } from '../../domain/grant.js';
-import { escapeCode, escapeInline, truncate } from './escape.js';
+import { escapeCode, escapeInline, oneLine, truncate } from './escape.js';
 import { idText, mrkdwn, shortDuration } from './format.js';
 import { LIMITS } from './limits.js';
-import type { SectionBlock } from './types.js';
+import { richText } from './rich.js';
+import type { RichTextBlock, SectionBlock } from './types.js';
 
 export const grantKindLabels: Record<GrantKind, string> = {
   'egress-exception': 'egress exception',
@@ -132,4 +133,20 @@ export function yamlSections(yaml: string, maxBlocks: number): SectionBlock[] {
     );
   }
   return chunks.map((c) => ({ type: 'section', text: mrkdwn(`\`\`\`\n${c}\n\`\`\``) }));
+}
+
+/** The requester's reason (it may span lines) and ticket, exactly as typed: a rich_text block. */
+export function reasonAndTicket(reason: string, ticket: string | undefined): RichTextBlock {
+  return richText([
+    { text: 'Reason', bold: true },
+    `\n${reason}\n`,
+    { text: 'Ticket', bold: true },
+    ' ',
+    ticket ? oneLine(ticket) : { text: 'none', italic: true },
+  ]);
+}
+
+/** The preview's warnings, one a line, as written. */
+export function warningLines(warnings: readonly string[]): RichTextBlock {
+  return richText([warnings.map((w) => `⚠️ ${oneLine(w)}`).join('\n')]);
 }

@@ -3,19 +3,31 @@
 // grant id; the listener reads everything else from the store.
 import type { GrantPreview } from '../../breakglass/ports.js';
 import type { Grant } from '../../domain/grant.js';
-import { escapeInline, escapeMrkdwn } from './escape.js';
-import { actorText, idText, mrkdwn, plain, plural, shortDuration, slackDate } from './format.js';
+import { oneLine } from './escape.js';
+import {
+  actorSegment,
+  actorText,
+  idText,
+  mrkdwn,
+  plain,
+  plural,
+  shortDuration,
+  slackDate,
+} from './format.js';
 import {
   describeGrantSpec,
   endsText,
   grantKindLabels,
   grantStatusEmoji,
   grantStatusLabels,
+  reasonAndTicket,
   utcText,
+  warningLines,
   yamlSections,
 } from './grant-text.js';
 import { ACTION_IDS } from './ids.js';
 import { enforceMessage } from './limits.js';
+import { richText, type Segment } from './rich.js';
 import type { Block, Button, SlackMessage } from './types.js';
 
 const objectsHeading: Record<Grant['status'], string> = {
@@ -103,40 +115,59 @@ export function grantButtons(grant: Grant): Button[] {
   ];
 }
 
-function extensionLines(grant: Grant): string | undefined {
+const bold = (text: string): Segment => ({ text, bold: true });
+
+/** Reasons and errors are people's and the API's words: shown as written, on one line each. */
+function extensionLines(grant: Grant): Segment[] | undefined {
   const x = grant.extension;
   if (!x || grant.status !== 'active') return undefined;
   const until = grant.expiresAt
     ? ` (would end ${utcText(new Date(Date.parse(grant.expiresAt) + x.durationMs).toISOString())})`
     : '';
+  const requester = actorSegment(x.requester);
   return [
-    `⏩ *Extension requested* by ${actorText(x.requester)}: ${shortDuration(x.durationMs)} more${until}`,
-    `*Reason:* ${escapeInline(x.reason)}`,
-    `*Approvals:* ${x.approvals.length} of ${grant.approvalsRequired} — ${actorText(x.requester)} cannot approve it; the request expires ${utcText(x.requestExpiresAt)}`,
-  ].join('\n');
+    '⏩ ',
+    bold('Extension requested'),
+    ' by ',
+    requester,
+    `: ${shortDuration(x.durationMs)} more${until}\n`,
+    bold('Reason:'),
+    ` ${oneLine(x.reason)}\n`,
+    bold('Approvals:'),
+    ` ${x.approvals.length} of ${grant.approvalsRequired} — `,
+    requester,
+    ` cannot approve it; the request expires ${utcText(x.requestExpiresAt)}`,
+  ];
 }
 
-function endLines(grant: Grant): string | undefined {
-  const lines: string[] = [];
+function endLines(grant: Grant): Segment[] | undefined {
+  const lines: Segment[][] = [];
   if (grant.denial) {
-    lines.push(
-      `*Denied* by ${actorText(grant.denial.by)} at ${slackDate(grant.denial.at)}: ${escapeInline(grant.denial.reason)}`,
-    );
+    const { by, at, reason } = grant.denial;
+    lines.push([bold('Denied'), ' by ', actorSegment(by), ' at ', { date: at }, `: ${oneLine(reason)}`]);
   } else if (grant.ended) {
     const { by, at, reason } = grant.ended;
     const label = grantStatusLabels[grant.status];
-    const who = by === 'system' ? '' : ` by ${actorText(by)}`;
-    const why = reason === grant.status || reason === label ? '' : `: ${escapeInline(reason)}`;
-    lines.push(`*${label.charAt(0).toUpperCase()}${label.slice(1)}*${who} at ${slackDate(at)}${why}`);
+    const who: Segment[] = by === 'system' ? [] : [' by ', actorSegment(by)];
+    const why = reason === grant.status || reason === label ? '' : `: ${oneLine(reason)}`;
+    lines.push([
+      bold(`${label.charAt(0).toUpperCase()}${label.slice(1)}`),
+      ...who,
+      ' at ',
+      { date: at },
+      why,
+    ]);
   }
   const r = grant.removal;
-  if (r?.removedAt) lines.push(`🧹 Its objects were removed at ${utcText(r.removedAt)}.`);
+  if (r?.removedAt) lines.push([`🧹 Its objects were removed at ${utcText(r.removedAt)}.`]);
   else if (r?.lastError) {
-    lines.push(
-      `🚨 *Removal failed* (${plural(r.attempts, 'attempt')}): ${escapeInline(r.lastError)} — retried until it succeeds.`,
-    );
+    lines.push([
+      '🚨 ',
+      bold('Removal failed'),
+      ` (${plural(r.attempts, 'attempt')}): ${oneLine(r.lastError)} — retried until it succeeds.`,
+    ]);
   }
-  return lines.length > 0 ? lines.join('\n') : undefined;
+  return lines.length > 0 ? lines.flatMap((l, i) => (i === 0 ? l : ['\n', ...l])) : undefined;
 }
 
 /** The grant's message in the incident thread. `preview` is the reader's rendering of the stored grant. */
@@ -174,10 +205,9 @@ export function renderGrantMessage(
         mrkdwn(`*Duration*\n${shortDuration(grant.durationMs)}`),
         mrkdwn(endsField(grant)),
         mrkdwn(`*Approvals*\n${approvalsText(grant)}`),
-        mrkdwn(`*Reason*\n${escapeMrkdwn(grant.reason)}`),
-        mrkdwn(`*Ticket*\n${grant.ticket ? escapeInline(grant.ticket) : '_none_'}`),
       ],
     },
+    reasonAndTicket(grant.reason, grant.ticket),
   );
   if (grant.status === 'pending') {
     blocks.push({
@@ -195,18 +225,15 @@ export function renderGrantMessage(
   });
   blocks.push(...yamlSections(preview.yaml, YAML_BLOCKS));
   if (preview.warnings.length > 0) {
-    blocks.push({
-      type: 'context',
-      elements: preview.warnings.slice(0, 10).map((w) => mrkdwn(`⚠️ ${escapeInline(w)}`)),
-    });
+    blocks.push(warningLines(preview.warnings.slice(0, 10)));
   }
   if (grant.verification) {
-    blocks.push({ type: 'section', text: mrkdwn(`🔍 ${escapeInline(grant.verification)}`) });
+    blocks.push(richText([`🔍 ${oneLine(grant.verification)}`]));
   }
   const extension = extensionLines(grant);
-  if (extension) blocks.push({ type: 'section', text: mrkdwn(extension) });
+  if (extension) blocks.push(richText(extension));
   const ended = endLines(grant);
-  if (ended) blocks.push({ type: 'section', text: mrkdwn(ended) });
+  if (ended) blocks.push(richText(ended));
   const buttons = grantButtons(grant);
   if (buttons.length > 0) {
     // The version in block_id: Slack clients then redraw the buttons on every edit.

@@ -10,7 +10,8 @@ import type { RichTextBlock, RichTextElement } from './types.js';
 /**
  * One piece of a line: a string is literal text (anything, untrusted included); `{text, bold, …}` is
  * literal text with our style; `{emoji}` a Slack emoji name without colons; `{user}` a Slack user id
- * (`U…`/`W…`) and `{group}` a user group id (`S…`), mentioned on purpose; `{link}` a URL we chose.
+ * (`U…`/`W…`) and `{group}` a user group id (`S…`), mentioned on purpose; `{link}` a URL we chose;
+ * `{date}` an ISO time, shown in each reader's time zone.
  */
 export type Segment =
   | string
@@ -18,7 +19,10 @@ export type Segment =
   | { emoji: string }
   | { user: string }
   | { group: string }
-  | { link: string; text?: string };
+  | { link: string; text?: string }
+  | { date: string };
+
+const DATE_FORMAT = '{date_short_pretty} {time_secs}';
 
 /** Bidirectional overrides and isolates reorder what people read (`exe.txt` shown as `txt.exe`). */
 const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
@@ -33,6 +37,12 @@ function element(s: Segment): RichTextElement {
   if ('user' in s) return { type: 'user', user_id: s.user };
   if ('group' in s) return { type: 'usergroup', usergroup_id: s.group };
   if ('link' in s) return { type: 'link', url: s.link, ...(s.text ? { text: literal(s.text) } : {}) };
+  if ('date' in s) {
+    const ms = Date.parse(s.date);
+    if (Number.isNaN(ms)) return { type: 'text', text: literal(s.date) };
+    const fallback = new Date(ms).toISOString();
+    return { type: 'date', timestamp: Math.floor(ms / 1000), format: DATE_FORMAT, fallback };
+  }
   const style = {
     ...(s.bold ? { bold: true } : {}),
     ...(s.italic ? { italic: true } : {}),
@@ -115,6 +125,7 @@ export function fallbackText(segments: readonly Segment[]): string {
       if ('emoji' in s) return `:${s.emoji}:`;
       if ('user' in s) return `<@${s.user}>`;
       if ('group' in s) return `<!subteam^${s.group}>`;
+      if ('date' in s) return inert(s.date);
       return escapeEntities(s.text ? `${literal(s.text)} (${s.link})` : s.link);
     })
     .join('');

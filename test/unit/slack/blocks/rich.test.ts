@@ -62,6 +62,23 @@ describe('rich_text lines', () => {
     expect(fallbackText(segments)).toBe('<@U0CMD> <!subteam^S0RESP> y (https://x.test/a)');
   });
 
+  it("shows our times as date elements (each reader's time zone), an unparseable one as text", () => {
+    const segments = [{ date: '2026-11-25T14:03:12.123Z' }, ' · ', { date: 'soon <!here>' }];
+    expect(richText(segments)).toEqual(
+      section(
+        {
+          type: 'date',
+          timestamp: 1795615392,
+          format: '{date_short_pretty} {time_secs}',
+          fallback: '2026-11-25T14:03:12.123Z',
+        },
+        { type: 'text', text: ' · ' },
+        { type: 'text', text: 'soon <!here>' },
+      ),
+    );
+    expect(fallbackText(segments)).toBe('2026-11-25T14:03:12.123Z · soon &lt;!here&gt;');
+  });
+
   it('drops bidi controls, so nothing reorders what people read', () => {
     const rlo = 'invoice\u202Etxt.exe\u2066x\u2069';
     expect(richText([rlo])).toEqual(section({ type: 'text', text: 'invoicetxt.exex' }));
