@@ -2,7 +2,14 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { ArtifactMeta } from '../domain/artifact.js';
 import type { EngineCommands, IncidentReader } from '../engine/ports.js';
-import { escapeMrkdwn, markDrillComment } from './blocks/index.js';
+import {
+  enforceMessage,
+  escapeMrkdwn,
+  markDrill,
+  markDrillComment,
+  richMessage,
+  type Segment,
+} from './blocks/index.js';
 
 // Uploads an incident's artifacts (evidence, timeline exports) to its thread with files.uploadV2
 // (files.getUploadURLExternal, the bytes to the upload URL, files.completeUploadExternal into the
@@ -20,6 +27,7 @@ export interface UploaderPorts {
 const RETRY_MAX_MS = 30_000;
 const MAX_ATTEMPTS = 6;
 
+/** A file's comment: files.uploadV2 takes mrkdwn only (no blocks), so the name is escaped there. */
 export function uploadComment(a: ArtifactMeta): string {
   return `:paperclip: ${escapeMrkdwn(a.name)}: ${a.size} bytes, sha256 \`${a.sha256}\`${a.truncated ? ` (${escapeMrkdwn(a.truncated)})` : ''}`;
 }
@@ -115,19 +123,19 @@ export class ThreadUploader {
     );
     if (attempts >= MAX_ATTEMPTS) {
       this.#gaveUp.add(key);
-      await this.#say(
-        ports,
-        id,
-        `:x: Gave up uploading ${escapeMrkdwn(meta.name)} after ${attempts} attempts (${escapeMrkdwn(why)}). It is kept with the incident (sha256 \`${meta.sha256}\`); a restart of the bot tries again.`,
-      );
+      await this.#say(ports, id, [
+        { emoji: 'x' },
+        ` Gave up uploading ${meta.name} after ${attempts} attempts (${why}). It is kept with the incident (sha256 `,
+        { text: meta.sha256, code: true },
+        '); a restart of the bot tries again.',
+      ]);
       return;
     }
     if (attempts === 1) {
-      await this.#say(
-        ports,
-        id,
-        `:warning: Could not upload ${escapeMrkdwn(meta.name)} to this thread yet (${escapeMrkdwn(why)}); retrying. It is not uploaded until it is listed here.`,
-      );
+      await this.#say(ports, id, [
+        { emoji: 'warning' },
+        ` Could not upload ${meta.name} to this thread yet (${why}); retrying. It is not uploaded until it is listed here.`,
+      ]);
     }
     if (this.#timers.has(id)) return;
     const delay = Math.min(RETRY_MAX_MS, this.#baseDelayMs * 2 ** (attempts - 1));
@@ -139,14 +147,15 @@ export class ThreadUploader {
     this.#timers.set(id, timer);
   }
 
-  async #say(ports: UploaderPorts, id: string, text: string): Promise<void> {
+  /** A line in the thread; the file name and the error are shown as they are (rich_text). */
+  async #say(ports: UploaderPorts, id: string, line: Segment[]): Promise<void> {
     const incident = await ports.reader.get(id);
     if (!incident.slack) return;
     await this.#client.chat
       .postMessage({
         channel: incident.slack.channel,
         thread_ts: incident.slack.ts,
-        text: markDrillComment(text, incident.drill),
+        ...markDrill(enforceMessage(richMessage(line)), incident.drill),
       })
       .catch((e: unknown) => this.#log.warn({ err: (e as Error).message }, 'slack: could not say so'));
   }

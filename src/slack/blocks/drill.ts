@@ -1,7 +1,7 @@
 // `/egress drill` with no scenario: a picker of the scenarios, one Start button each (value = the
 // scenario id, looked up again when clicked), and the answer once a drill has started.
 import type { DrillScenario } from '../../engine/ports.js';
-import { escapeMrkdwn, inlineCode, truncate } from './escape.js';
+import { oneLine, truncate } from './escape.js';
 import { mrkdwn, plain } from './format.js';
 import { ACTION_IDS } from './ids.js';
 import { enforceMessage } from './limits.js';
@@ -29,8 +29,10 @@ export function renderDrillPicker(scenarios: readonly DrillScenario[]): SlackMes
   for (const s of scenarios.slice(0, MAX_LISTED)) {
     blocks.push({
       type: 'section',
-      text: mrkdwn(
-        `${inlineCode(s.id)} *${escapeMrkdwn(truncate(s.title, 150))}*${s.description ? `\n${escapeMrkdwn(truncate(s.description, 400))}` : ''}`,
+      // plain_text: the scenario's words exactly as its file has them (a section with a button
+      // cannot hold rich_text, and mrkdwn has no escape for a backtick).
+      text: plain(
+        `${oneLine(truncate(s.title, 150))} (${s.id})${s.description ? `\n${truncate(s.description, 400)}` : ''}`,
       ),
       accessory: {
         type: 'button',
