@@ -322,12 +322,11 @@ export class SlackPresenter implements IncidentObserver {
     const earlier = (await ports.reader.timeline(id)).filter((e) => catchUpKinds.has(e.kind));
     if (earlier.length > 0) {
       const shown = earlier.slice(-15);
-      await this.#post(id, {
-        text: [
-          `:rewind: Before this thread existed (${earlier.length} event${earlier.length === 1 ? '' : 's'}${earlier.length > shown.length ? `, last ${shown.length} shown` : ''}):`,
-          ...shown.map((e) => `• ${timelineLine(e)}`),
-        ].join('\n'),
-      });
+      await this.#postLine(id, [
+        { emoji: 'rewind' },
+        ` Before this thread existed (${earlier.length} event${earlier.length === 1 ? '' : 's'}${earlier.length > shown.length ? `, last ${shown.length} shown` : ''}):`,
+        ...shown.flatMap((e) => ['\n• ', ...timelineLine(e)]),
+      ]);
     }
     for (const s of attached.steps) this.#scheduleStep(id, s.id);
     this.#uploads.catchUp(ports, id);

@@ -20,7 +20,7 @@ export type Segment =
   | { user: string }
   | { group: string }
   | { link: string; text?: string }
-  | { date: string };
+  | { date: string; format?: string };
 
 const DATE_FORMAT = '{date_short_pretty} {time_secs}';
 
@@ -41,7 +41,7 @@ function element(s: Segment): RichTextElement {
     const ms = Date.parse(s.date);
     if (Number.isNaN(ms)) return { type: 'text', text: literal(s.date) };
     const fallback = new Date(ms).toISOString();
-    return { type: 'date', timestamp: Math.floor(ms / 1000), format: DATE_FORMAT, fallback };
+    return { type: 'date', timestamp: Math.floor(ms / 1000), format: s.format ?? DATE_FORMAT, fallback };
   }
   const style = {
     ...(s.bold ? { bold: true } : {}),

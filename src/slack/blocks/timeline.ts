@@ -2,14 +2,22 @@
 // answer). The full record is `/egress timeline <id> md|json`.
 import type { Incident } from '../../domain/incident.js';
 import type { TimelineEvent } from '../../domain/timeline.js';
-import { escapeInline } from './escape.js';
-import { actorText, idText, mrkdwn, plain, plural, slackDate } from './format.js';
+import { oneLine } from './escape.js';
+import { actorSegment, idText, mrkdwn, plain, plural } from './format.js';
 import { enforceMessage } from './limits.js';
+import { richText, type Segment } from './rich.js';
 import type { Block, SlackMessage } from './types.js';
 
-/** One event on one line: local time, actor, kind, summary. */
-export function timelineLine(e: TimelineEvent): string {
-  return `${slackDate(e.at, '{date_short} {time_secs}')} · ${actorText(e.actor)} · \`${e.kind}\` — ${escapeInline(e.summary)}`;
+/** One event on one line: local time, actor, kind, and the summary as it was recorded. */
+export function timelineLine(e: TimelineEvent): Segment[] {
+  return [
+    { date: e.at, format: '{date_short} {time_secs}' },
+    ' · ',
+    actorSegment(e.actor),
+    ' · ',
+    { text: e.kind, code: true },
+    ` — ${oneLine(e.summary)}`,
+  ];
 }
 
 /** The last `max` events (oldest first), one section each, within Block Kit limits. */
@@ -38,7 +46,7 @@ export function renderTimelineMessage(
       ],
     });
   }
-  for (const e of shown) blocks.push({ type: 'section', text: mrkdwn(timelineLine(e)) });
+  for (const e of shown) blocks.push(richText(timelineLine(e)));
   const text = `Timeline of ${id}: ${plural(sorted.length, 'event')}${hidden > 0 ? `, last ${shown.length} shown` : ''}`;
   return enforceMessage({ text, blocks }, { incidentId: incident.id });
 }

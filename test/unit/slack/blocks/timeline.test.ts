@@ -17,10 +17,23 @@ function events(n: number): TimelineEvent[] {
   );
 }
 
+/** What each section or rich_text block reads (our code style as backticks, dates as their fallback). */
 const sections = (blocks: Block[]) =>
-  blocks
-    .filter((b): b is Extract<Block, { type: 'section' }> => b.type === 'section')
-    .map((b) => b.text?.text ?? '');
+  blocks.flatMap((b) => {
+    if (b.type === 'section') return [b.text?.text ?? ''];
+    if (b.type !== 'rich_text') return [];
+    const elements = b.elements.flatMap((e) => (e.type === 'rich_text_section' ? e.elements : []));
+    return [
+      elements
+        .map((e) => {
+          if (e.type === 'text') return e.style?.code ? `\`${e.text}\`` : e.text;
+          if (e.type === 'date') return `[${e.timestamp}|${e.format}]`;
+          if (e.type === 'user') return `@${e.user_id}`;
+          return '';
+        })
+        .join(''),
+    ];
+  });
 
 describe('renderTimelineMessage', () => {
   it('shows the last 40 of 80 events, oldest first, and says how many are not shown', () => {
@@ -48,17 +61,18 @@ describe('renderTimelineMessage', () => {
     expect(blockProblems(msg.blocks)).toEqual([]);
   });
 
-  it('writes time, actor, kind and summary, all escaped', () => {
+  it('writes time, actor, kind and the summary as recorded (literal text, one line)', () => {
     const msg = renderTimelineMessage(incident, [
       aTimelineEvent({ actor: 'slack:U0BBB', kind: 'note', summary: '<!channel> look at *this*\nnow' }),
       aTimelineEvent({ id: 'x', actor: 'cli:<@U0EVIL>', summary: 'ok' }),
     ]);
     const [first, second] = sections(msg.blocks);
     expect(first).toBe(
-      '<!date^1795615392^{date_short} {time_secs}|2026-11-25T14:03:12.123Z> · <@U0BBB> · `note` — ' +
-        '&lt;!channel&gt; look at \u200B*\u200Bthis\u200B*\u200B now',
+      '[1795615392|{date_short} {time_secs}] · @U0BBB · `note` — <!channel> look at *this* now',
     );
-    expect(second).toContain(' · cli:&lt;@U0EVIL&gt; · ');
+    expect(second).toContain(' · cli:<@U0EVIL> · ');
+    // The only mention is the one built from the actor id.
+    expect(JSON.stringify(msg.blocks).match(/"type":"user"/g)).toHaveLength(1);
   });
 
   it('orders events by time even when given out of order', () => {
@@ -75,7 +89,9 @@ describe('renderTimelineMessage', () => {
   it('cuts a 10 kB summary visibly', () => {
     const msg = renderTimelineMessage(incident, [aTimelineEvent({ summary: 'z'.repeat(10_240) })]);
     const [line] = sections(msg.blocks);
-    expect(line?.length).toBeLessThanOrEqual(LIMITS.sectionText);
-    expect(line).toMatch(/… \(truncated, \d+ more chars\)$/);
+    // The budget counts the text elements (the date element before them is ours and short).
+    const texts = JSON.stringify(msg.blocks.at(-1)).match(/"text":"[^"]*"/g) ?? [];
+    expect(texts.join('').length - texts.length * '"text":""'.length).toBeLessThanOrEqual(LIMITS.richText);
+    expect(line).toMatch(/— z+… \(truncated, \d+ more chars\)$/);
   });
 });
