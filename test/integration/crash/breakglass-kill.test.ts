@@ -1,19 +1,14 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { GRANT_LOCK } from '../../../src/breakglass/settings.js';
 import type { Grant } from '../../../src/domain/grant.js';
 import { ACTION_IDS, BG_BLOCKS } from '../../../src/slack/blocks/index.js';
 import { createRedisStore } from '../../../src/store/redis.js';
 import type { Store } from '../../../src/store/store.js';
 import { A, breakglassHarness, CONTAIN_YAML, forensicsRequest } from '../../builders/breakglass.js';
-import { type PrivateRedis, startRedisServer, testRedisClient } from '../../support/redis.js';
-import { type Bot, SIGNING_SECRET } from '../../support/slack-harness.js';
+import type { Bot } from '../../support/slack-harness.js';
 import { clickOn, lastOpenedView, submitView } from '../../support/slack-views.js';
-import { builtPackage } from './build.js';
-import { type Child, startChild } from './child.js';
-import { type KubeWrite, type TrapPhase, TrappedKube, TrappedSlack } from './fakes.js';
-import { RedisProxy } from './redis-proxy.js';
+import type { Child } from './child.js';
+import type { KubeWrite, TrapPhase, TrappedKube, TrappedSlack } from './fakes.js';
+import { type ReplicaRig, startReplicaRig, until } from './replicas.js';
 
 // Issue 11: with several replicas exactly one acts on a grant's expiry, and a replica that dies in the
 // middle of removing the grant's objects does not leave the grant in place. Two `serve` processes on
@@ -26,7 +21,6 @@ import { RedisProxy } from './redis-proxy.js';
 // must finish it: the object gone, the record `expired`/`revoked` with its removal recorded, one
 // ending and one `grant.removed` in the timeline, and only one DELETE that changed the cluster.
 
-const REPO = join(import.meta.dirname, '..', '..', '..');
 const ENGINE = { resumeAfterMs: 1000, lockTtlMs: 1000, workEveryMs: 200 };
 const RECONCILE_EVERY_MS = 2000;
 /**
@@ -38,95 +32,37 @@ const FINISH_BOUND_MS = GRANT_LOCK.ttlMs + RECONCILE_EVERY_MS + 3000;
 const REPLICAS = ['replica-a', 'replica-b'] as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let redis: PrivateRedis;
+let rig: ReplicaRig;
 let kube: TrappedKube;
 let slack: TrappedSlack;
 /** Each replica reaches Redis through a proxy of its own, which can kill it at a command it sends. */
-const proxies = new Map<string, RedisProxy>();
-let root: string;
-let dir: string;
+let proxies: ReplicaRig['proxies'];
 
-function configYaml(): string {
-  return [
+const configYaml = (playbooks: string) =>
+  [
     'slack:',
     '  incidentChannel: C0INCIDENT',
     '  responders: [U0AAA, U0BBB]',
     '  approvers: [U0CCC, U0DDD]',
-    `playbooks: ${join(dir, 'playbooks')}`,
+    `playbooks: ${playbooks}`,
     `engine: { resumeAfter: ${ENGINE.resumeAfterMs}ms, lockTtl: ${ENGINE.lockTtlMs}ms, workEvery: ${ENGINE.workEveryMs}ms }`,
     `breakglass: { reconcileEvery: ${RECONCILE_EVERY_MS}ms }`,
     '',
   ].join('\n');
-}
-
-/** A kubeconfig of its own per replica: its token tells the fake cluster which process sent a write. */
-function kubeconfigFor(token: string): string {
-  const file = join(dir, `kubeconfig-${token}.yaml`);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'fake', cluster: { server: kube.fake.url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: token, user: { token } }],
-      contexts: [{ name: 'fake', context: { cluster: 'fake', user: token } }],
-      'current-context': 'fake',
-    }),
-    { mode: 0o600 },
-  );
-  return file;
-}
-
-function replica(token: string, db: number): Promise<Child> {
-  return startChild({
-    root,
-    config: join(dir, 'config.yaml'),
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? dir,
-      REDIS_URL: `redis://127.0.0.1:${proxies.get(token)!.port}/${db}`,
-      KUBECONFIG: kubeconfigFor(token),
-      SLACK_API_URL: slack.fake.url,
-      SLACK_BOT_TOKEN: 'xoxb-breakglass-kill',
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      ALERT_WEBHOOK_TOKEN: 'breakglass-kill-alert-token',
-      LOG_LEVEL: 'warn',
-    },
-  });
-}
 
 beforeAll(async () => {
-  const built = await builtPackage(REPO);
-  if (built.warnings) console.warn(`tsc reported errors (the snapshot runs anyway):\n${built.warnings}`);
-  root = built.root;
-  dir = mkdtempSync(join(tmpdir(), 'egress-breakglass-kill-'));
-  mkdirSync(join(dir, 'playbooks'));
-  writeFileSync(join(dir, 'playbooks', 'contain-test.yaml'), CONTAIN_YAML);
-  writeFileSync(join(dir, 'config.yaml'), configYaml());
-  // token null: the fake accepts every replica's own token.
-  [redis, kube, slack] = await Promise.all([
-    startRedisServer(),
-    TrappedKube.start({ token: null }),
-    TrappedSlack.start(),
-  ]);
-  for (const t of REPLICAS) proxies.set(t, await RedisProxy.start(Number(new URL(redis.url).port)));
+  rig = await startReplicaRig({
+    tokens: REPLICAS,
+    playbooks: { 'contain-test': CONTAIN_YAML },
+    config: configYaml,
+    name: 'breakglass-kill',
+  });
+  ({ kube, slack, proxies } = rig);
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all([kube?.close(), slack?.close(), ...[...proxies.values()].map((p) => p.close())]);
-  await redis?.kill();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await rig?.close();
 });
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    if (performance.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await sleep(50);
-  }
-}
 
 /** Slack as the replicas see it (the fake behind the trap), for the revoke's click and modal. */
 const slackFront = (child: Child) =>
@@ -169,7 +105,7 @@ describe('break-glass removal: two replicas, the one removing the grant is SIGKI
   it.each(cases.map((c, i) => [...c, i + 1] as const))(
     '%s, killed at its %s write (%s: %s): the other replica finishes it',
     async (ending, where, phase, _what, deadStatus, survivorStatus, db) => {
-      const store: Store = createRedisStore({ url: `${redis.url}/${db}`, commandTimeoutMs: 5000 });
+      const store: Store = createRedisStore({ url: `${rig.redis.url}/${db}`, commandTimeoutMs: 5000 });
       const children = new Map<string, Child>();
       try {
         kube.seed([], () => []); // an empty cluster and no writes seen; the harness seeds prod
@@ -178,7 +114,7 @@ describe('break-glass removal: two replicas, the one removing the grant is SIGKI
         // contained and a forensics egress exception approved and applied, through the real
         // Breakglass on the same Redis and cluster.
         for (const [token, child] of await Promise.all(
-          REPLICAS.map(async (t) => [t, await replica(t, db)] as const),
+          REPLICAS.map(async (t) => [t, await rig.start(t, db)] as const),
         ))
           children.set(token, child);
         const h = breakglassHarness({ fake: kube.fake, store });
@@ -279,8 +215,7 @@ describe('break-glass removal: two replicas, the one removing the grant is SIGKI
         for (const c of children.values()) c.kill();
         await Promise.all([...children.values()].map((c) => c.exited));
         await store.close().catch(() => undefined);
-        const raw = testRedisClient(`${redis.url}/${db}`);
-        await raw.flushdb().finally(() => raw.quit());
+        await rig.flush(db);
       }
     },
     120_000,
