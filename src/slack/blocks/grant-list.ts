@@ -2,8 +2,8 @@
 // lines that announce how a grant ended.
 import type { Grant } from '../../domain/grant.js';
 import type { TimelineEvent } from '../../domain/timeline.js';
-import { escapeInline } from './escape.js';
-import { actorText, idText, mrkdwn, plain, plural } from './format.js';
+import { oneLine } from './escape.js';
+import { actorSegment, idText, mrkdwn, plain, plural } from './format.js';
 import {
   describeGrantSpec,
   grantKindLabels,
@@ -14,6 +14,7 @@ import {
 } from './grant-text.js';
 import { ACTION_IDS } from './ids.js';
 import { enforceMessage } from './limits.js';
+import { fallbackText, richText, type Segment } from './rich.js';
 import type { Block, Button, SlackMessage } from './types.js';
 
 /** What the person asking may do with a grant (the service decides again on the click). */
@@ -22,8 +23,11 @@ export interface GrantPermissions {
   extend: boolean;
 }
 
-/** Each grant takes two blocks (line + buttons): this many fit in a message with the header and a footer. */
-const MAX_SHOWN = 20;
+/**
+ * Each grant takes three blocks (its line, who asked and why as typed, buttons): this many fit in a
+ * message with the header and two footer lines.
+ */
+const MAX_SHOWN = 15;
 
 function timing(grant: Grant, now: number): string {
   switch (grant.status) {
@@ -76,9 +80,15 @@ export function renderGrantList(
     const drill = g.drill ? ' · 🧪 DRILL (dry run)' : '';
     const line =
       `${grantStatusEmoji[g.status]} *${idText(g.id)}* · ${idText(g.incidentId)} · ${grantKindLabels[g.spec.kind]} · *${grantStatusLabels[g.status]}*, ${timing(g, opts.now)}${drill}\n` +
-      `${describeGrantSpec(g.spec, g.incidentId)}\n` +
-      `requested by ${actorText(g.requester)} · approvals ${g.approvals.length} of ${g.approvalsRequired}${g.extension ? ' · extension waiting for approval' : ''} · ${escapeInline(g.reason)}`;
-    blocks.push({ type: 'section', text: mrkdwn(line) });
+      `${describeGrantSpec(g.spec, g.incidentId)}`;
+    blocks.push(
+      { type: 'section', text: mrkdwn(line) },
+      richText([
+        'requested by ',
+        actorSegment(g.requester),
+        ` · approvals ${g.approvals.length} of ${g.approvalsRequired}${g.extension ? ' · extension waiting for approval' : ''} · ${oneLine(g.reason)}`,
+      ]),
+    );
     const buttons = buttonsFor(g, opts.may(g));
     if (buttons.length > 0) blocks.push({ type: 'actions', block_id: `grants:${g.id}`, elements: buttons });
   }
@@ -134,12 +144,22 @@ export function renderGrantAnnouncement(
   // The service's summaries name the grant first; the line names it already.
   const prefix = `Break-glass ${grant.id}: `;
   const summary = event.summary.startsWith(prefix) ? event.summary.slice(prefix.length) : event.summary;
-  const body =
+  // The summary carries people's reasons and the API's errors: shown as written.
+  const body: Segment[] =
     event.kind === 'grant.removal_failed'
-      ? `${emoji} ${drill}*Break-glass ${idText(grant.id)}: removal failed* — ${escapeInline(summary)}\nIts objects may still be in the cluster. Retrying until this thread says they are removed.`
-      : `${emoji} ${drill}*Break-glass ${idText(grant.id)}*: ${escapeInline(summary)}${event.actor !== 'system' ? ` (${actorText(event.actor)})` : ''}`;
+      ? [
+          `${emoji} ${drill}`,
+          { text: `Break-glass ${grant.id}: removal failed`, bold: true },
+          ` — ${oneLine(summary)}\nIts objects may still be in the cluster. Retrying until this thread says they are removed.`,
+        ]
+      : [
+          `${emoji} ${drill}`,
+          { text: `Break-glass ${grant.id}`, bold: true },
+          `: ${oneLine(summary)}`,
+          ...(event.actor !== 'system' ? [' (', actorSegment(event.actor), ')'] : []),
+        ];
   return enforceMessage({
-    text: `${drill}Break-glass ${idText(grant.id)}: ${escapeInline(summary)}`,
-    blocks: [{ type: 'section', text: mrkdwn(body) }],
+    text: fallbackText([`${drill}Break-glass ${grant.id}: ${oneLine(summary)}`]),
+    blocks: [richText(body)],
   });
 }
