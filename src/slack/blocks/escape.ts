@@ -13,7 +13,8 @@
 //   notify (even if someone turns on `link_names`).
 // Price: the zero-width characters are invisible but survive copy and paste, so a copied
 // `payments_api` carries two of them. Our own identifiers (incident ids, action ids, usage) never
-// go through this: they use inlineCode().
+// go through this: they use inlineCode(). Where untrusted text sits next to our formatting in a
+// message, it goes into a rich_text block (rich.ts) instead, shown exactly as typed.
 
 const ZWSP = '\u200B';
 const ZWJ = '\u200D';
@@ -25,14 +26,15 @@ export function escapeEntities(text: string): string {
   return text.replace(/[&<>]/g, (c) => ENTITY[c] ?? c);
 }
 
-function defuseMentions(text: string): string {
+/** `@channel`, `@here`, `@everyone` with a zero-width joiner after the `@`: they never notify. */
+export function defuseMentions(text: string): string {
   return text.replace(/@(channel|here|everyone)\b/gi, `@${ZWJ}$1`);
 }
 
 /** Make arbitrary text inert in a mrkdwn field: no mentions, no links, no formatting. Keeps newlines. */
 export function escapeMrkdwn(text: string): string {
   return defuseMentions(
-    escapeEntities(text.replace(BIDI_CONTROLS, ''))
+    escapeEntities(withoutBidi(text))
       .replace(/[*_~]/g, (c) => `${ZWSP}${c}${ZWSP}`)
       .replace(/`/g, '\u02CB'),
   );
@@ -48,6 +50,11 @@ const NOT_ONE_LINE = /[\u0000-\u001F\u007F-\u009F\u2028\u2029\u061C\u200E\u200F\
 
 /** Bidirectional overrides and isolates: never shown, in any field (they reorder what people read). */
 const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+
+/** Text without bidi controls (a field that may keep its line breaks: rich_text, mrkdwn). */
+export function withoutBidi(text: string): string {
+  return text.replace(BIDI_CONTROLS, '');
+}
 
 /** A value for one line: breaks, controls and bidi overrides become single spaces. */
 export function oneLine(text: string): string {
@@ -72,10 +79,12 @@ export function escapeCode(text: string): string {
   return defuseMentions(escapeEntities(text)).replace(/``+/g, (run) => run.split('').join(ZWSP));
 }
 
-/** Inline code for OUR identifiers (incident ids, action ids, command usage): `` `…` ``. */
+/**
+ * Inline code for OUR identifiers (command usage): `` `…` ``. Only our own strings, which hold no
+ * backtick; untrusted text goes to rich_text (rich.ts) instead.
+ */
 export function inlineCode(text: string): string {
-  const inner = defuseMentions(escapeEntities(text)).replace(/`/g, '\u02CB');
-  return `\`${inner}\``;
+  return `\`${defuseMentions(escapeEntities(text))}\``;
 }
 
 /** Plain text fields (headers, buttons) for our own strings: Slack does not parse them, but keep them single-line. */

@@ -3,7 +3,7 @@
 // `*bold*` and `<!channel>` read back exactly as typed, with no look-alike characters and no
 // zero-width guards. Our formatting is a style on an element, our mentions are `user` / `usergroup`
 // elements: the only way anything in such a line can notify is that we built it.
-import { escapeEntities } from './escape.js';
+import { defuseMentions, escapeEntities, withoutBidi } from './escape.js';
 import { LIMITS } from './limits.js';
 import type { RichTextBlock, RichTextElement } from './types.js';
 
@@ -24,12 +24,8 @@ export type Segment =
 
 const DATE_FORMAT = '{date_short_pretty} {time_secs}';
 
-/** Bidirectional overrides and isolates reorder what people read (`exe.txt` shown as `txt.exe`). */
-const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
-
-function literal(text: string): string {
-  return text.replace(BIDI, '');
-}
+/** Literal text loses only bidi controls: they reorder what people read (`exe.txt` as `txt.exe`). */
+const literal = withoutBidi;
 
 function element(s: Segment): RichTextElement {
   if (typeof s === 'string') return { type: 'text', text: literal(s) };
@@ -105,8 +101,6 @@ export function richText(segments: readonly Segment[], max: number = LIMITS.rich
   };
 }
 
-const BROADCAST = /@(channel|here|everyone)\b/gi;
-
 /**
  * The notification / screen-reader fallback of the same line. Slack reads a message's `text` as
  * mrkdwn, so entities are escaped (every `<…>` inert) and `@here`-style broadcasts get a zero-width
@@ -115,7 +109,7 @@ const BROADCAST = /@(channel|here|everyone)\b/gi;
  * style as backticks (only our own strings carry it).
  */
 export function fallbackText(segments: readonly Segment[]): string {
-  const inert = (text: string) => escapeEntities(literal(text)).replace(BROADCAST, '@\u200D$1');
+  const inert = (text: string) => defuseMentions(escapeEntities(literal(text)));
   return segments
     .map((s) => {
       if (typeof s === 'string') return inert(s);

@@ -73,9 +73,9 @@ describe('escapeCode and inlineCode', () => {
     expect(escapeCode('@here')).toBe(`@${ZWJ}here`);
   });
 
-  it('inlineCode wraps our identifiers; a backtick cannot end the span', () => {
+  it('inlineCode wraps our identifiers, entities escaped and mentions defused', () => {
     expect(inlineCode('/egress ack <id>')).toBe('`/egress ack &lt;id&gt;`');
-    expect(inlineCode('a`b')).toBe('`a\u02CBb`');
+    expect(inlineCode('/egress page @here')).toBe(`\`/egress page @${ZWJ}here\``);
   });
 
   it('escapeEntities only touches &, <, >', () => {
