@@ -10,8 +10,8 @@ import type { RichTextBlock, RichTextElement } from './types.js';
 /**
  * One piece of a line: a string is literal text (anything, untrusted included); `{text, bold, …}` is
  * literal text with our style; `{emoji}` a Slack emoji name without colons; `{user}` a Slack user id
- * (`U…`/`W…`) and `{group}` a user group id (`S…`), mentioned on purpose; `{link}` a URL we chose;
- * `{date}` an ISO time, shown in each reader's time zone.
+ * (`U…`/`W…`) and `{group}` a user group id (`S…`), mentioned on purpose; `{date}` an ISO time,
+ * shown in each reader's time zone. No links: nothing we show links anywhere yet.
  */
 export type Segment =
   | string
@@ -19,7 +19,6 @@ export type Segment =
   | { emoji: string }
   | { user: string }
   | { group: string }
-  | { link: string; text?: string }
   | { date: string; format?: string };
 
 const DATE_FORMAT = '{date_short_pretty} {time_secs}';
@@ -32,7 +31,6 @@ function element(s: Segment): RichTextElement {
   if ('emoji' in s) return { type: 'emoji', name: s.emoji };
   if ('user' in s) return { type: 'user', user_id: s.user };
   if ('group' in s) return { type: 'usergroup', usergroup_id: s.group };
-  if ('link' in s) return { type: 'link', url: s.link, ...(s.text ? { text: literal(s.text) } : {}) };
   if ('date' in s) {
     const ms = Date.parse(s.date);
     if (Number.isNaN(ms)) return { type: 'text', text: literal(s.date) };
@@ -49,9 +47,7 @@ function element(s: Segment): RichTextElement {
 
 /** The characters of an element a reader sees (what the block's length budget counts). */
 function shown(e: RichTextElement): string {
-  if (e.type === 'text') return e.text;
-  if (e.type === 'link') return e.text ?? e.url;
-  return '';
+  return e.type === 'text' ? e.text : '';
 }
 
 function mark(removed: number): string {
@@ -61,8 +57,7 @@ function mark(removed: number): string {
 /**
  * Cut the text elements to `max` characters in all, visibly: the element that crosses the budget is
  * cut (whole code points), later text is dropped, and a last element says how many characters were
- * left out. Emoji and mentions before the cut are kept; a link is kept whole or not at all (a cut URL
- * would lead elsewhere).
+ * left out. Emoji, mentions and dates before the cut are kept.
  */
 function withinBudget(elements: RichTextElement[], max: number): RichTextElement[] {
   const total = elements.reduce((n, e) => n + shown(e).length, 0);
@@ -114,13 +109,11 @@ export function fallbackText(segments: readonly Segment[]): string {
     .map((s) => {
       if (typeof s === 'string') return inert(s);
       // Our code style (a command to copy) stays code in the notification too.
-      if ('text' in s && !('link' in s))
-        return 'code' in s && s.code ? `\`${inert(s.text)}\`` : inert(s.text);
+      if ('text' in s) return s.code ? `\`${inert(s.text)}\`` : inert(s.text);
       if ('emoji' in s) return `:${s.emoji}:`;
       if ('user' in s) return `<@${s.user}>`;
       if ('group' in s) return `<!subteam^${s.group}>`;
-      if ('date' in s) return inert(s.date);
-      return escapeEntities(s.text ? `${literal(s.text)} (${s.link})` : s.link);
+      return inert(s.date);
     })
     .join('');
 }

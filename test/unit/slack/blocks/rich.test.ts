@@ -42,24 +42,17 @@ describe('rich_text lines', () => {
     );
   });
 
-  it('mentions, groups and links are only those we build, as elements', () => {
-    const segments = [
-      { user: 'U0CMD' },
-      ' ',
-      { group: 'S0RESP' },
-      ' ',
-      { link: 'https://x.test/a', text: 'y' },
-    ];
+  it('mentions and groups are only those we build, as elements', () => {
+    const segments = [{ user: 'U0CMD' }, ' ', { group: 'S0RESP' }, ' (on call)'];
     expect(richText(segments)).toEqual(
       section(
         { type: 'user', user_id: 'U0CMD' },
         { type: 'text', text: ' ' },
         { type: 'usergroup', usergroup_id: 'S0RESP' },
-        { type: 'text', text: ' ' },
-        { type: 'link', url: 'https://x.test/a', text: 'y' },
+        { type: 'text', text: ' (on call)' },
       ),
     );
-    expect(fallbackText(segments)).toBe('<@U0CMD> <!subteam^S0RESP> y (https://x.test/a)');
+    expect(fallbackText(segments)).toBe('<@U0CMD> <!subteam^S0RESP> (on call)');
   });
 
   it("shows our times as date elements (each reader's time zone), an unparseable one as text", () => {
