@@ -1,7 +1,8 @@
-import { escapeInline } from './escape.js';
-import { actorText, idText, mrkdwn, plain } from './format.js';
+import { oneLine } from './escape.js';
+import { actorSegment, mrkdwn, plain } from './format.js';
 import { ACTION_IDS } from './ids.js';
 import { enforceMessage } from './limits.js';
+import { fallbackText, richText } from './rich.js';
 import type { SlackMessage } from './types.js';
 
 /** The thread message that asks an approver to release containment (two-person rule). */
@@ -10,11 +11,18 @@ export function renderReleaseRequest(
   stepTitle: string,
   requestedBy: string,
 ): SlackMessage {
-  const body = `🔓 *Release requested* for ${escapeInline(stepTitle)} of ${idText(incidentId)} by ${actorText(requestedBy)}.\nAn approver other than the requester decides; approval undoes exactly what this incident applied.`;
+  // The step's title as the playbook has it.
+  const body = richText([
+    '🔓 ',
+    { text: 'Release requested', bold: true },
+    ` for ${oneLine(stepTitle)} of ${incidentId} by `,
+    actorSegment(requestedBy),
+    '.\nAn approver other than the requester decides; approval undoes exactly what this incident applied.',
+  ]);
   return enforceMessage({
-    text: `Release of ${escapeInline(stepTitle)} requested for ${escapeInline(incidentId)}`,
+    text: fallbackText([`Release of ${oneLine(stepTitle)} requested for ${incidentId}`]),
     blocks: [
-      { type: 'section', text: mrkdwn(body) },
+      body,
       {
         type: 'actions',
         block_id: `release|${incidentId}`,
