@@ -27,10 +27,20 @@ describe('renderHelp', () => {
 });
 
 describe('ephemeral answers', () => {
-  it('escapes the error message', () => {
-    const msg = renderError('no incident <!channel>');
-    expect(JSON.stringify(msg)).not.toContain('<!channel>');
-    expect(msg.text).toBe('no incident &lt;!channel&gt;');
+  it('shows the error message as written; the fallback escaped, on one line', () => {
+    const msg = renderError('no incident `<!channel>`\nhere');
+    expect(msg.blocks).toEqual([
+      {
+        type: 'rich_text',
+        elements: [
+          {
+            type: 'rich_text_section',
+            elements: [{ type: 'text', text: '⚠️ no incident `<!channel>`\nhere' }],
+          },
+        ],
+      },
+    ]);
+    expect(msg.text).toBe('no incident `&lt;!channel&gt;` here');
   });
 
   it('says who may do what', () => {
