@@ -343,7 +343,7 @@ export async function startServer(
         ...(config.intake.alertmanagerLabels ? { alertmanagerLabels: config.intake.alertmanagerLabels } : {}),
       },
       log,
-      storeTimeoutMs: 2000,
+      storeTimeoutMs: config.intake.requestTimeout,
       now: () => systemClock.now(),
       ...(cluster
         ? {

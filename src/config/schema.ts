@@ -75,6 +75,13 @@ export const ConfigFile = z.strictObject({
       retryWindow: DurationText.default(24 * 3_600_000),
       maxAlertsPerRequest: z.number().int().min(1).max(10_000).default(1000),
       /**
+       * How long one POST /alerts may spend recording its alerts; those not sent by then are
+       * answered not_recorded (503, Retry-After). Under a storm a batch waits its turn for the store,
+       * so keep this below the sender's own timeout, not near one Redis command's. A store that
+       * fails (down, or slower than redis.commandTimeout) ends the request sooner.
+       */
+      requestTimeout: DurationText.default(10_000),
+      /**
        * How an external FQDN destination counts in the fingerprint when no rule of the source's
        * contract matches the host: by its registrable domain (public suffix list), so thousands of
        * unique subdomains of one domain (DNS tunnelling) fold into one incident; or by the exact host.

@@ -130,9 +130,19 @@ export async function recordAlerts(
 ): Promise<AlertResult[]> {
   const results: AlertResult[] = new Array(batch.items.length);
   const queue = [...batch.items];
+  // Once the store has failed an alert of this request (down, or too slow to answer within its
+  // command timeout), the alerts not yet sent are not sent: each would wait out the same timeout,
+  // and the sender learns sooner which to retry. Those sent stay as the store answered them.
+  let storeFailed: string | undefined;
   const worker = async (): Promise<void> => {
     for (let item = queue.shift(); item; item = queue.shift()) {
-      results[item.index] = await recordItem(deps, item, opts);
+      const result: AlertResult & { storeFailed?: boolean } =
+        storeFailed !== undefined && item.alert
+          ? notSent(item, `not sent: the store failed an earlier alert of this request (${storeFailed})`)
+          : await recordItem(deps, item, opts);
+      if (storeFailed === undefined && result.storeFailed) storeFailed = result.error;
+      const { storeFailed: _, ...answer } = result;
+      results[item.index] = answer;
     }
   };
   const lanes = Math.max(1, Math.min(opts.concurrency ?? 8, batch.items.length));
@@ -140,20 +150,20 @@ export async function recordAlerts(
   return results;
 }
 
+/** An alert certainly not sent to the store, and why. */
+function notSent(item: ParsedItem, why: string): AlertResult {
+  return { index: item.index, at: item.at, status: 'not_recorded', id: null, error: why };
+}
+
 async function recordItem(
   deps: AlertRecorderDeps,
   item: ParsedItem,
   opts: RecordOptions,
-): Promise<AlertResult> {
+): Promise<AlertResult & { storeFailed?: boolean }> {
   const base = { index: item.index, at: item.at };
   if (!item.alert) return { ...base, status: 'rejected', id: null, issues: item.issues };
   if (opts.deadline !== undefined && deps.clock.now() > opts.deadline) {
-    return {
-      ...base,
-      status: 'not_recorded',
-      id: null,
-      error: 'the request ran out of time before this alert',
-    };
+    return notSent(item, 'the request ran out of time before this alert');
   }
   try {
     const recorded = await recordOne(deps, item.alert, opts);
@@ -167,7 +177,13 @@ async function recordItem(
     const coded = asCodedError(err);
     // The store says whether the command left this process: if not, it certainly did not run.
     const sent = coded.code !== 'store_unavailable' || coded.details.sent !== false;
-    return { ...base, status: sent ? 'unknown' : 'not_recorded', id: null, error: coded.message };
+    return {
+      ...base,
+      status: sent ? 'unknown' : 'not_recorded',
+      id: null,
+      error: coded.message,
+      storeFailed: coded.code === 'store_unavailable',
+    };
   }
 }
 
