@@ -103,7 +103,7 @@ export async function serve(
       token: TOKEN,
       parse: {},
       log,
-      storeTimeoutMs: opts.storeTimeoutMs ?? 2000,
+      storeTimeoutMs: opts.storeTimeoutMs ?? config.intake.requestTimeout, // as serve has it
       now: () => Date.now(),
     },
     store,
