@@ -12,7 +12,6 @@ import {
   DISTINCT_HOSTS_CAP,
   decodeEvent,
   decodeHosts,
-  decodeIncident,
   idTaken,
   notFound,
   ttl,
@@ -21,6 +20,7 @@ import {
 import { asStrings, type RedisConnection, unexpected } from './redis-connection.js';
 import { type Arg, READ_WIDTH } from './redis-scripts.js';
 import type { IncidentStore } from './store.js';
+import { ValidatedDocuments } from './validated-documents.js';
 
 /** The Redis keys the incident scripts are given (see redis.ts for the layout). */
 export interface IncidentKeys {
@@ -97,11 +97,12 @@ export function redisIncidents(
     return script[1];
   }
   const hostsCap = String(opts.distinctHostsCap ?? DISTINCT_HOSTS_CAP);
+  const documents = new ValidatedDocuments();
   /** READ_WIDTH strings from READ_FN (document and counters) → the incident as stored. */
   const fromRead = (parts: string[], where: string): Incident => {
     const [data, count, firstSeen, lastSeen, resolvedAt, hosts] = parts;
     if (data === undefined) throw corrupt(where, new Error('no document'));
-    const doc = decodeIncident(data, where);
+    const doc = documents.decode(data, where);
     if (!count || !firstSeen || !lastSeen) return doc; // written before counters existed: the document's own
     return withCounters(doc, {
       count: Number(count),
@@ -205,39 +206,74 @@ export function redisIncidents(
     async recordAlert(record) {
       const claimMs = record.claim ? ttl('claim.ttlMs', record.claim.ttlMs) : 0;
       const where = key.fingerprint(record.fingerprint);
-      let args: Arg[];
-      let newKey = key.incident('-');
+      const send = (newKey: string, args: Arg[]) =>
+        cmd('incidents.recordAlert', () =>
+          recordScript([
+            where,
+            key.active,
+            key.all,
+            key.dedupe(record.claim?.key ?? '-'),
+            newKey,
+            key.due,
+            key.dueData,
+            key.incidentPrefix,
+            key.eventIdsPrefix,
+            key.streamPrefix,
+            record.claim ? '1' : '0',
+            String(claimMs),
+            ...args,
+          ]),
+        );
+      let reply: unknown;
       if (record.state === 'firing') {
-        const fresh = checkNewIncident(record.open.incident);
-        if (fresh.fingerprint !== record.fingerprint) {
-          throw new CodedError('internal', 'recordAlert: the new incident has another fingerprint', {
-            userSafe: false,
-          });
-        }
-        newKey = key.incident(fresh.id);
-        const events = record.open.events.map(checkEvent);
-        const items = record.open.schedule.map(checkScheduled);
-        args = [
+        const fold = record.fold;
+        const firing = (id: string, json: string, score: number, hostsJson: string, tail: Arg[]): Arg[] => [
           'firing',
-          fresh.id,
-          JSON.stringify(fresh),
-          createdAtMs(fresh),
-          String(record.fold.count),
-          record.fold.firstSeen,
-          record.fold.lastSeen,
-          JSON.stringify(checkEvent(record.fold.event)),
+          id,
+          json,
+          score,
+          String(fold.count),
+          fold.firstSeen,
+          fold.lastSeen,
+          JSON.stringify(checkEvent(fold.event)),
           '',
           key.hostsPrefix,
-          record.fold.host ?? '',
+          fold.host ?? '',
           hostsCap,
-          fresh.hosts ? JSON.stringify(fresh.hosts) : '',
-          events.length,
-          ...events.flatMap((e) => [e.id, JSON.stringify(e)]),
-          items.length,
-          ...items.flatMap((i) => [i.id, String(i.dueAt), JSON.stringify(i)]),
+          hostsJson,
+          ...tail,
         ];
+        // Most alerts fold into an incident already open: send the fold alone first, and the new
+        // incident (its document, events and schedule: most of the bytes and the checks) only when
+        // the script says none is active. One round trip per fold, two per opening.
+        reply = await send(key.incident('-'), firing('', '', 0, '', [0, 0]));
+        if (asStrings('recordAlert', reply)[0] === 'absent') {
+          const fresh = checkNewIncident(record.open.incident);
+          if (fresh.fingerprint !== record.fingerprint) {
+            throw new CodedError('internal', 'recordAlert: the new incident has another fingerprint', {
+              userSafe: false,
+            });
+          }
+          const events = record.open.events.map(checkEvent);
+          const items = record.open.schedule.map(checkScheduled);
+          reply = await send(
+            key.incident(fresh.id),
+            firing(
+              fresh.id,
+              JSON.stringify(fresh),
+              createdAtMs(fresh),
+              fresh.hosts ? JSON.stringify(fresh.hosts) : '',
+              [
+                events.length,
+                ...events.flatMap((e) => [e.id, JSON.stringify(e)]),
+                items.length,
+                ...items.flatMap((i) => [i.id, String(i.dueAt), JSON.stringify(i)]),
+              ],
+            ),
+          );
+        }
       } else {
-        args = [
+        reply = await send(key.incident('-'), [
           'resolved',
           '',
           '',
@@ -253,25 +289,8 @@ export function redisIncidents(
           '',
           0,
           0,
-        ];
+        ]);
       }
-      const reply = await cmd('incidents.recordAlert', () =>
-        recordScript([
-          where,
-          key.active,
-          key.all,
-          key.dedupe(record.claim?.key ?? '-'),
-          newKey,
-          key.due,
-          key.dueData,
-          key.incidentPrefix,
-          key.eventIdsPrefix,
-          key.streamPrefix,
-          record.claim ? '1' : '0',
-          String(claimMs),
-          ...args,
-        ]),
-      );
       const [outcome, ...rest] = asStrings('recordAlert', reply);
       switch (outcome) {
         case 'duplicate':

@@ -101,7 +101,8 @@ const RECORD_ALERT = `${READ_FN}
 -- KEYS: fingerprint index, active zset, all zset, dedupe key, new incident hash, schedule due zset,
 --       schedule data hash
 -- ARGV: incident key prefix, timeline-ids prefix, stream prefix, claim 1|0, claim ttl ms,
---       state firing|resolved, new id, new json, new score, count, firstSeen, lastSeen,
+--       state firing|resolved, new id, new json ('' = fold only: answer 'absent' if none is active),
+--       new score, count, firstSeen, lastSeen,
 --       template json, resolvedAt, hosts set prefix, fold host ('' = none), distinct hosts cap,
 --       new incident's hosts json ('' = none), number of opened events N, N × (event id, json),
 --       number of schedule items M, M × (id, score, json)
@@ -148,6 +149,8 @@ if ARGV[6] == 'resolved' then
   return {'resolved', json, unpack(read(key))}
 end
 if not id then
+  -- Sent without a new incident (most alerts fold): nothing written, nothing claimed; ask for it.
+  if ARGV[8] == '' then return {'absent'} end
   if redis.call('EXISTS', KEYS[5]) == 1 then return {'id_taken'} end
   local new = ARGV[7]
   local doc = cjson.decode(ARGV[8])
