@@ -3,10 +3,10 @@ import { CodedError } from '../../domain/errors.js';
 import type { Caller } from '../../engine/ports.js';
 import {
   drillStartedText,
-  escapeMrkdwn,
   renderDrillPicker,
   renderError,
   renderHelp,
+  richMessage,
 } from '../blocks/index.js';
 import { parseEgressCommand, subcommands } from '../commands.js';
 import { afterAck, callerOf, type SlackDeps, slackReply } from '../deps.js';
@@ -20,7 +20,8 @@ export function registerCommands(app: App, deps: SlackDeps): void {
     await ack();
     // The trigger id is unique per invocation: what the command records is keyed by it.
     const by = callerOf(command.user_id, command.trigger_id);
-    const say = (text: string) => respond({ response_type: 'ephemeral', text: escapeMrkdwn(text) });
+    // Our answers quote what people typed (ids, reasons, notes): shown as typed, backticks and all.
+    const say = (text: string) => respond({ response_type: 'ephemeral', ...richMessage([text]) });
     await afterAck(deps, say, () => answer(command, by, say, respond));
   });
 

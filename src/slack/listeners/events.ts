@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { escapeMrkdwn } from '../blocks/index.js';
+import { richMessage } from '../blocks/index.js';
 import { callerOf, type SlackDeps, slackReply } from '../deps.js';
 import { postTimeline, statusLine } from './operations.js';
 
@@ -11,7 +11,7 @@ export function registerEvents(app: App, deps: SlackDeps): void {
   };
 
   app.event('app_mention', async ({ event, body, say }) => {
-    const reply = (text: string) => say({ text: escapeMrkdwn(text), thread_ts: event.thread_ts ?? event.ts });
+    const reply = (text: string) => say({ ...richMessage([text]), thread_ts: event.thread_ts ?? event.ts });
     // Slack retries an event it thinks was not received; what it records is keyed by the event id.
     const by = callerOf(event.user ?? 'unknown', eventIdOf(body));
     try {

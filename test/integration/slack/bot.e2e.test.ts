@@ -83,8 +83,23 @@ describe('the Slack bot end to end (real Bolt over HTTP, fake Slack Web API)', (
     const blocks = JSON.stringify(bot.fake.message(CHANNEL, root.ts)?.blocks);
     expect(blocks).toContain('acknowledged');
     expect(blocks).not.toContain('<!channel>');
-    const closed = await bot.slash('U0AAA', `close ${id} false positive`);
-    expect((await bot.responsesTo(closed.responseUrl))[0]).toContain('closed: false positive');
+    // What was typed is answered as typed: backticks stay backticks (rich_text text is literal), and
+    // the notification text keeps `<!channel>` inert.
+    const closed = await bot.slash(
+      'U0AAA',
+      `close ${id} false positive: ran \`curl paste.example\` <!channel>`,
+    );
+    const answer = JSON.parse((await bot.responsesTo(closed.responseUrl))[0]!) as {
+      text: string;
+      blocks: { type: string; elements: { elements: { text?: string }[] }[] }[];
+    };
+    expect(answer.blocks[0]!.type).toBe('rich_text');
+    expect(answer.blocks[0]!.elements[0]!.elements.map((e) => e.text).join('')).toBe(
+      `${id} closed: false positive: ran \`curl paste.example\` <!channel>.`,
+    );
+    expect(answer.text).toContain('ran `curl paste.example` &lt;!channel&gt;');
+    expect(JSON.stringify(answer)).not.toContain('\u02CB');
+    expect(JSON.stringify(answer)).not.toContain('ˋ');
   });
 
   it('a click from someone who is not a responder is refused ephemerally and recorded', async () => {
