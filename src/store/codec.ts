@@ -3,7 +3,7 @@ import { CodedError } from '../domain/errors.js';
 import { FoldedHosts, HOST_SAMPLE_SIZE, Incident, isActive } from '../domain/incident.js';
 import { TimelineEvent } from '../domain/timeline.js';
 import { zodIssues } from '../domain/zod-issues.js';
-import type { ScheduledItem } from './store.js';
+import type { AlertRecord, ScheduledItem } from './store.js';
 
 // What both Store implementations share: validation of what goes in and comes out, and the coded
 // errors they throw. Keeping it in one place is what lets memory and Redis pass the same contract.
@@ -299,4 +299,23 @@ export function startHeartbeat(
   );
   timer.unref?.();
   return { stop: () => clearInterval(timer) };
+}
+
+/** What a firing alert opens, checked on the way in: a new incident of the alert's fingerprint, its events and schedule. */
+export function checkOpening(record: Extract<AlertRecord, { state: 'firing' }>): {
+  incident: Incident;
+  events: TimelineEvent[];
+  schedule: ScheduledItem[];
+} {
+  const incident = checkNewIncident(record.open.incident);
+  if (incident.fingerprint !== record.fingerprint) {
+    throw new CodedError('internal', 'recordAlert: the new incident has another fingerprint', {
+      userSafe: false,
+    });
+  }
+  return {
+    incident,
+    events: record.open.events.map(checkEvent),
+    schedule: record.open.schedule.map(checkScheduled),
+  };
 }

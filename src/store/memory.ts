@@ -1,4 +1,3 @@
-import { CodedError } from '../domain/errors.js';
 import { type Incident, isActive } from '../domain/incident.js';
 import type { TimelineEvent } from '../domain/timeline.js';
 import { type Clock, systemClock } from '../observability/clock.js';
@@ -8,6 +7,7 @@ import {
   checkIncident,
   checkNewIncident,
   checkNow,
+  checkOpening,
   checkScheduled,
   closedStore,
   conflict,
@@ -184,14 +184,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): Store {
         return { outcome: 'resolved', incident: copy(held), events: [event] };
       }
       if (!held) {
-        const fresh = checkNewIncident(record.open.incident);
-        if (fresh.fingerprint !== record.fingerprint) {
-          throw new CodedError('internal', 'recordAlert: the new incident has another fingerprint', {
-            userSafe: false,
-          });
-        }
-        const events = record.open.events.map(checkEvent);
-        const items = record.open.schedule.map(checkScheduled);
+        const { incident: fresh, events, schedule: items } = checkOpening(record);
         if (incidentsById.has(fresh.id)) throw idTaken(fresh.id);
         const stored = copy(fresh);
         incidentsById.set(stored.id, stored);

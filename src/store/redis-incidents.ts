@@ -5,7 +5,7 @@ import {
   checkExpectedVersion,
   checkIncident,
   checkNewIncident,
-  checkScheduled,
+  checkOpening,
   conflict,
   corrupt,
   createdAtMs,
@@ -248,14 +248,7 @@ export function redisIncidents(
         // the script says none is active. One round trip per fold, two per opening.
         reply = await send(key.incident('-'), firing('', '', 0, '', [0, 0]));
         if (asStrings('recordAlert', reply)[0] === 'absent') {
-          const fresh = checkNewIncident(record.open.incident);
-          if (fresh.fingerprint !== record.fingerprint) {
-            throw new CodedError('internal', 'recordAlert: the new incident has another fingerprint', {
-              userSafe: false,
-            });
-          }
-          const events = record.open.events.map(checkEvent);
-          const items = record.open.schedule.map(checkScheduled);
+          const { incident: fresh, events, schedule: items } = checkOpening(record);
           reply = await send(
             key.incident(fresh.id),
             firing(
