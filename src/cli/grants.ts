@@ -2,17 +2,16 @@ import { userInfo } from 'node:os';
 import { Breakglass } from '../breakglass/service.js';
 import { type Config, loadConfig } from '../config/load.js';
 import { allowAll } from '../domain/access.js';
-import { CodedError } from '../domain/errors.js';
 import type { Grant } from '../domain/grant.js';
 import { Journal } from '../journal/journal.js';
 import { createClusterIfConfigured } from '../main.js';
 import { systemClock } from '../observability/clock.js';
 import { silentLogger } from '../observability/logger.js';
-import { createRedisStore } from '../store/redis.js';
 import type { Store } from '../store/store.js';
 import type { Io } from './io.js';
+import { withSharedStore } from './shared-store.js';
 
-// `egress-responder grants list|revoke` against the Redis that `serve` uses (REDIS_URL) and the
+// `egress-responder grants list|revoke` against the Redis that `serve` uses (REDIS_URL or the config's redis: block) and the
 // cluster in KUBECONFIG: what is granted right now, and a way to end a grant from a terminal when
 // Slack is not at hand. The CLI acts as `cli:<os user>` with every role, as the other commands do.
 
@@ -20,20 +19,8 @@ export type GrantsArgs =
   | { action: 'list'; all: boolean; format: 'text' | 'json'; config?: string | undefined }
   | { action: 'revoke'; id: string; reason: string; config?: string | undefined };
 
-async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): Promise<T> {
-  if (!config.env.redisUrl) {
-    throw new CodedError(
-      'config_invalid',
-      'REDIS_URL is not set. Grants live in the store `serve` uses: point REDIS_URL at that Redis.',
-    );
-  }
-  const store = createRedisStore({ url: config.env.redisUrl.reveal() });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
+const withStore = <T>(config: Config, fn: (store: Store) => Promise<T>): Promise<T> =>
+  withSharedStore(config, 'Grants', fn);
 
 /** `2h 05m left`, `expired 3m ago`, `request open 25m` … for the ENDS column. */
 function timeLeft(g: Grant, now: number): string {

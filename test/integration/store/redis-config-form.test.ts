@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { timelineCommand } from '../../../src/cli/timeline.js';
 import { parseConfig, readEnv } from '../../../src/config/load.js';
 import { type HostPort, parseRedisTarget } from '../../../src/domain/redis-target.js';
 import { createStore } from '../../../src/main.js';
@@ -92,6 +96,29 @@ describe('the redis: block names the Redis', () => {
       expect(owners).toEqual([await cluster.masterOf('{er}')]);
     } finally {
       await store.close();
+    }
+  });
+
+  it('the CLI reads the same Redis: `timeline` with only the config file prints what serve recorded there', async () => {
+    const yaml = `redis:\n  sentinels: ${yamlNodes(nodesOf(sentinel.url))}\n  name: ${sentinel.name}\n  commandTimeout: 5s\n`;
+    const store = storeFrom(yaml);
+    const dir = mkdtempSync(join(tmpdir(), 'egress-redis-cfg-'));
+    try {
+      await store.incidents.recordAlert(firing('inc-cli-cfg'));
+      writeFileSync(join(dir, 'egress-responder.yaml'), yaml);
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await timelineCommand(
+        { incident: 'inc-cli-cfg', format: 'json', config: join(dir, 'egress-responder.yaml') },
+        { out: (l) => out.push(l), err: (l) => err.push(l), env: {} },
+      );
+      expect([code, err]).toEqual([0, []]);
+      const exported = JSON.parse(out.join('\n')) as { incident: { id: string }; events: { id: string }[] };
+      expect(exported.incident.id).toBe('inc-cli-cfg');
+      expect(exported.events.map((e) => e.id)).toContain('inc-cli-cfg:opened');
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
