@@ -112,7 +112,7 @@ describe('loader fuzzing', () => {
           expect(
             ConfigFile.safeParse({
               ...rest,
-              intake: { ...rest.intake, retryWindow: '1s' },
+              intake: { ...rest.intake, retryWindow: '1s', requestTimeout: '1s' },
               engine: { resumeAfter: '1s', lockTtl: '1s', workEvery: '1s' },
               // Durations are read as text and kept as ms: written back as text for the round trip.
               breakglass: {
