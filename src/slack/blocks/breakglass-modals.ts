@@ -23,6 +23,7 @@ import {
   staticSelect,
   textInput,
 } from './modal.js';
+import { richText } from './rich.js';
 import type { Block } from './types.js';
 
 /** block_ids of the form's inputs (the parser reads them; errors are reported on them). */
@@ -301,6 +302,19 @@ export function renderNoticeModal(title: string, lines: readonly string[]): Moda
     title: plain(title),
     close: plain('Close'),
     blocks: [{ type: 'section', text: mrkdwn(lines.join('\n')) }],
+  });
+}
+
+/**
+ * A refusal or error in a modal: the message is shown as written (rich_text), since a user-safe
+ * error can quote what the requester typed.
+ */
+export function renderRefusalModal(title: string, message: string): ModalView {
+  return enforceModal({
+    type: 'modal',
+    title: plain(title),
+    close: plain('Close'),
+    blocks: [richText(['⚠️ ', message]) as unknown as Block],
   });
 }
 

@@ -7,6 +7,7 @@ export {
   renderExtendModal,
   renderNoticeModal,
   renderReasonModal,
+  renderRefusalModal,
   renderRequestedModal,
   renderRequestModal,
   renderReviewModal,

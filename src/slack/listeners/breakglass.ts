@@ -5,11 +5,12 @@ import type { GrantKind, GrantSpec } from '../../domain/grant.js';
 import {
   BG_BLOCKS,
   renderNoticeModal,
+  renderRefusalModal,
   renderRequestedModal,
   renderRequestModal,
   renderReviewModal,
 } from '../blocks/breakglass-modals.js';
-import { escapeInline, escapeMrkdwn } from '../blocks/escape.js';
+import { escapeInline } from '../blocks/escape.js';
 import { shortDuration } from '../blocks/format.js';
 import { ACTION_IDS, VIEW_IDS } from '../blocks/ids.js';
 import { MODAL_LIMITS } from '../blocks/modal.js';
@@ -208,9 +209,10 @@ export function registerBreakglass(app: App, deps: SlackDeps): void {
       const toView = (s: Awaited<typeof settled>) =>
         s.ok
           ? renderRequestedModal(s.value)
-          : renderNoticeModal('Not requested', [
-              `⚠️ ${escapeMrkdwn(slackReply(deps, s.error, { incident: input.incidentId, from: 'breakglass.review' }))}`,
-            ]);
+          : renderRefusalModal(
+              'Not requested',
+              slackReply(deps, s.error, { incident: input.incidentId, from: 'breakglass.review' }),
+            );
       const first = await within(settled);
       if (first) {
         await answer.send({ response_action: 'update', view: toView(first) });
@@ -234,7 +236,7 @@ export function registerBreakglass(app: App, deps: SlackDeps): void {
       await answer
         .send({
           response_action: 'update',
-          view: renderNoticeModal('Not requested', [`⚠️ ${escapeMrkdwn(message)}`]),
+          view: renderRefusalModal('Not requested', message),
         })
         .catch(() => undefined);
     }

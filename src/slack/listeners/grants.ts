@@ -7,8 +7,8 @@ import {
   renderExtendModal,
   renderNoticeModal,
   renderReasonModal,
+  renderRefusalModal,
 } from '../blocks/breakglass-modals.js';
-import { escapeInline } from '../blocks/escape.js';
 import { idText } from '../blocks/format.js';
 import { grantStatusLabels, utcText } from '../blocks/grant-text.js';
 import { ACTION_IDS, GRANT_ID, VIEW_IDS } from '../blocks/ids.js';
@@ -210,14 +210,15 @@ export function registerGrantActions(app: App, deps: SlackDeps): void {
           return;
         }
         const notice = (s: Settled<Grant> | undefined) =>
-          renderNoticeModal(
-            'Break-glass',
-            s === undefined
-              ? [`⏳ Working on ${idText(grantId)}…`]
-              : s.ok
-                ? [done(s.value)]
-                : [`⚠️ ${escapeInline(slackReply(deps, s.error, { from: callbackId, grant: grantId }))}`],
-          );
+          s !== undefined && !s.ok
+            ? renderRefusalModal(
+                'Break-glass',
+                slackReply(deps, s.error, { from: callbackId, grant: grantId }),
+              )
+            : renderNoticeModal(
+                'Break-glass',
+                s === undefined ? [`⏳ Working on ${idText(grantId)}…`] : [done(s.value)],
+              );
         await answer.send({ response_action: 'update', view: notice(outcome) });
         if (outcome) return;
         const late = await settled;
