@@ -38,23 +38,12 @@ let slack: TrappedSlack;
 /** Each replica reaches Redis through a proxy of its own, which can kill it at a command it sends. */
 let proxies: ReplicaRig['proxies'];
 
-const configYaml = (playbooks: string) =>
-  [
-    'slack:',
-    '  incidentChannel: C0INCIDENT',
-    '  responders: [U0AAA, U0BBB]',
-    '  approvers: [U0CCC, U0DDD]',
-    `playbooks: ${playbooks}`,
-    `engine: { resumeAfter: ${ENGINE.resumeAfterMs}ms, lockTtl: ${ENGINE.lockTtlMs}ms, workEvery: ${ENGINE.workEveryMs}ms }`,
-    `breakglass: { reconcileEvery: ${RECONCILE_EVERY_MS}ms }`,
-    '',
-  ].join('\n');
-
 beforeAll(async () => {
   rig = await startReplicaRig({
     tokens: REPLICAS,
     playbooks: { 'contain-test': CONTAIN_YAML },
-    config: configYaml,
+    engine: ENGINE,
+    extraConfig: [`breakglass: { reconcileEvery: ${RECONCILE_EVERY_MS}ms }`],
     name: 'breakglass-kill',
   });
   ({ kube, slack, proxies } = rig);

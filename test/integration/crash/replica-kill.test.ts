@@ -24,22 +24,11 @@ const DENY = 'quarantine-deny-egress';
 let rig: ReplicaRig;
 let kube: TrappedKube;
 
-const configYaml = (playbooks: string) =>
-  [
-    'slack:',
-    '  incidentChannel: C0INCIDENT',
-    '  responders: [U0AAA, U0BBB]',
-    '  approvers: [U0CCC, U0DDD]',
-    `playbooks: ${playbooks}`,
-    `engine: { resumeAfter: ${ENGINE.resumeAfterMs}ms, lockTtl: ${ENGINE.lockTtlMs}ms, workEvery: ${ENGINE.workEveryMs}ms }`,
-    '',
-  ].join('\n');
-
 beforeAll(async () => {
   rig = await startReplicaRig({
     tokens: REPLICAS,
     playbooks: { 'contain-test': CONTAIN_YAML },
-    config: configYaml,
+    engine: ENGINE,
     name: 'replica-kill',
   });
   kube = rig.kube;
@@ -112,8 +101,11 @@ describe('a replica killed mid-step while another runs', () => {
             p.trap = { at: 0, match, phase, delayMs: 0, fire: () => kill(token) };
         }
 
-        // The alert reaches replica-a; either replica's worker may take the run.
-        const id = await postAlert(children.get(REPLICAS[0])!, `paste-${db}.replica-kill.example.net`);
+        // The alert reaches one replica (a, then b, then a); either replica's worker may take the run.
+        const id = await postAlert(
+          children.get(REPLICAS[(db - 1) % 2]!)!,
+          `paste-${db}.replica-kill.example.net`,
+        );
         await until('a replica was killed mid-step', 20_000, async () => killed);
         const dead = children.get(killed!)!;
         expect((await dead.exited).signal).toBe('SIGKILL');

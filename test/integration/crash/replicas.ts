@@ -29,12 +29,34 @@ export interface ReplicaRig {
   close(): Promise<void>;
 }
 
+export interface EngineTimings {
+  resumeAfterMs: number;
+  lockTtlMs: number;
+  workEveryMs: number;
+}
+
+/** The config every replica runs with: the Slack roles the tests click as, the playbooks, the timings. */
+function configYaml(playbooks: string, engine: EngineTimings, extra: readonly string[]): string {
+  return [
+    'slack:',
+    '  incidentChannel: C0INCIDENT',
+    '  responders: [U0AAA, U0BBB]',
+    '  approvers: [U0CCC, U0DDD]',
+    `playbooks: ${playbooks}`,
+    `engine: { resumeAfter: ${engine.resumeAfterMs}ms, lockTtl: ${engine.lockTtlMs}ms, workEvery: ${engine.workEveryMs}ms }`,
+    ...extra,
+    '',
+  ].join('\n');
+}
+
 export interface ReplicaRigOptions {
   tokens: readonly string[];
   /** Name → YAML, written to `<dir>/playbooks/<name>.yaml`. */
   playbooks: Record<string, string>;
-  /** The config file, given the playbooks directory. */
-  config: (playbooksDir: string) => string;
+  /** The engine's timings, shortened so that a resume takes about a second. */
+  engine: EngineTimings;
+  /** More top-level config lines (e.g. `breakglass: {…}`). */
+  extraConfig?: string[];
   /** Scratch directory name prefix. */
   name: string;
 }
@@ -47,7 +69,7 @@ export async function startReplicaRig(opts: ReplicaRigOptions): Promise<ReplicaR
   mkdirSync(playbooks);
   for (const [name, yaml] of Object.entries(opts.playbooks))
     writeFileSync(join(playbooks, `${name}.yaml`), yaml);
-  writeFileSync(join(dir, 'config.yaml'), opts.config(playbooks));
+  writeFileSync(join(dir, 'config.yaml'), configYaml(playbooks, opts.engine, opts.extraConfig ?? []));
   // token null: the fake accepts every replica's own token.
   const [redis, kube, slack] = await Promise.all([
     startRedisServer(),
