@@ -1,14 +1,16 @@
 // footprint: (1) start → ready: `egress-responder serve` spawned as an operator runs it (private Redis,
 // a Slack stub) until GET /readyz answers 200, against a bare Bolt 5 app spawned until it answers
 // HTTP at all; median of 5 each, alternating. (2) RSS of serve with 1,000 open incidents of ~100
-// timeline events each (100 alerts per incident, in bodies of 100), against the bare Bolt app's RSS
-// idle. Each in its own process; figures are printed, never asserted.
+// timeline events each (100 alerts per incident, in bodies of 100), right after the fill, once the
+// playbook runs it queued have settled, and 10 s later; against the bare Bolt app's RSS idle. Each in
+// its own process; figures are printed, never asserted.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { machineFacts, table } from './harness.js';
 import { startPrivateRedis } from './private-redis.js';
 import { ALERT_TOKEN, SERVE_CONFIG, serveEnv } from './serve-env.js';
@@ -116,6 +118,25 @@ async function fill(port) {
   return refused;
 }
 
+/**
+ * Wait until no playbook run is due any more (the schedule holds only future items: SLA reminders),
+ * at most `ms`: the state "1,000 open incidents", rather than the burst of runs the fill queued.
+ */
+async function settled(redisUrl, ms) {
+  const redis = new Redis(redisUrl);
+  const t0 = Date.now();
+  try {
+    for (;;) {
+      const due = await redis.zcount('egress-responder:{er}:schedule:due', '-inf', Date.now());
+      if (due === 0) return { seconds: (Date.now() - t0) / 1000, due };
+      if (Date.now() - t0 > ms) return { seconds: (Date.now() - t0) / 1000, due };
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const range = (xs) => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`;
 
@@ -144,8 +165,12 @@ export async function run() {
     const t0 = Date.now();
     const refused = await fill(s.port);
     const fillSeconds = (Date.now() - t0) / 1000;
-    await new Promise((r) => setTimeout(r, 2000)); // let the playbook runs the incidents queued settle
-    loaded = { rss: await rssMiB(s.child.pid), refused, fillSeconds };
+    const afterFill = await rssMiB(s.child.pid);
+    // Then the playbook runs the fill queued (one per incident) settle, and the process sits idle.
+    const runs = await settled(redis.url, 120_000);
+    const settledRss = await rssMiB(s.child.pid);
+    await new Promise((r) => setTimeout(r, 10_000));
+    loaded = { rss: settledRss, afterFill, idle10: await rssMiB(s.child.pid), runs, refused, fillSeconds };
     await stop(s.child);
   } finally {
     await stub.close();
@@ -177,16 +202,28 @@ export async function run() {
           `${(median(idleRss.ours) / median(idleRss.bare)).toFixed(2)}x`,
         ],
         [
-          `RSS MiB with ${INCIDENTS} incidents × ${ALERTS_EACH} events`,
+          `RSS MiB right after the fill (runs in flight)`,
+          `${loaded.afterFill.toFixed(0)}`,
+          '-',
+          `${(loaded.afterFill / median(idleRss.bare)).toFixed(2)}x idle bare`,
+        ],
+        [
+          `RSS MiB with ${INCIDENTS} incidents × ${ALERTS_EACH} events, runs settled`,
           `${loaded.rss.toFixed(0)}`,
           '-',
           `${(loaded.rss / median(idleRss.bare)).toFixed(2)}x idle bare`,
+        ],
+        [
+          '  … and 10 s later, idle',
+          `${loaded.idle10.toFixed(0)}`,
+          '-',
+          `${(loaded.idle10 / median(idleRss.bare)).toFixed(2)}x idle bare`,
         ],
       ],
     ),
   );
   console.log(
-    `  filled in ${loaded.fillSeconds.toFixed(1)} s from 4 clients; ${loaded.refused} of ${INCIDENTS} bodies refused (non-202)`,
+    `  filled in ${loaded.fillSeconds.toFixed(1)} s from 4 clients; ${loaded.refused} of ${INCIDENTS} bodies refused (non-202); runs settled ${loaded.runs.seconds.toFixed(1)} s after (${loaded.runs.due} still due)`,
   );
   return {
     name: 'footprint',
