@@ -61,43 +61,52 @@ export function registerActions(app: App, deps: SlackDeps): void {
   const requestOf = (body: BlockAction, actionTs: string | undefined) =>
     `${body.user.id}:${actionTs ?? body.trigger_id}`;
 
-  const button = (
-    id: string,
-    handler: (incidentId: string, by: Caller, value: string) => Promise<string | undefined>,
-  ) =>
-    app.action<BlockAction<ButtonAction>>(id, async ({ ack, action, body, respond }) => {
-      await ack();
-      const value = action.value ?? '';
-      const incidentId = parseStepValue(value)?.incidentId ?? value;
-      await run(respond as Respond, incidentId, async () => {
-        await sameChannel(incidentId, body);
-        return handler(incidentId, callerOf(body.user.id, requestOf(body, action.action_ts)), value);
-      });
-    });
-
-  const stepButton = (
-    id: string,
-    handler: (incidentId: string, stepId: string, by: Caller) => Promise<string | undefined>,
-  ) =>
-    button(id, async (_incidentId, by, value) => {
+  type ButtonHandler = (incidentId: string, by: Caller, value: string) => Promise<string | undefined>;
+  const quiet = (p: Promise<unknown>) => p.then(() => undefined);
+  /** A step's button: its value names the step as well (`<incident>|<step>`). */
+  const onStep =
+    (
+      handler: (incidentId: string, stepId: string, by: Caller) => Promise<string | undefined>,
+    ): ButtonHandler =>
+    async (_incidentId, by, value) => {
       const parsed = parseStepValue(value);
       if (!parsed) return 'This button is out of date.';
       return handler(parsed.incidentId, parsed.stepId, by);
+    };
+  /**
+   * The incident's and its steps' buttons, by action id. One Bolt listener for all of them: Bolt runs
+   * every registered listener's matchers for every request, so eleven listeners cost each click
+   * eleven times the matching work before its ack.
+   */
+  const buttons: Record<string, ButtonHandler> = {
+    [ACTION_IDS.ack]: (id, by) => quiet(deps.commands.acknowledge(id, by)),
+    [ACTION_IDS.containPreview]: (id, by) => contain(deps, id, by),
+    [ACTION_IDS.falsePositive]: (id, by) => quiet(deps.commands.close(id, by, 'false positive')),
+    [ACTION_IDS.timeline]: (id, by) => postTimeline(deps, id, 'md', by),
+    [ACTION_IDS.rotate]: (id, by) => rotate(deps, id, by),
+    [ACTION_IDS.release]: (id, by) => release(deps, id, by),
+    [ACTION_IDS.releaseApprove]: (id, by) => decideRelease(deps, id, by, 'approve'),
+    [ACTION_IDS.releaseDeny]: (id, by) => decideRelease(deps, id, by, 'deny'),
+    [ACTION_IDS.confirm]: onStep((id, step, by) => quiet(deps.commands.confirm(id, step, by))),
+    [ACTION_IDS.approve]: onStep((id, step, by) => quiet(deps.commands.decide(id, step, by, 'approve'))),
+    [ACTION_IDS.deny]: onStep((id, step, by) => quiet(deps.commands.decide(id, step, by, 'deny'))),
+  };
+  const buttonIds = new RegExp(
+    `^(?:${Object.keys(buttons)
+      .map((k) => k.replace(/[.]/g, '\\.'))
+      .join('|')})$`,
+  );
+  app.action<BlockAction<ButtonAction>>({ action_id: buttonIds }, async ({ ack, action, body, respond }) => {
+    await ack();
+    const handler = Object.hasOwn(buttons, action.action_id) ? buttons[action.action_id] : undefined;
+    if (!handler) return;
+    const value = action.value ?? '';
+    const incidentId = parseStepValue(value)?.incidentId ?? value;
+    await run(respond as Respond, incidentId, async () => {
+      await sameChannel(incidentId, body);
+      return handler(incidentId, callerOf(body.user.id, requestOf(body, action.action_ts)), value);
     });
-
-  const quiet = (p: Promise<unknown>) => p.then(() => undefined);
-
-  button(ACTION_IDS.ack, (id, by) => quiet(deps.commands.acknowledge(id, by)));
-  button(ACTION_IDS.containPreview, (id, by) => contain(deps, id, by));
-  button(ACTION_IDS.falsePositive, (id, by) => quiet(deps.commands.close(id, by, 'false positive')));
-  button(ACTION_IDS.timeline, (id, by) => postTimeline(deps, id, 'md', by));
-  button(ACTION_IDS.rotate, (id, by) => rotate(deps, id, by));
-  button(ACTION_IDS.release, (id, by) => release(deps, id, by));
-  button(ACTION_IDS.releaseApprove, (id, by) => decideRelease(deps, id, by, 'approve'));
-  button(ACTION_IDS.releaseDeny, (id, by) => decideRelease(deps, id, by, 'deny'));
-  stepButton(ACTION_IDS.confirm, (id, step, by) => quiet(deps.commands.confirm(id, step, by)));
-  stepButton(ACTION_IDS.approve, (id, step, by) => quiet(deps.commands.decide(id, step, by, 'approve')));
-  stepButton(ACTION_IDS.deny, (id, step, by) => quiet(deps.commands.decide(id, step, by, 'deny')));
+  });
 
   // The drill picker's Start: the scenario id is looked up again; the click's id keys the run.
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.drillStart, async ({ ack, action, body, respond }) => {
