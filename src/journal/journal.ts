@@ -14,7 +14,8 @@ import type { Store } from '../store/store.js';
 /** Told about every newly recorded event and every stored incident change. Given at construction. */
 export interface IncidentObserver {
   onEvent?(event: TimelineEvent, incident: Incident): void | Promise<void>;
-  onIncident?(incident: Incident): void | Promise<void>;
+  /** `cause` 'fold': only intake's alert counters moved (observers may take their time to show it). */
+  onIncident?(incident: Incident, cause?: 'fold'): void | Promise<void>;
 }
 
 /** One event to record. */
@@ -81,7 +82,7 @@ export class Journal {
 
   /** Tell observers an incident changed without a compare-and-set of ours (an alert fold). */
   async changed(incident: Incident): Promise<void> {
-    await this.#notify((o) => o.onIncident?.(incident));
+    await this.#notify((o) => o.onIncident?.(incident, 'fold'));
   }
 
   /**

@@ -21,6 +21,7 @@ import {
   truncate,
 } from './blocks/index.js';
 import { slaBreachLine } from './blocks/sla.js';
+import { Coalescer } from './coalescer.js';
 import type { DrillClientFor } from './drill-clients.js';
 import { type GrantPresenterPorts, GrantThread } from './grant-presenter.js';
 import { ThreadUploader } from './uploads.js';
@@ -31,7 +32,11 @@ export interface PresenterOptions {
   /** Where drill incidents open their threads (default: `channel`). */
   drillChannel?: string;
   log: Logger;
-  /** Root-message updates within this window are coalesced into one chat.update (alert storms). */
+  /**
+   * Root-message updates within this window are coalesced into one chat.update; a change that only
+   * moves the alert counters (a fold) waits five windows, so an alert storm over many incidents stays
+   * within Slack's chat.update rate limit.
+   */
   coalesceMs?: number;
   /** How often incidents still without a thread are looked for (Slack was down when they opened). */
   sweepMs?: number;
@@ -97,8 +102,11 @@ export class SlackPresenter implements IncidentObserver {
     Pick<PresenterOptions, 'drillChannel' | 'clientFor'>;
   #ports: PresenterPorts | undefined;
   readonly #queues = new Map<string, Promise<void>>();
-  readonly #rootTimers = new Map<string, NodeJS.Timeout>();
-  readonly #stepTimers = new Map<string, NodeJS.Timeout>();
+  readonly #roots = new Coalescer((id) => this.#enqueue(id, () => this.#updateRoot(id)));
+  readonly #steps = new Coalescer((key) => {
+    const [id, step] = key.split('\u0000') as [string, string];
+    this.#enqueue(id, () => this.#renderStep(id, step));
+  });
   readonly #retries = new Map<string, { timer: NodeJS.Timeout; delay: number }>();
   #sweeper: NodeJS.Timeout | undefined;
   readonly #uploads: ThreadUploader;
@@ -195,11 +203,11 @@ export class SlackPresenter implements IncidentObserver {
         ? () => slaBreachLine(event, this.#o.responders)
         : threadLines[event.kind]?.bind(null, event);
     if (line) this.#enqueue(incident.id, () => this.#postLine(incident.id, line()));
-    this.#scheduleRoot(incident.id);
+    this.#scheduleRoot(incident.id, event.kind === 'alert.folded' ? 'counts' : 'any');
   }
 
-  onIncident(incident: Incident): void {
-    this.#scheduleRoot(incident.id);
+  onIncident(incident: Incident, cause?: 'fold'): void {
+    this.#scheduleRoot(incident.id, cause === 'fold' ? 'counts' : 'any');
   }
 
   /** Post the root message of every recent active incident that has none (Slack was down, or we were). */
@@ -227,18 +235,13 @@ export class SlackPresenter implements IncidentObserver {
     for (const r of this.#retries.values()) clearTimeout(r.timer);
     this.#retries.clear();
     for (let i = 0; i < 5; i++) {
-      for (const t of [...this.#rootTimers.values(), ...this.#stepTimers.values()]) clearTimeout(t);
-      const roots = [...this.#rootTimers.keys()];
-      const steps = [...this.#stepTimers.keys()];
-      this.#rootTimers.clear();
-      this.#stepTimers.clear();
-      for (const id of roots) this.#enqueue(id, () => this.#updateRoot(id));
-      for (const key of steps) {
+      for (const id of this.#roots.take()) this.#enqueue(id, () => this.#updateRoot(id));
+      for (const key of this.#steps.take()) {
         const [id, step] = key.split('\u0000') as [string, string];
         this.#enqueue(id, () => this.#renderStep(id, step));
       }
       await Promise.all([...this.#queues.values()]);
-      if (this.#rootTimers.size === 0 && this.#stepTimers.size === 0) return;
+      if (this.#roots.size === 0 && this.#steps.size === 0) return;
     }
   }
 
@@ -253,30 +256,12 @@ export class SlackPresenter implements IncidentObserver {
     this.#queues.set(id, next);
   }
 
-  #scheduleRoot(id: string): void {
-    if (this.#rootTimers.has(id)) return;
-    this.#rootTimers.set(
-      id,
-      setTimeout(() => {
-        this.#rootTimers.delete(id);
-        this.#enqueue(id, () => this.#updateRoot(id));
-      }, this.#o.coalesceMs),
-    );
+  #scheduleRoot(id: string, only: 'counts' | 'any' = 'any'): void {
+    this.#roots.schedule(id, only === 'counts' ? this.#o.coalesceMs * 5 : this.#o.coalesceMs);
   }
 
   #scheduleStep(id: string, step: string): void {
-    const key = `${id}\u0000${step}`;
-    if (this.#stepTimers.has(key)) return;
-    this.#stepTimers.set(
-      key,
-      setTimeout(
-        () => {
-          this.#stepTimers.delete(key);
-          this.#enqueue(id, () => this.#renderStep(id, step));
-        },
-        Math.min(250, this.#o.coalesceMs),
-      ),
-    );
+    this.#steps.schedule(`${id}\u0000${step}`, Math.min(250, this.#o.coalesceMs));
   }
 
   #root(incident: Incident) {

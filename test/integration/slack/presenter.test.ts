@@ -106,4 +106,35 @@ describe('SlackPresenter', () => {
       `:large_green_circle: Sender reports the alert resolved (alertmanager). If nothing else is open, \`/egress close ${inc.id} resolved\` closes the incident.`,
     );
   });
+
+  it('folds move the root message at most once per five windows; a status change still within one', async () => {
+    const client = new WebClient('xoxb-test', { slackApiUrl: fake.url, retryConfig: { retries: 0 } });
+    const store = createMemoryStore();
+    const presenter = new SlackPresenter({ client, channel: CHANNEL, log: silentLogger(), coalesceMs: 100 });
+    const t = testEngine({ yaml, store, observers: [presenter] });
+    presenter.start({ reader: t.engine, commands: t.engine });
+    const inc = await t.open({ mode: 'hard', playbook: { id: 'notify-test', file: 'n.yaml' } });
+    await t.journal.record({ incident: inc, kind: 'incident.opened', summary: 'opened', key: 'opened' });
+    await presenter.flush();
+    const rootUpdates = () => fake.callsTo('chat.update').filter((c) => c.body.ts === roots()[0]!.ts).length;
+    const before = rootUpdates();
+    // 30 folds in 300 ms (intake tells the journal with journal.changed): one update, after ~500 ms.
+    for (let i = 0; i < 30; i++) {
+      await t.journal.changed(await t.engine.get(inc.id));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(rootUpdates()).toBe(before);
+    await eventually(() => (rootUpdates() === before + 1 ? true : undefined), 'the folds shown', 2000);
+    // A status change is shown within one window, folds or not.
+    await t.journal.changed(await t.engine.get(inc.id));
+    const acked = await t.engine.acknowledge(inc.id, { actor: 'slack:U0AAA' });
+    expect(acked.commander).toBe('slack:U0AAA');
+    const t0 = Date.now();
+    await eventually(
+      () => (rootUpdates() === before + 2 ? true : undefined),
+      'the status change shown',
+      2000,
+    );
+    expect(Date.now() - t0).toBeLessThan(400);
+  });
 });
