@@ -33,9 +33,10 @@ export interface PresenterOptions {
   drillChannel?: string;
   log: Logger;
   /**
-   * Root-message updates within this window are coalesced into one chat.update; a change that only
-   * moves the alert counters (a fold) waits five windows, so an alert storm over many incidents stays
-   * within Slack's chat.update rate limit.
+   * Root-message updates within this window are coalesced into one chat.update. A change that only
+   * moves the alert counters (a fold) waits 5 windows, or one per root update already waiting (up to
+   * 60), so an alert storm over many incidents stays near one chat.update per window in all: Slack
+   * rate-limits the method, and a 429 pauses every call of the client.
    */
   coalesceMs?: number;
   /** How often incidents still without a thread are looked for (Slack was down when they opened). */
@@ -257,7 +258,10 @@ export class SlackPresenter implements IncidentObserver {
   }
 
   #scheduleRoot(id: string, only: 'counts' | 'any' = 'any'): void {
-    this.#roots.schedule(id, only === 'counts' ? this.#o.coalesceMs * 5 : this.#o.coalesceMs);
+    // Counts alone wait one window per root update already waiting (5 to 60): however many incidents
+    // fold at once, they move their roots about once a window in all, not once a window each.
+    const windows = only === 'counts' ? Math.min(60, Math.max(5, this.#roots.size)) : 1;
+    this.#roots.schedule(id, this.#o.coalesceMs * windows);
   }
 
   #scheduleStep(id: string, step: string): void {

@@ -137,4 +137,36 @@ describe('SlackPresenter', () => {
     );
     expect(Date.now() - t0).toBeLessThan(400);
   });
+
+  it('many incidents folding at once move their roots about once a window in all, not once each', async () => {
+    const client = new WebClient('xoxb-test', { slackApiUrl: fake.url, retryConfig: { retries: 0 } });
+    const store = createMemoryStore();
+    const presenter = new SlackPresenter({ client, channel: CHANNEL, log: silentLogger(), coalesceMs: 50 });
+    const t = testEngine({ yaml, store, observers: [presenter] });
+    presenter.start({ reader: t.engine, commands: t.engine });
+    const incidents: Incident[] = [];
+    for (let i = 0; i < 20; i++) {
+      const inc = await t.open({ mode: 'hard', playbook: { id: 'notify-test', file: 'n.yaml' } });
+      await t.journal.record({ incident: inc, kind: 'incident.opened', summary: 'opened', key: 'opened' });
+      incidents.push(inc);
+    }
+    await presenter.flush();
+    const before = fake.callsTo('chat.update').length;
+    // 1.5 s of folds into all 20, each every 20 ms. One window each would be 20 updates every 250 ms
+    // (about 120); one window in all is about 30.
+    const until = Date.now() + 1500;
+    while (Date.now() < until) {
+      for (const inc of incidents) await t.journal.changed(inc);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const updates = fake.callsTo('chat.update').length - before;
+    expect(updates).toBeGreaterThan(0);
+    expect(updates).toBeLessThan(60);
+    // Nothing is lost: a flush shows every incident's latest state.
+    await presenter.flush();
+    for (const inc of incidents) {
+      const root = roots().find((m) => JSON.stringify(m.blocks).includes(inc.id));
+      expect(root).toBeDefined();
+    }
+  });
 });
