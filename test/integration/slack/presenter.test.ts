@@ -27,10 +27,10 @@ describe('SlackPresenter', () => {
   });
   afterEach(() => fake.close());
 
-  function setup() {
+  function setup(coalesceMs = 10) {
     const client = new WebClient('xoxb-test', { slackApiUrl: fake.url, retryConfig: { retries: 0 } });
     const store = createMemoryStore();
-    const presenter = new SlackPresenter({ client, channel: CHANNEL, log: silentLogger(), coalesceMs: 10 });
+    const presenter = new SlackPresenter({ client, channel: CHANNEL, log: silentLogger(), coalesceMs });
     const t = testEngine({ yaml, store, observers: [presenter] });
     const opened = (inc: Incident) =>
       t.journal.record({ incident: inc, kind: 'incident.opened', summary: 'opened', key: 'opened' });
@@ -108,11 +108,8 @@ describe('SlackPresenter', () => {
   });
 
   it('folds move the root message at most once per five windows; a status change still within one', async () => {
-    const client = new WebClient('xoxb-test', { slackApiUrl: fake.url, retryConfig: { retries: 0 } });
-    const store = createMemoryStore();
-    const presenter = new SlackPresenter({ client, channel: CHANNEL, log: silentLogger(), coalesceMs: 100 });
-    const t = testEngine({ yaml, store, observers: [presenter] });
-    presenter.start({ reader: t.engine, commands: t.engine });
+    const { t, presenter, start } = setup(100);
+    start();
     const inc = await t.open({ mode: 'hard', playbook: { id: 'notify-test', file: 'n.yaml' } });
     await t.journal.record({ incident: inc, kind: 'incident.opened', summary: 'opened', key: 'opened' });
     await presenter.flush();
@@ -139,11 +136,8 @@ describe('SlackPresenter', () => {
   });
 
   it('many incidents folding at once move their roots about once a window in all, not once each', async () => {
-    const client = new WebClient('xoxb-test', { slackApiUrl: fake.url, retryConfig: { retries: 0 } });
-    const store = createMemoryStore();
-    const presenter = new SlackPresenter({ client, channel: CHANNEL, log: silentLogger(), coalesceMs: 50 });
-    const t = testEngine({ yaml, store, observers: [presenter] });
-    presenter.start({ reader: t.engine, commands: t.engine });
+    const { t, presenter, start } = setup(50);
+    start();
     const incidents: Incident[] = [];
     for (let i = 0; i < 20; i++) {
       const inc = await t.open({ mode: 'hard', playbook: { id: 'notify-test', file: 'n.yaml' } });

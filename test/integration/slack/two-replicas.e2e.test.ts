@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trapCluster } from '../../builders/additive-trap.js';
+import { CONTAIN_YAML } from '../../builders/breakglass.js';
 import { type FakeKubeApi, seedDeployment, startFakeKubeApi } from '../../fakes/kube-api/index.js';
 import { type FakeSlackApi, startFakeSlackApi } from '../../fakes/slack-api/index.js';
 import { redisUrl, testRedisClient } from '../../support/redis.js';
@@ -14,20 +15,8 @@ import { type Bot, bootBot, CHANNEL, egressAlert, eventually, tickAll } from '..
 // lands on the other replica is dropped there, and a button pressed on both at once acts once.
 
 const DB = 12; // a database of its own: the replicas use the default key prefix
-const PLAYBOOK = `
-id: two-replicas
-title: Two replicas
-match: {}
-priority: 1
-mode: hard
-steps:
-  - id: contain
-    title: Contain
-    sets_status: { success: contained, incomplete: containment_incomplete }
-    actions:
-      - uses: k8s.quarantine
-      - uses: k8s.deny-egress
-  - id: triage
+// The break-glass tests' hard-mode containment, then a triage step that waits for people with a 1 s SLA.
+const PLAYBOOK = `${CONTAIN_YAML}  - id: triage
     title: Triage
     sla: 1s
     actions:
