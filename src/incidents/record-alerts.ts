@@ -247,17 +247,9 @@ async function recordOne(
   };
   const newId = deps.newId ?? (() => newIncidentId(now));
   for (let attempt = 1; ; attempt++) {
-    const open = opening(
-      deps,
-      alert,
-      verdict,
-      folding,
-      newId(),
-      now,
-      opts.drill ?? false,
-      fp,
-      opts.drillScenario,
-    );
+    // Built only if the store finds no active incident to fold into (a fresh id each attempt).
+    const open = () =>
+      opening(deps, alert, verdict, folding, newId(), now, opts.drill ?? false, fp, opts.drillScenario);
     try {
       return await deps.store.incidents.recordAlert({
         fingerprint: fp,

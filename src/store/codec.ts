@@ -3,7 +3,7 @@ import { CodedError } from '../domain/errors.js';
 import { FoldedHosts, HOST_SAMPLE_SIZE, Incident, isActive } from '../domain/incident.js';
 import { TimelineEvent } from '../domain/timeline.js';
 import { zodIssues } from '../domain/zod-issues.js';
-import type { AlertRecord, ScheduledItem } from './store.js';
+import type { AlertOpening, AlertRecord, ScheduledItem } from './store.js';
 
 // What both Store implementations share: validation of what goes in and comes out, and the coded
 // errors they throw. Keeping it in one place is what lets memory and Redis pass the same contract.
@@ -302,12 +302,9 @@ export function startHeartbeat(
 }
 
 /** What a firing alert opens, checked on the way in: a new incident of the alert's fingerprint, its events and schedule. */
-export function checkOpening(record: Extract<AlertRecord, { state: 'firing' }>): {
-  incident: Incident;
-  events: TimelineEvent[];
-  schedule: ScheduledItem[];
-} {
-  const incident = checkNewIncident(record.open.incident);
+export function checkOpening(record: Extract<AlertRecord, { state: 'firing' }>): AlertOpening {
+  const open = record.open();
+  const incident = checkNewIncident(open.incident);
   if (incident.fingerprint !== record.fingerprint) {
     throw new CodedError('internal', 'recordAlert: the new incident has another fingerprint', {
       userSafe: false,
@@ -315,7 +312,7 @@ export function checkOpening(record: Extract<AlertRecord, { state: 'firing' }>):
   }
   return {
     incident,
-    events: record.open.events.map(checkEvent),
-    schedule: record.open.schedule.map(checkScheduled),
+    events: open.events.map(checkEvent),
+    schedule: open.schedule.map(checkScheduled),
   };
 }

@@ -19,7 +19,7 @@ import {
 } from './codec.js';
 import { asStrings, type RedisConnection, unexpected } from './redis-connection.js';
 import { type Arg, READ_WIDTH } from './redis-scripts.js';
-import type { IncidentStore } from './store.js';
+import type { AlertOpening, IncidentStore } from './store.js';
 import { ValidatedDocuments } from './validated-documents.js';
 
 /** The Redis keys the incident scripts are given (see redis.ts for the layout). */
@@ -225,6 +225,7 @@ export function redisIncidents(
           ]),
         );
       let reply: unknown;
+      let opening: AlertOpening | undefined;
       if (record.state === 'firing') {
         const fold = record.fold;
         const firing = (id: string, json: string, score: number, hostsJson: string, tail: Arg[]): Arg[] => [
@@ -248,7 +249,8 @@ export function redisIncidents(
         // the script says none is active. One round trip per fold, two per opening.
         reply = await send(key.incident('-'), firing('', '', 0, '', [0, 0]));
         if (asStrings('recordAlert', reply)[0] === 'absent') {
-          const { incident: fresh, events, schedule: items } = checkOpening(record);
+          opening = checkOpening(record);
+          const { incident: fresh, events, schedule: items } = opening;
           reply = await send(
             key.incident(fresh.id),
             firing(
@@ -291,14 +293,10 @@ export function redisIncidents(
         case 'ignored':
           return { outcome };
         case 'id_taken':
-          throw idTaken(record.state === 'firing' ? record.open.incident.id : '-');
+          throw idTaken(opening?.incident.id ?? '-');
         case 'opened': {
-          if (record.state !== 'firing') break;
-          return {
-            outcome,
-            incident: checkNewIncident(record.open.incident),
-            events: record.open.events.map(checkEvent),
-          };
+          if (!opening) break;
+          return { outcome, incident: opening.incident, events: opening.events };
         }
         case 'folded':
         case 'resolved': {

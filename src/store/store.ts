@@ -13,6 +13,13 @@ import type { TimelineEvent } from '../domain/timeline.js';
  * beside the incident document and overlaid on every read, so folds never bump the incident's
  * version and never conflict with the engine's compare-and-set updates.
  */
+/** A new incident as an alert would open it: its document, first events and queued schedule items. */
+export interface AlertOpening {
+  incident: Incident;
+  events: TimelineEvent[];
+  schedule: ScheduledItem[];
+}
+
 export type AlertRecord = {
   fingerprint: string;
   /** Claimed last, and only when something was recorded; seen before → `duplicate`, nothing changes. */
@@ -21,10 +28,11 @@ export type AlertRecord = {
   | {
       state: 'firing';
       /**
-       * Stored (version 0) when no active incident holds the fingerprint. Its `hosts.sample`, if any,
-       * seeds the set of distinct hosts the folds are counted against.
+       * What is stored (version 0) when no active incident holds the fingerprint; called only then,
+       * at most once per recordAlert (most alerts fold, and building a new incident is not free). Its
+       * `hosts.sample`, if any, seeds the set of distinct hosts the folds are counted against.
        */
-      open: { incident: Incident; events: TimelineEvent[]; schedule: ScheduledItem[] };
+      open: () => AlertOpening;
       /**
        * Otherwise added to the active incident; `event` is a template: the store gives it the id
        * `<incident>:alert:<n>`, the incident's id, `details.count` = the new count, and replaces

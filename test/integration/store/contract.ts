@@ -323,7 +323,7 @@ export function describeStoreContract(
           fingerprint: incident.fingerprint,
           ...(over.claim ? { claim: { key: over.claim, ttlMs: 60_000 } } : {}),
           state: 'firing',
-          open: {
+          open: () => ({
             incident,
             events: [
               aTimelineEvent({
@@ -335,7 +335,7 @@ export function describeStoreContract(
             schedule: [
               { id: `advance:${incident.id}`, dueAt: 5, data: { kind: 'advance', incidentId: incident.id } },
             ],
-          },
+          }),
           fold: {
             count: over.count ?? 1,
             firstSeen: at(over.seen ?? 0),

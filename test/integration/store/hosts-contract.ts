@@ -31,13 +31,13 @@ function alertTo(
     fingerprint: FP,
     ...(opts.claim ? { claim: { key: opts.claim, ttlMs: 60_000 } } : {}),
     state: 'firing',
-    open: {
+    open: () => ({
       incident,
       events: [
         aTimelineEvent({ id: `${incident.id}:opened`, incidentId: incident.id, kind: 'incident.opened' }),
       ],
       schedule: [],
-    },
+    }),
     fold: {
       count: 1,
       firstSeen: AT,

@@ -51,11 +51,11 @@ function firing(id: string): AlertRecord {
   return {
     fingerprint: incident.fingerprint,
     state: 'firing',
-    open: {
+    open: () => ({
       incident,
       events: [aTimelineEvent({ id: `${id}:opened`, incidentId: id, kind: 'incident.opened' })],
       schedule: [],
-    },
+    }),
     fold: {
       count: 1,
       firstSeen: incident.firstSeen,
