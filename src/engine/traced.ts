@@ -12,23 +12,20 @@ export function traceRunners(steps: StepRunner, actions: ActionRunner): void {
   steps.run = (incident, step, actor) =>
     inIncidentSpan('playbook.step', incident, { step: step.id }, () => run(incident, step, actor));
 
-  // Plans are computed side by side (they only read), each in its own span and log context.
-  const preparePlan = actions.preparePlan.bind(actions);
-  actions.preparePlan = (incident, step, ref, actor) =>
-    inIncidentSpan(
-      'action.plan',
-      incident,
-      { step: step.id, action: ref.id ?? ref.uses, phase: 'plan' },
-      () => preparePlan(incident, step, ref, actor),
-    );
-  const apply = actions.apply.bind(actions);
-  actions.apply = (incident, step, ref, actor) =>
-    inIncidentSpan(
-      'action.apply',
-      incident,
-      { step: step.id, action: ref.id ?? ref.uses, phase: 'apply' },
-      () => apply(incident, step, ref, actor),
-    );
+  // Plans are computed side by side (they only read), each in its own span and log context; apply
+  // (which verifies) and revert are the calls that change the cluster.
+  const phase =
+    <T>(
+      name: string,
+      phaseName: 'plan' | 'apply',
+      fn: (...a: Parameters<ActionRunner['apply']>) => Promise<T>,
+    ) =>
+    (...[incident, step, ref, actor]: Parameters<ActionRunner['apply']>): Promise<T> =>
+      inIncidentSpan(name, incident, { step: step.id, action: ref.id ?? ref.uses, phase: phaseName }, () =>
+        fn(incident, step, ref, actor),
+      );
+  actions.preparePlan = phase('action.plan', 'plan', actions.preparePlan.bind(actions));
+  actions.apply = phase('action.apply', 'apply', actions.apply.bind(actions));
   const revert = actions.revert.bind(actions);
   actions.revert = (incident, step, key, actor) =>
     inIncidentSpan('action.revert', incident, { step: step.id, action: key, phase: 'revert' }, () =>

@@ -26,11 +26,11 @@ export class Coalescer {
     return this.#pending.size;
   }
 
-  /** Cancel every pending key and return them (to be run now: flush, shutdown). */
-  take(): string[] {
+  /** Run every pending key now instead of at its time (flush, shutdown). */
+  fireNow(): void {
     const keys = [...this.#pending.keys()];
     for (const p of this.#pending.values()) clearTimeout(p.timer);
     this.#pending.clear();
-    return keys;
+    for (const key of keys) this.fire(key);
   }
 }

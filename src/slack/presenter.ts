@@ -236,11 +236,8 @@ export class SlackPresenter implements IncidentObserver {
     for (const r of this.#retries.values()) clearTimeout(r.timer);
     this.#retries.clear();
     for (let i = 0; i < 5; i++) {
-      for (const id of this.#roots.take()) this.#enqueue(id, () => this.#updateRoot(id));
-      for (const key of this.#steps.take()) {
-        const [id, step] = key.split('\u0000') as [string, string];
-        this.#enqueue(id, () => this.#renderStep(id, step));
-      }
+      this.#roots.fireNow();
+      this.#steps.fireNow();
       await Promise.all([...this.#queues.values()]);
       if (this.#roots.size === 0 && this.#steps.size === 0) return;
     }
