@@ -1,12 +1,12 @@
 import type { RequestListener } from 'node:http';
-import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
-import { WebClient } from '@slack/web-api';
+import { LogLevel, WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { AccessPolicy } from '../domain/access.js';
 import { CodedError } from '../domain/errors.js';
 import type { Incident } from '../domain/incident.js';
 import type { SlackRateLimit } from '../domain/slack-rate-limit.js';
 import type { DrillStarter, EngineCommands, IncidentReader } from '../engine/ports.js';
+import { App, HTTPReceiver } from './bolt.js';
 import { ViewSeal } from './breakglass/seal.js';
 import { countingFetch, type SlackErrorSink } from './counting-fetch.js';
 import type { GrantPorts, SlackDeps } from './deps.js';
