@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 // The kill suite runs `serve` as a real process, so it needs compiled code, while jest itself runs on
 // src/. Building into the shared dist/ would race with whoever else builds or benchmarks there, so the
 // suite builds a private snapshot of the package instead: dist/ compiled from the src/ of this
-// checkout, next to copies of bin/ and playbooks/ and a link to node_modules. Snapshots are cached
+// checkout and bundled as `npm run build` does, next to copies of bin/ and playbooks/ and a link to node_modules. Snapshots are cached
 // under the OS temp dir by a hash of what goes into them, so a re-run with unchanged src/ starts at
 // once.
 
@@ -44,6 +44,7 @@ function inputsHash(repo: string): string {
     join(repo, 'package.json'),
     join(repo, 'tsconfig.json'),
     join(repo, 'tsconfig.build.json'),
+    join(repo, 'scripts', 'bundle.mjs'),
   ];
   for (const f of files) {
     h.update(relative(repo, f));
@@ -96,6 +97,8 @@ export async function builtPackage(repo: string): Promise<BuiltPackage> {
       // tsc emits despite type errors; without an entry point there is nothing to run.
       if (!existsSync(join(staging, 'dist', 'cli', 'index.js'))) throw new Error(`tsc failed:\n${warnings}`);
     }
+    // bin/ runs the bundle, as `npm run build` makes it.
+    await run(process.execPath, [join(repo, 'scripts', 'bundle.mjs'), join(staging, 'dist')], { cwd: repo });
     cpSync(join(repo, 'bin'), join(staging, 'bin'), { recursive: true });
     cpSync(join(repo, 'playbooks'), join(staging, 'playbooks'), { recursive: true });
     cpSync(join(repo, 'package.json'), join(staging, 'package.json'));

@@ -64,6 +64,21 @@ describe('deploy/Dockerfile', () => {
     expect(copies.some((c) => /^src\b/.test(c))).toBe(false);
   });
 
+  it('gives the build stage every file `npm run build` reads, and the build context lets them in', () => {
+    const pkg = JSON.parse(readFileSync(join(deployDir, '..', 'package.json'), 'utf8')) as {
+      scripts: { build: string };
+    };
+    const build = all.find((s) => s.name === 'build')!;
+    const copied = ops(build, 'COPY').join(' ');
+    const ignore = readFileSync(join(deployDir, 'Dockerfile.dockerignore'), 'utf8');
+    const named = pkg.scripts.build.match(/[\w./-]+\.(?:json|mjs)\b/g) ?? [];
+    expect(named).toContain('scripts/bundle.mjs');
+    for (const file of named) {
+      expect(copied).toContain(file);
+      expect(ignore).toContain(`!${file}`);
+    }
+  });
+
   it('says why node as PID 1 is enough (the signal handlers of serve)', () => {
     expect(text).toMatch(/PID 1/);
     expect(readFileSync(join(deployDir, '..', 'src', 'cli', 'serve.ts'), 'utf8')).toMatch(
