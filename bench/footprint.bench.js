@@ -2,7 +2,7 @@
 // a Slack stub) until GET /readyz answers 200, against a bare Bolt 5 app spawned until it answers
 // HTTP at all; median of 5 each, alternating. (2) RSS of serve with 1,000 open incidents of ~100
 // timeline events each (100 alerts per incident, in bodies of 100), right after the fill, once the
-// playbook runs it queued have settled, and 10 s later; against the bare Bolt app's RSS idle. Each in
+// playbook runs it queued have settled, and 10 s and 30 s later; against the bare Bolt app's RSS idle. Each in
 // its own process; figures are printed, never asserted.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -88,6 +88,12 @@ async function rssMiB(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
 }
 
+/** serve's V8 heap in use, in MiB, from its own /metrics (live objects plus garbage not yet collected). */
+async function heapMiB(port) {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return Number(/^egress_responder_nodejs_heap_size_used_bytes (\S+)$/m.exec(text)[1]) / 2 ** 20;
+}
+
 async function fill(port) {
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${ALERT_TOKEN}` };
   let next = 0;
@@ -165,12 +171,17 @@ export async function run() {
     const t0 = Date.now();
     const refused = await fill(s.port);
     const fillSeconds = (Date.now() - t0) / 1000;
-    const afterFill = await rssMiB(s.child.pid);
-    // Then the playbook runs the fill queued (one per incident) settle, and the process sits idle.
+    const sample = async () => ({ rss: await rssMiB(s.child.pid), heap: await heapMiB(s.port) });
+    const afterFill = await sample();
+    // Then the playbook runs the fill queued (one per incident) settle, and the process sits idle
+    // (serve's memory reducer collects once it has been quiet for a while: src/server/memory-reducer.ts).
     const runs = await settled(redis.url, 120_000);
-    const settledRss = await rssMiB(s.child.pid);
+    const settledAt = await sample();
     await new Promise((r) => setTimeout(r, 10_000));
-    loaded = { rss: settledRss, afterFill, idle10: await rssMiB(s.child.pid), runs, refused, fillSeconds };
+    const idle10 = await sample();
+    await new Promise((r) => setTimeout(r, 20_000));
+    const idle30 = await sample();
+    loaded = { settled: settledAt, afterFill, idle10, idle30, runs, refused, fillSeconds };
     await stop(s.child);
   } finally {
     await stub.close();
@@ -201,24 +212,17 @@ export async function run() {
           `${median(idleRss.bare).toFixed(0)} (${range(idleRss.bare)})`,
           `${(median(idleRss.ours) / median(idleRss.bare)).toFixed(2)}x`,
         ],
-        [
-          `RSS MiB right after the fill (runs in flight)`,
-          `${loaded.afterFill.toFixed(0)}`,
+        ...[
+          ['RSS MiB right after the fill (runs in flight)', loaded.afterFill],
+          [`RSS MiB with ${INCIDENTS} incidents × ${ALERTS_EACH} events, runs settled`, loaded.settled],
+          ['  … and 10 s later, idle', loaded.idle10],
+          ['  … and 30 s later, idle', loaded.idle30],
+        ].map(([label, at]) => [
+          `${label} (V8 heap in use MiB)`,
+          `${at.rss.toFixed(0)} (${at.heap.toFixed(0)})`,
           '-',
-          `${(loaded.afterFill / median(idleRss.bare)).toFixed(2)}x idle bare`,
-        ],
-        [
-          `RSS MiB with ${INCIDENTS} incidents × ${ALERTS_EACH} events, runs settled`,
-          `${loaded.rss.toFixed(0)}`,
-          '-',
-          `${(loaded.rss / median(idleRss.bare)).toFixed(2)}x idle bare`,
-        ],
-        [
-          '  … and 10 s later, idle',
-          `${loaded.idle10.toFixed(0)}`,
-          '-',
-          `${(loaded.idle10 / median(idleRss.bare)).toFixed(2)}x idle bare`,
-        ],
+          `${(at.rss / median(idleRss.bare)).toFixed(2)}x idle bare`,
+        ]),
       ],
     ),
   );
@@ -233,7 +237,10 @@ export async function run() {
         case: 'start → ready',
         summary: `${median(ready.ours).toFixed(0)} ms, ${(median(ready.ours) / median(ready.bare)).toFixed(2)}x the bare Bolt app`,
       },
-      { case: `RSS at ${INCIDENTS}×${ALERTS_EACH}`, summary: `${loaded.rss.toFixed(0)} MiB` },
+      {
+        case: `RSS at ${INCIDENTS}×${ALERTS_EACH}`,
+        summary: `${loaded.settled.rss.toFixed(0)} MiB settled, ${loaded.idle30.rss.toFixed(0)} MiB 30 s later`,
+      },
     ],
   };
 }

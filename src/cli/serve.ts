@@ -2,6 +2,7 @@ import { loadConfig } from '../config/load.js';
 import { startServer } from '../main.js';
 import { createLogger } from '../observability/logger.js';
 import { startTracing } from '../observability/tracing-sdk.js';
+import { startMemoryReducer } from '../server/memory-reducer.js';
 import { installProcessGuards } from '../server/process-guard.js';
 import type { Io } from './io.js';
 
@@ -15,6 +16,8 @@ export async function serveCommand(args: { config?: string }, io: Io): Promise<n
   // Before anything that makes spans; nothing is loaded unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
   const tracing = await startTracing(io.env, log);
   const running = await startServer(config, log);
+  // After an alert storm, give the heap's garbage back once things are quiet (memory-reducer.ts).
+  const reducer = startMemoryReducer(log);
   // Listen for the signals before saying we listen: a SIGTERM sent the moment the line is read (a
   // supervisor, a test) must find the handler, not the default action that kills with no shutdown.
   const signalled = new Promise<void>((resolve) => {
@@ -34,6 +37,7 @@ export async function serveCommand(args: { config?: string }, io: Io): Promise<n
   deadline.unref();
   log.info({ drainMs: drain }, 'shutting down: readiness is 503 from now on');
   running.drain();
+  reducer.stop();
   await new Promise((r) => setTimeout(r, drain));
   await running.close();
   await tracing?.shutdown();
