@@ -14,6 +14,18 @@ describe('fingerprint: the same anomaly', () => {
     expect(fingerprint(anAlert())).toBe('045b99790e628ccf');
   });
 
+  it('gives the same answers past the cap of digests it remembers (5,000 anomalies, twice)', () => {
+    const alerts = Array.from({ length: 5000 }, (_, i) =>
+      anAlert({
+        destination: { type: 'ip', name: `198.51.${i >> 8}.${i & 255}`, port: 443, protocol: 'tcp' },
+      }),
+    );
+    const first = alerts.map((a) => fingerprint(a));
+    expect(new Set(first).size).toBe(5000);
+    expect(alerts.map((a) => fingerprint(a))).toEqual(first);
+    expect(fingerprint(anAlert())).toBe('045b99790e628ccf');
+  });
+
   it('ignores times, counts, request and trace ids, state, origin, summary, decision and extra', () => {
     const base = fingerprint(anAlert());
     expect(
