@@ -1,6 +1,6 @@
 // `node scripts/bundle.mjs <dist>`: the CLI that tsc compiled into <dist>/, bundled with esbuild into
 // <dist>/bundle/, which bin/egress-responder.js runs. Why: Node resolves, reads and links every ES module
-// file on its own; for our ~260 files that was about 220 ms of `serve`'s 1 s start-up, and a restarted
+// file on its own; for our ~260 files that was about 200 ms of `serve`'s 1 s start-up, and a restarted
 // pod mid-incident is not ready until it is done. Only our code is bundled: packages stay imports of
 // node_modules (`packages: 'external'`), so pino's worker threads, Bolt's files and the lazily loaded
 // Kubernetes client behave exactly as they do unbundled. Code imported with `import()` (the Kubernetes
