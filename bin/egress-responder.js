@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 const entry = new URL('../dist/bundle/index.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
-  process.stderr.write('egress-responder: dist/bundle/ is missing; run `npm ci` (or `npm run build`) first.\n');
+  process.stderr.write(
+    'egress-responder: dist/bundle/ is missing; run `npm ci` (or `npm run build`) first.\n',
+  );
   process.exit(2);
 }
 // `egress-responder … | head` closes the pipe early: that is the reader's choice, not an error.
