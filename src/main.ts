@@ -36,6 +36,7 @@ import { createHttpServer } from './server/http.js';
 import { createSlackGuard } from './server/slack-guard.js';
 import { expandUserGroups, type RoleLists } from './slack/access.js';
 import type { SlackApp } from './slack/app.js';
+import { unansweredRequests } from './slack/work-queue.js';
 import { createMemoryStore } from './store/memory.js';
 import { createRedisStore } from './store/redis.js';
 import type { Store } from './store/store.js';
@@ -250,6 +251,7 @@ export async function startServer(
   const found = await loadScenarios(config.drills);
   for (const err of found.errors) log.warn({ err: err.describe() }, 'drill scenario not loaded');
   const { createSlackApp } = await import('./slack/app.js');
+  const unanswered = unansweredRequests();
   const slack = await createSlackApp({
     botToken: config.env.slackBotToken!.reveal(),
     signingSecret: config.env.slackSigningSecret!.reveal(),
@@ -260,7 +262,11 @@ export async function startServer(
     responders: slackConfig.responders,
     log,
     onApiError: (method, error) => metrics.inc('slack_api_errors_total', { method, error }),
-    workQueue: { concurrency: slackConfig.work.concurrency, maxQueued: slackConfig.work.queue },
+    workQueue: {
+      concurrency: slackConfig.work.concurrency,
+      maxQueued: slackConfig.work.queue,
+      holdWhile: unanswered.any,
+    },
     ...(opts.coalesceMs !== undefined ? { coalesceMs: opts.coalesceMs } : {}),
     ...(opts.slackRetries !== undefined ? { retries: opts.slackRetries } : {}),
     drillRateLimit: slackRateLimitFrom(() => found.scenarios),
@@ -363,6 +369,7 @@ export async function startServer(
     ...(slack.http
       ? {
           slack: slack.http,
+          onSlackRequest: unanswered.arrived,
           slackGuard: createSlackGuard({
             signingSecret: config.env.slackSigningSecret!.reveal(),
             claim: (key, ttlMs) => store.dedupe.claim(key, ttlMs),

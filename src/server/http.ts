@@ -35,6 +35,11 @@ export interface HttpServerDeps {
    * the body it read is handed to Bolt as `req.rawBody`. Logs its own refusals (one line each).
    */
   slackGuard?: SlackGuard;
+  /**
+   * Told when a Slack request arrives; what it returns is called once when the request is answered
+   * (or its connection closed). The work queued after acks waits while any are unanswered.
+   */
+  onSlackRequest?: () => () => void;
   /** Readiness beyond the store: config loaded, Slack connected … */
   ready?: () => string | undefined;
 }
@@ -135,6 +140,9 @@ export function createHttpServer(deps: HttpServerDeps): Server {
         res.once('finish', () =>
           deps.metrics.observe('slack_ack_seconds', (performance.now() - start) / 1000),
         );
+        // 'close' comes once per response, after 'finish' or on an aborted connection.
+        const answered = deps.onSlackRequest?.();
+        if (answered) res.once('close', answered);
         if (deps.slackGuard) {
           const verdict = await deps.slackGuard(req);
           if (!verdict.ok) {

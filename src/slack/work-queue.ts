@@ -10,7 +10,21 @@ export interface WorkQueueOptions {
   concurrency: number;
   /** How many may wait beyond those; one more is shed. */
   maxQueued: number;
+  /**
+   * True while Slack requests are still waiting for their ack (the server counts them): no new work
+   * starts then, for at most HOLD_MAX_MS at a time, so a burst's acks are not written behind the
+   * work of the acks before them.
+   */
+  holdWhile?: () => boolean;
 }
+
+/**
+ * The longest new work waits for acks; after such a wait it runs unheld as long again, so a steady
+ * stream of requests shares the loop with their work instead of starving it.
+ */
+export const HOLD_MAX_MS = 250;
+/** How often held work looks again. */
+const HOLD_POLL_MS = 2;
 
 export interface WorkQueue {
   /** Run `work` in its turn, or return false at once when the queue is full (then it never runs). */
@@ -36,7 +50,34 @@ export function createWorkQueue(opts: WorkQueueOptions = DEFAULT_WORK_QUEUE): Wo
     }
   };
 
+  let heldSince: number | undefined;
+  let unheldUntil = 0;
+  let rechecking = false;
+  /** Whether to hold new work now; when so, look again shortly. */
+  const holding = (): boolean => {
+    const now = performance.now();
+    if (now < unheldUntil || !opts.holdWhile?.()) {
+      heldSince = undefined;
+      return false;
+    }
+    heldSince ??= now;
+    if (now - heldSince >= HOLD_MAX_MS) {
+      heldSince = undefined;
+      unheldUntil = now + HOLD_MAX_MS;
+      return false;
+    }
+    if (!rechecking) {
+      rechecking = true;
+      setTimeout(() => {
+        rechecking = false;
+        next();
+      }, HOLD_POLL_MS);
+    }
+    return true;
+  };
+
   const next = () => {
+    if (waiting.length === 0 || running >= opts.concurrency || holding()) return;
     while (running < opts.concurrency && waiting.length > 0) {
       const work = waiting.shift()!;
       running++;
@@ -66,6 +107,26 @@ export function createWorkQueue(opts: WorkQueueOptions = DEFAULT_WORK_QUEUE): Wo
       if (running === 0 && waiting.length === 0) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
+  };
+}
+
+/**
+ * Slack requests arrived and not yet answered: the server tells `arrived` of each and calls what it
+ * returns once it is answered; `any` is the queue's `holdWhile`.
+ */
+export function unansweredRequests(): { arrived: () => () => void; any: () => boolean } {
+  let count = 0;
+  return {
+    arrived: () => {
+      count++;
+      let answered = false;
+      return () => {
+        if (answered) return;
+        answered = true;
+        count--;
+      };
+    },
+    any: () => count > 0,
   };
 }
 

@@ -1,4 +1,4 @@
-import { createWorkQueue } from '../../../src/slack/work-queue.js';
+import { createWorkQueue, HOLD_MAX_MS, unansweredRequests } from '../../../src/slack/work-queue.js';
 
 // The queue the work after each Slack ack runs through: bounded at once, in order, shed when full.
 
@@ -73,5 +73,47 @@ describe('work queue', () => {
     });
     await q.idle();
     expect(ran).toEqual([2]);
+  });
+
+  it('starts no new work while acks are pending, and starts it as soon as none are', async () => {
+    let pending = 3;
+    const q = createWorkQueue({ concurrency: 4, maxQueued: 10, holdWhile: () => pending > 0 });
+    const started: number[] = [];
+    for (let i = 0; i < 3; i++)
+      q.offer(async () => {
+        started.push(i);
+      });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(started).toEqual([]);
+    pending = 0;
+    await q.idle();
+    expect(started).toEqual([0, 1, 2]);
+  });
+
+  it('holds new work at most HOLD_MAX_MS, then runs unheld as long again (a steady stream never starves it)', async () => {
+    const q = createWorkQueue({ concurrency: 1, maxQueued: 10, holdWhile: () => true });
+    const at: number[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < 3; i++)
+      q.offer(async () => {
+        at.push(performance.now() - t0);
+      });
+    await q.idle();
+    expect(at).toHaveLength(3);
+    // The first waited the whole hold; the others ran in the unheld window right after it.
+    expect(at[0]!).toBeGreaterThanOrEqual(HOLD_MAX_MS - 5);
+    expect(at[2]! - at[0]!).toBeLessThan(HOLD_MAX_MS);
+  });
+
+  it('counts unanswered requests: each answer counts once, however often it is reported', () => {
+    const u = unansweredRequests();
+    expect(u.any()).toBe(false);
+    const first = u.arrived();
+    const second = u.arrived();
+    first();
+    first();
+    expect(u.any()).toBe(true);
+    second();
+    expect(u.any()).toBe(false);
   });
 });
