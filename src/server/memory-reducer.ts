@@ -5,10 +5,10 @@ import type { Logger } from 'pino';
 
 // Why this exists: V8 collects its old generation when the heap nears its limit, not when a burst of
 // work ends. After 1,000 incidents × 100 alerts the old space held 106 MB "used" of which 31 MB was
-// live (a full collection kept 31); the process sat at 245 MiB resident 10 s after the storm and
-// stayed there, and a pod's memory limit counts every one of those pages. So once the process has
-// been quiet for a whole interval and the heap has grown well past what the last full collection
-// kept, it collects once (a pause of tens of ms, when nothing is waiting) and the pages go back.
+// live (a full collection kept 31); 10 s after the runs it queued had settled the process was still
+// at 225-257 MiB resident (4 runs), and a pod's memory limit counts every one of those pages. So
+// once the process has been quiet for a whole interval and the heap has grown well past what the
+// last full collection kept, it collects once (a pause of tens of ms, when nothing is waiting) and the pages go back.
 
 export interface MemoryReducerOptions {
   /** How often to look (default 5 s). */
