@@ -38,6 +38,14 @@ const settledCodes = new Set([
 ]);
 
 /**
+ * The lock held by the current command (per async call chain: the engine works on many incidents).
+ * One for every engine of the process: Node 20 copies every AsyncLocalStorage instance's value into
+ * every promise made, so one per engine (a test, a bench or a drill builds a core each) made every
+ * promise of the process slower with each engine built (measured: 18 % of a bench's CPU after 300).
+ */
+const heldLocks = new AsyncLocalStorage<AbortSignal>();
+
+/**
  * The engine's one face: people's commands, the playbook run, and the reader Slack uses. Each
  * command takes the incident's lock (short, kept alive by a heartbeat), checks the gates, and hands
  * the work to the step runner, the action runner, the release or the timers.
@@ -45,8 +53,7 @@ const settledCodes = new Set([
 export class Engine implements IncidentReader, EngineCommands {
   readonly #d: EngineDeps;
   readonly #lock: { ttlMs: number; waitMs: number };
-  /** The lock held by the current command (per async call chain: the engine works on many incidents). */
-  readonly #held = new AsyncLocalStorage<AbortSignal>();
+  readonly #held = heldLocks;
   readonly #actions: ActionRunner;
   readonly #steps: StepRunner;
   readonly #release: Release;
