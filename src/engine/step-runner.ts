@@ -105,6 +105,15 @@ export class StepRunner {
   }
 
   async run(incident: Incident, step: Step, actor: string): Promise<Incident> {
+    const done = this.#actions.beginPass(incident.id, step.id); // its actions share their reads
+    try {
+      return await this.#pass(incident, step, actor);
+    } finally {
+      done();
+    }
+  }
+
+  async #pass(incident: Incident, step: Step, actor: string): Promise<Incident> {
     const key = step.id;
     let state = stepState(incident, step.id);
 

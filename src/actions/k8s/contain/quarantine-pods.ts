@@ -13,9 +13,11 @@ import { retryOnConflict } from './conflict.js';
 import { type PodRead, readPod } from './kube-read.js';
 
 // One pod of a quarantine: label it (apply) or put its label back (revert), each write preceded by a
-// fresh read that checks the pod is still the one the responder confirmed (for apply, the list the
-// apply made just before its writes, or a read of that pod), and a 409 answered by reading again and
-// trying again (conflict.ts), so each pod's result is known and recorded.
+// read that checks the pod is still the one the responder confirmed (for apply, the list of the
+// selection made just before its writes, or shared with the plan's a moment before: see
+// actions/shared-reads.ts; or a read of that pod). The label write carries that read's
+// resourceVersion, so a pod changed since is a 409, answered by reading again and trying again
+// (conflict.ts), and each pod's result is known and recorded.
 
 export const PodResult = z.strictObject({
   name: z.string(),
@@ -135,6 +137,8 @@ export async function labelPod(
         metadata: {
           labels: { [req.labelKey]: req.labelValue },
           annotations: { [ANNOTATION_INCIDENT]: ctx.incident.id, [ANNOTATION_QUARANTINED_AT]: req.at },
+          // Written only onto the pod as judged: changed since that read, it is a 409 that reads again.
+          ...(pod?.metadata.resourceVersion ? { resourceVersion: pod.metadata.resourceVersion } : {}),
         },
       },
       'merge',
