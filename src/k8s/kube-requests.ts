@@ -11,6 +11,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { CodedError } from '../domain/errors.js';
 import { type RequestInfo, RequestTimeout, toK8sError, transientReason } from './errors.js';
+import { KeptAgents } from './kept-agents.js';
 import { type RetryEvent, type RetryPolicy, withRetry } from './retry.js';
 
 export interface RawRequest {
@@ -40,6 +41,8 @@ export interface KubeRequestsOptions {
 
 /** client-node's request pipeline (auth, TLS agent, middleware, fetch), used for raw JSON requests. */
 class Transport extends k8s.KubernetesObjectApi {
+  readonly #agents = new KeptAgents();
+
   async send(req: RawRequest, signal: AbortSignal): Promise<RawResponse> {
     const cfg = this.configuration;
     const ctx = cfg.baseServer.makeRequestContext(req.path, req.method as k8s.HttpMethod);
@@ -52,6 +55,8 @@ class Transport extends k8s.KubernetesObjectApi {
     ctx.setSignal(signal);
     await cfg.authMethods.BearerToken?.applySecurityAuthentication(ctx);
     await cfg.authMethods.default?.applySecurityAuthentication(ctx);
+    const made = ctx.getAgent();
+    if (made) ctx.setAgent(this.#agents.keep(made));
     let prepared = ctx;
     for (const m of cfg.middleware) prepared = await m.pre(prepared).toPromise();
     let resp = await cfg.httpApi.send(prepared).toPromise();

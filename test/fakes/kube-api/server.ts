@@ -187,8 +187,11 @@ export class FakeKubeApi {
   #tmpDir: string | undefined;
   readonly #controllers: Controllers | undefined;
 
+  #connections = 0;
+
   constructor(server: Server, opts: FakeKubeApiOptions) {
     this.#server = server;
+    server.on('connection', () => this.#connections++);
     this.#token = opts.token === undefined ? DEFAULT_FAKE_TOKEN : opts.token;
     this.#requireToken = opts.requireToken ?? false;
     this.#user = opts.user ?? DEFAULT_FAKE_USER;
@@ -204,6 +207,11 @@ export class FakeKubeApi {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** TCP connections accepted since the start (clients that keep connections alive open few). */
+  get connectionsOpened(): number {
+    return this.#connections;
   }
 
   /** The token the kubeconfig carries. */
