@@ -142,3 +142,22 @@ export function sharedReads(now: () => number = () => performance.now(), shareMs
     },
   };
 }
+
+/** The passes of steps under way in one process, by incident and step (one at a time per incident: its lock). */
+export class PassReads {
+  readonly #open = new Map<string, SharedReads>();
+
+  /** A pass begins; until the returned function is called, its actions share their reads. */
+  begin(incidentId: string, stepId: string): () => void {
+    const key = `${incidentId}\n${stepId}`;
+    const reads = sharedReads();
+    this.#open.set(key, reads);
+    return () => {
+      if (this.#open.get(key) === reads) this.#open.delete(key);
+    };
+  }
+
+  of(incidentId: string, stepId: string): SharedReads | undefined {
+    return this.#open.get(`${incidentId}\n${stepId}`);
+  }
+}

@@ -7,7 +7,7 @@ import {
   type Plan,
 } from '../actions/define.js';
 import { dryRunOnly } from '../actions/dry-run-cluster.js';
-import { type SharedReads, sharedReads } from '../actions/shared-reads.js';
+import { PassReads } from '../actions/shared-reads.js';
 import { asCodedError, publicMessage } from '../domain/errors.js';
 import { fixFor } from '../domain/fixes.js';
 import type { ActionState, Incident } from '../domain/incident.js';
@@ -36,23 +36,13 @@ export type PreparedPlan =
 export class ActionRunner {
   readonly #d: EngineDeps;
   readonly #signal: () => AbortSignal;
-  /** The steps being run by this process, by incident and step: their actions share their reads. */
-  readonly #passes = new Map<string, SharedReads>();
+  /** The steps being run by this process: their actions share their reads (`passes.begin`). */
+  readonly passes = new PassReads();
 
   /** `signal`: the current lock holder's signal (aborts when the incident lock is lost). */
   constructor(deps: EngineDeps, signal: () => AbortSignal) {
     this.#d = deps;
     this.#signal = signal;
-  }
-
-  /** One pass of a step: until the returned function is called, its actions share their reads (actions/shared-reads.ts). */
-  beginPass(incidentId: string, stepId: string): () => void {
-    const key = `${incidentId}\n${stepId}`;
-    const reads = sharedReads();
-    this.#passes.set(key, reads);
-    return () => {
-      if (this.#passes.get(key) === reads) this.#passes.delete(key);
-    };
   }
 
   def(uses: string): ActionDefinition {
@@ -364,7 +354,7 @@ export class ActionRunner {
       this.#d.cluster && incident.drill && this.#d.drillCluster
         ? this.#d.drillCluster(incident, this.#d.cluster)
         : this.#d.cluster;
-    const reads = this.#passes.get(`${incident.id}\n${stepId}`);
+    const reads = this.passes.of(incident.id, stepId);
     const shared = base && reads ? reads.over(base) : base;
     const cluster = shared && dryRun ? dryRunOnly(shared) : shared;
     return {

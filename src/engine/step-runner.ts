@@ -105,7 +105,7 @@ export class StepRunner {
   }
 
   async run(incident: Incident, step: Step, actor: string): Promise<Incident> {
-    const done = this.#actions.beginPass(incident.id, step.id); // its actions share their reads
+    const done = this.#actions.passes.begin(incident.id, step.id); // its actions share their reads
     try {
       return await this.#pass(incident, step, actor);
     } finally {
