@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { builtinActions } from '../../src/actions/builtin/index.js';
-import { type ActionDefinition, defineAction } from '../../src/actions/define.js';
+import { type ActionContext, type ActionDefinition, defineAction } from '../../src/actions/define.js';
 import { ActionRegistry } from '../../src/actions/registry.js';
 import { type AccessPolicy, allowAll } from '../../src/domain/access.js';
 import { CodedError } from '../../src/domain/errors.js';
@@ -66,6 +66,35 @@ export function effectLedger() {
     },
   });
   return { action: action as ActionDefinition, effects, calls, failing };
+}
+
+/**
+ * A read-only test action that only runs `apply` (no params, no data): something happening at that
+ * point of a step, e.g. another writer changing the cluster, or a log line from deep inside.
+ */
+export function sideAction(
+  id: string,
+  apply: (ctx: ActionContext) => void | Promise<void>,
+  description = 'a test step of its own',
+): ActionDefinition {
+  return defineAction({
+    id,
+    description,
+    params: z.strictObject({}),
+    planData: z.strictObject({}),
+    outcomeData: z.strictObject({}),
+    example: {},
+    rbac: [],
+    destructive: false,
+    needsCluster: false,
+    async plan() {
+      return { summary: 'nothing', changes: true, data: {} };
+    },
+    async apply(ctx) {
+      await apply(ctx);
+      return { status: 'applied', summary: 'done', data: {} };
+    },
+  }) as ActionDefinition;
 }
 
 export const testPlaybookYaml = `

@@ -1,5 +1,3 @@
-import { z } from 'zod';
-import { defineAction } from '../../../src/actions/define.js';
 import { k8sContainActions } from '../../../src/actions/k8s/index.js';
 import {
   containHarness,
@@ -9,7 +7,7 @@ import {
   seedAdditiveTrap,
   trapCluster,
 } from '../../builders/additive-trap.js';
-import { testEngine } from '../../builders/engine.js';
+import { sideAction, testEngine } from '../../builders/engine.js';
 import { type FakeKubeApi, startFakeKubeApi } from '../../fakes/kube-api/index.js';
 
 // Time to containment is round trips to the API server (bench/contain.bench.js): what the contain
@@ -102,28 +100,10 @@ it('a hard-mode pass reads each thing once before its first write, and afresh af
 
 it('a pod someone changes between the plan’s read and the write is a 409, read again: labelled, their change kept', async () => {
   // Runs after the plans and before the destructive actions, as anyone else's write could.
-  const someoneElse = defineAction({
-    id: 'test.someone-else-annotates',
-    description: 'another writer changes a pod between the plans and the writes',
-    params: z.strictObject({}),
-    planData: z.strictObject({}),
-    outcomeData: z.strictObject({}),
-    example: {},
-    rbac: [],
-    destructive: false,
-    needsCluster: false,
-    async plan() {
-      return { summary: 'nothing', changes: true, data: {} };
-    },
-    async apply() {
-      const pod = fake.get('Pod', NS, PODS[0]!)!;
-      const meta = pod.metadata as { annotations?: Record<string, string> };
-      fake.put({
-        ...pod,
-        metadata: { ...meta, annotations: { ...meta.annotations, 'ops/owner': 'team-a' } },
-      });
-      return { status: 'applied', summary: 'annotated', data: {} };
-    },
+  const someoneElse = sideAction('test.someone-else-annotates', () => {
+    const pod = fake.get('Pod', NS, PODS[0]!)!;
+    const meta = pod.metadata as { annotations?: Record<string, string> };
+    fake.put({ ...pod, metadata: { ...meta, annotations: { ...meta.annotations, 'ops/owner': 'team-a' } } });
   });
   const yaml = playbook.replace(
     '      - uses: k8s.quarantine',

@@ -2,10 +2,8 @@
 // in the code it is logged (here: a root logger reached by closure, as the Kubernetes client's retry
 // log is, and the action's own logger), through the real pino logger writing JSON to a stream.
 import { Writable } from 'node:stream';
-import { z } from 'zod';
-import { defineAction } from '../../../src/actions/define.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import { oneStepPlaybook, testEngine } from '../../builders/engine.js';
+import { oneStepPlaybook, sideAction, testEngine } from '../../builders/engine.js';
 
 function capture() {
   const lines: string[] = [];
@@ -20,25 +18,14 @@ function capture() {
 
 it('lines logged during a step and its action carry incident, step, action and phase; lines outside do not', async () => {
   const { lines, log } = capture();
-  const noisy = defineAction({
-    id: 'test.noisy',
-    description: 'logs from deep inside',
-    params: z.strictObject({}),
-    planData: z.strictObject({}),
-    outcomeData: z.strictObject({}),
-    example: {},
-    rbac: [],
-    destructive: false,
-    needsCluster: false,
-    async plan() {
-      return { summary: 'nothing', changes: true, data: {} };
-    },
-    async apply(ctx) {
+  const noisy = sideAction(
+    'test.noisy',
+    (ctx) => {
       log.warn('deep: a request was retried'); // the root logger, no bindings of its own
       ctx.log.info('the action says hello'); // the action's child logger
-      return { status: 'applied', summary: 'done', data: {} };
     },
-  });
+    'logs from deep inside',
+  );
   const t = testEngine({ yaml: oneStepPlaybook('loud', 'test.noisy'), actions: [noisy], deps: { log } });
   log.info('before any incident');
   const { id } = await t.open();
