@@ -291,7 +291,9 @@ export const quarantine = defineAction({
 
 /**
  * The pods of the selection (every pod of the namespace when pods are picked by service account) as
- * the cluster holds them right before the writes, by name: one list instead of a read per pod.
+ * the cluster holds them right before the writes, by name: one list instead of a read per pod (in
+ * the pass that planned them, the plan's own list if it is under 250 ms old: actions/shared-reads.ts;
+ * each write carries the resourceVersion it was judged on).
  */
 async function listedByName(
   ctx: ActionContext,
