@@ -92,26 +92,28 @@ export function sharedReads(now: () => number = () => performance.now(), shareMs
 
   return {
     over(c) {
-      const getShared = async <T extends KubeObject>(ref: ObjectRef, opts?: CallOptions) => {
+      /** A list of every object of `ref`'s kind in its namespace that this pass already has. */
+      const wholeNamespace = (ref: ObjectRef, ns: string, opts?: CallOptions) => {
         const kind = kindOf(ref);
-        const ns = ref.namespace;
-        // Answered from a list of the whole namespace this pass already has (a plan's list of every
-        // policy): one snapshot, so an object absent from it was absent then.
-        const whole =
-          ns === undefined
-            ? undefined
-            : kind === NETPOL && live(netpolsKey(ns))
-              ? shared(netpolsKey(ns), NETPOL, opts, () => c.listNetworkPolicies(ns, opts))
-              : live(listKey(kind, ns, undefined))
-                ? shared(listKey(kind, ns, undefined), kind, opts, () =>
-                    c.list(ref.apiVersion, ref.kind, ns, opts),
-                  )
-                : undefined;
+        if (kind === NETPOL && live(netpolsKey(ns)))
+          return shared(netpolsKey(ns), NETPOL, opts, () => c.listNetworkPolicies(ns, opts));
+        const key = listKey(kind, ns, undefined);
+        return live(key)
+          ? shared(key, kind, opts, () => c.list(ref.apiVersion, ref.kind, ns, opts))
+          : undefined;
+      };
+      const getShared = async <T extends KubeObject>(ref: ObjectRef, opts?: CallOptions) => {
+        // Answered from such a list (a plan's list of every policy): one snapshot, so an object
+        // absent from it was absent then.
+        const whole = ref.namespace === undefined ? undefined : wholeNamespace(ref, ref.namespace, opts);
         if (whole) {
           const items = (await whole) as readonly KubeObject[];
           return items.find((o) => o.metadata?.name === ref.name) as T | undefined;
         }
-        return shared(`get ${kind} ${ns ?? '*'} ${ref.name}`, kind, opts, () => c.get<T>(ref, opts));
+        const kind = kindOf(ref);
+        return shared(`get ${kind} ${ref.namespace ?? '*'} ${ref.name}`, kind, opts, () =>
+          c.get<T>(ref, opts),
+        );
       };
       return {
         get name() {
