@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 // live (a full collection kept 31); 10 s after the runs it queued had settled the process was still
 // at 225-257 MiB resident (4 runs), and a pod's memory limit counts every one of those pages. So
 // once the process has been quiet for a whole interval and the heap has grown well past what the
-// last full collection kept, it collects once (a pause of tens of ms, when nothing is waiting) and the pages go back.
+// last full collection kept, it collects once (a pause of tens of ms, when nothing is waiting) and
+// the pages go back.
 
 export interface MemoryReducerOptions {
   /** How often to look (default 5 s). */
