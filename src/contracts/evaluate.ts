@@ -1,16 +1,13 @@
-import type { AlertDestination, AlertSource, EgressAlert } from '../domain/alert.js';
 import {
   cidrContains,
-  type ExternalRule,
-  type InternalRule,
   type IpAddress,
   ipv4Mapped,
-  type LoadedContract,
   normalizeFqdn,
   parseCidr,
   parseIp,
-  type Verdict,
-} from '../domain/contract.js';
+} from '../domain/address.js';
+import type { AlertDestination, AlertSource, EgressAlert } from '../domain/alert.js';
+import type { ExternalRule, InternalRule, LoadedContract, Verdict } from '../domain/contract.js';
 import { protocolCompatible } from './protocol.js';
 
 // evaluate(contracts, alert) → Verdict. Pure: no I/O, no clock; the same inputs give the same verdict.

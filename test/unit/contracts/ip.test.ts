@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { cidrContains, formatIp, ipv4Mapped, parseCidr, parseIp } from '../../../src/domain/contract.js';
+import { cidrContains, formatIp, ipv4Mapped, parseCidr, parseIp } from '../../../src/domain/address.js';
 
 // The contract schema and the evaluator share one plain-TypeScript IP parser (domain/ may not
 // import node:net); these tests hold it to node:net's answers.
